@@ -1,0 +1,381 @@
+//! Behaviour derived from an activity log.
+//!
+//! From [`Activity`] records (customer, date, event) and an observation window, [`derive_behaviour`]
+//! computes per customer: active days, logins and logins per week, features used, core-feature
+//! adoption, key-workflow completion, the trend of weekly activity (a least-squares slope, so
+//! declining use shows) and the usage-intensity tier.
+//!
+//! ```
+//! use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
+//! use saas_segmentation::model::UsageTier;
+//! use saas_segmentation::{CustomerIndex, Date};
+//!
+//! let index = CustomerIndex::from_keys(["acme", "globex"])?;
+//! let day = |d| Date::from_ymd(2024, 3, d);
+//! let log = vec![
+//!     Activity::new("acme", day(4)?, ActivityEvent::Login),
+//!     Activity::new("acme", day(4)?, ActivityEvent::Feature("reports")),
+//!     Activity::new("acme", day(12)?, ActivityEvent::Workflow("invite_team")),
+//! ];
+//! let config = BehaviourConfig::new(day(1)?, day(28)?)?
+//!     .core_features(vec!["reports", "alerts"])
+//!     .key_workflows(vec!["invite_team"]);
+//! let behaviour = derive_behaviour(&index, &log, &config)?;
+//! assert_eq!(behaviour[0].active_days(), 2);
+//! assert_eq!(behaviour[0].core_feature_adoption(), 0.5);
+//! assert_eq!(behaviour[0].usage_tier(), UsageTier::Occasional);
+//! assert_eq!(behaviour[1].usage_tier(), UsageTier::Dormant);
+//! # Ok::<(), saas_segmentation::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::ids::{CustomerIndex, KeyBuildHasher};
+use crate::model::{Behaviour, UsageTier, UsageTierThresholds};
+
+/// What happened in one activity record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ActivityEvent<E> {
+    /// The customer logged in.
+    Login,
+    /// The customer used feature `E`.
+    Feature(E),
+    /// The customer completed workflow `E`.
+    Workflow(E),
+}
+
+/// One event of one customer on one day.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Activity<K, E = String> {
+    /// External customer key.
+    pub customer: K,
+    /// The day it happened.
+    pub date: Date,
+    /// What happened.
+    pub event: ActivityEvent<E>,
+}
+
+impl<K, E> Activity<K, E> {
+    /// An activity record.
+    pub fn new(customer: K, date: Date, event: ActivityEvent<E>) -> Self {
+        Activity {
+            customer,
+            date,
+            event,
+        }
+    }
+}
+
+/// The window and the definitions behaviour is derived with.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BehaviourConfig<E> {
+    start: Date,
+    end: Date,
+    core_features: Vec<E>,
+    key_workflows: Vec<E>,
+    tiers: UsageTierThresholds,
+}
+
+impl<E> BehaviourConfig<E> {
+    /// A window from `start` to `end`, both included, with no core features or key workflows and
+    /// the default usage tiers.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `end` is before `start`.
+    pub fn new(start: Date, end: Date) -> Result<Self> {
+        if end < start {
+            return Err(Error::InvalidParameter {
+                name: "window",
+                reason: format!("the window ends ({end}) before it starts ({start})"),
+            });
+        }
+        Ok(BehaviourConfig {
+            start,
+            end,
+            core_features: Vec::new(),
+            key_workflows: Vec::new(),
+            tiers: UsageTierThresholds::default(),
+        })
+    }
+
+    /// The features whose adoption is measured. Default: none (adoption 0).
+    #[must_use]
+    pub fn core_features(mut self, features: Vec<E>) -> Self {
+        self.core_features = features;
+        self
+    }
+
+    /// The workflows whose completion is measured. Default: none (completion 0).
+    #[must_use]
+    pub fn key_workflows(mut self, workflows: Vec<E>) -> Self {
+        self.key_workflows = workflows;
+        self
+    }
+
+    /// The usage-tier thresholds. Default: [`UsageTierThresholds::default`].
+    #[must_use]
+    pub fn tiers(mut self, tiers: UsageTierThresholds) -> Self {
+        self.tiers = tiers;
+        self
+    }
+
+    /// Days in the window.
+    #[must_use]
+    pub fn days(&self) -> u32 {
+        (self.end.days_since(self.start) + 1) as u32
+    }
+}
+
+/// Behaviour of one customer over the window.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BehaviourSummary {
+    active_days: u32,
+    logins: u32,
+    logins_per_week: f64,
+    features_used: u32,
+    core_feature_adoption: f64,
+    key_workflow_completion: f64,
+    activity_trend: Option<f64>,
+    usage_tier: UsageTier,
+}
+
+impl BehaviourSummary {
+    /// Distinct days with any event.
+    #[must_use]
+    pub fn active_days(&self) -> u32 {
+        self.active_days
+    }
+
+    /// Login events.
+    #[must_use]
+    pub fn logins(&self) -> u32 {
+        self.logins
+    }
+
+    /// Logins divided by the window's length in weeks (days / 7).
+    #[must_use]
+    pub fn logins_per_week(&self) -> f64 {
+        self.logins_per_week
+    }
+
+    /// Distinct features used.
+    #[must_use]
+    pub fn features_used(&self) -> u32 {
+        self.features_used
+    }
+
+    /// Share of the core features used at least once (0 when none are configured).
+    #[must_use]
+    pub fn core_feature_adoption(&self) -> f64 {
+        self.core_feature_adoption
+    }
+
+    /// Share of the key workflows completed at least once (0 when none are configured).
+    #[must_use]
+    pub fn key_workflow_completion(&self) -> f64 {
+        self.key_workflow_completion
+    }
+
+    /// Least-squares slope of active days per week against the week number, in active days per
+    /// week per week; `None` for windows shorter than two weeks.
+    ///
+    /// ```text
+    /// weeks run from the window start; a final partial week of m days counts 7/m times
+    /// slope = sum((w - mean_w) * (a_w - mean_a)) / sum((w - mean_w)^2)
+    /// ```
+    #[must_use]
+    pub fn activity_trend(&self) -> Option<f64> {
+        self.activity_trend
+    }
+
+    /// Usage tier from logins per week.
+    #[must_use]
+    pub fn usage_tier(&self) -> UsageTier {
+        self.usage_tier
+    }
+
+    /// Writes these values into a profile's behaviour, replacing what was there.
+    pub fn apply_to(&self, behaviour: &mut Behaviour) {
+        behaviour.active_days = Some(self.active_days);
+        behaviour.logins = Some(self.logins);
+        behaviour.logins_per_week = Some(self.logins_per_week);
+        behaviour.features_used = Some(self.features_used);
+        behaviour.core_feature_adoption = Some(self.core_feature_adoption);
+        behaviour.key_workflow_completion = Some(self.key_workflow_completion);
+        behaviour.activity_trend = self.activity_trend;
+        behaviour.usage_tier = Some(self.usage_tier);
+    }
+}
+
+/// Derives behaviour for every customer of `index` from `activity` in the configured window.
+///
+/// Events outside the window are ignored; customers without events in it get zero activity and
+/// the dormant tier (they were observed, so zero is a measurement, not a missing value). The
+/// result is in dense-id order. Input order does not matter.
+///
+/// # Errors
+/// [`Error::EmptyInput`] when the index is empty; [`Error::UnknownCustomer`] naming the row when
+/// an event's customer is not in the index.
+pub fn derive_behaviour<K, E>(
+    index: &CustomerIndex<K>,
+    activity: &[Activity<K, E>],
+    config: &BehaviourConfig<E>,
+) -> Result<Vec<BehaviourSummary>>
+where
+    K: Hash + Eq + Clone + Debug,
+    E: Hash + Eq,
+{
+    if index.is_empty() {
+        return Err(Error::EmptyInput {
+            what: "customer index",
+            item: "customer",
+        });
+    }
+    // Feature and workflow codes: core features / key workflows first, then others as met.
+    let mut codes: HashMap<(bool, &E), u32, KeyBuildHasher> = HashMap::default();
+    for feature in &config.core_features {
+        let next = codes.len() as u32;
+        codes.entry((false, feature)).or_insert(next);
+    }
+    let core_count = codes.len();
+    for workflow in &config.key_workflows {
+        let next = codes.len() as u32;
+        codes.entry((true, workflow)).or_insert(next);
+    }
+    let key_count = codes.len() - core_count;
+
+    // One compact row per event in the window: (customer, day offset, code); u32::MAX = login.
+    const LOGIN: u32 = u32::MAX;
+    let mut rows: Vec<(u32, u32, u32)> = Vec::with_capacity(activity.len());
+    for (position, event) in activity.iter().enumerate() {
+        let id = index.require(&event.customer, || format!("activity row {position}"))?;
+        if event.date < config.start || event.date > config.end {
+            continue;
+        }
+        let offset = event.date.days_since(config.start) as u32;
+        let code = match &event.event {
+            ActivityEvent::Login => LOGIN,
+            ActivityEvent::Feature(f) => {
+                let next = codes.len() as u32;
+                *codes.entry((false, f)).or_insert(next)
+            }
+            ActivityEvent::Workflow(w) => {
+                let next = codes.len() as u32;
+                *codes.entry((true, w)).or_insert(next)
+            }
+        };
+        rows.push((id.0, offset, code));
+    }
+    rows.sort_unstable();
+
+    let is_workflow: Vec<bool> = {
+        let mut flags = vec![false; codes.len()];
+        for (&(workflow, _), &code) in &codes {
+            flags[code as usize] = workflow;
+        }
+        flags
+    };
+    let window_days = config.days();
+    let weeks = window_days.div_ceil(7) as usize;
+    let mut seen_by = vec![u32::MAX; codes.len()];
+    let mut weekly = vec![0u32; weeks];
+    let mut summaries = Vec::with_capacity(index.len());
+    let mut rest = &rows[..];
+    for customer in 0..index.len() as u32 {
+        let end = rest.partition_point(|r| r.0 == customer);
+        let (mine, tail) = rest.split_at(end);
+        rest = tail;
+        weekly.iter_mut().for_each(|w| *w = 0);
+        let (mut active_days, mut logins, mut features, mut core, mut key) = (0u32, 0, 0, 0, 0);
+        let mut last_day = u32::MAX;
+        for &(_, day, code) in mine {
+            if day != last_day {
+                active_days += 1;
+                weekly[(day / 7) as usize] += 1;
+                last_day = day;
+            }
+            if code == LOGIN {
+                logins += 1;
+                continue;
+            }
+            if seen_by[code as usize] == customer {
+                continue;
+            }
+            seen_by[code as usize] = customer;
+            let code = code as usize;
+            if is_workflow[code] {
+                key += u32::from(code >= core_count && code < core_count + key_count);
+            } else {
+                features += 1;
+                core += u32::from(code < core_count);
+            }
+        }
+        let logins_per_week = f64::from(logins) * 7.0 / f64::from(window_days);
+        summaries.push(BehaviourSummary {
+            active_days,
+            logins,
+            logins_per_week,
+            features_used: features,
+            core_feature_adoption: share(core, core_count),
+            key_workflow_completion: share(key, key_count),
+            activity_trend: weekly_trend(&weekly, window_days),
+            usage_tier: config.tiers.classify(logins_per_week)?,
+        });
+    }
+    Ok(summaries)
+}
+
+fn share(part: u32, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        f64::from(part) / whole as f64
+    }
+}
+
+fn weekly_trend(weekly: &[u32], window_days: u32) -> Option<f64> {
+    let n = weekly.len();
+    if n < 2 {
+        return None;
+    }
+    let last_week_days = window_days - 7 * (n as u32 - 1);
+    let value = |w: usize| {
+        let count = f64::from(weekly[w]);
+        if w == n - 1 {
+            count * 7.0 / f64::from(last_week_days)
+        } else {
+            count
+        }
+    };
+    let mean_w = (n - 1) as f64 / 2.0;
+    let mean_a = (0..n).map(value).sum::<f64>() / n as f64;
+    let (mut num, mut den) = (0.0, 0.0);
+    for w in 0..n {
+        let dw = w as f64 - mean_w;
+        num += dw * (value(w) - mean_a);
+        den += dw * dw;
+    }
+    Some(num / den)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trend_of_declining_use_is_negative() {
+        assert!(weekly_trend(&[5, 4, 2, 1], 28).unwrap() < 0.0);
+        assert_eq!(weekly_trend(&[3, 3, 3], 21), Some(0.0));
+        assert_eq!(weekly_trend(&[3], 7), None);
+        // A partial last week of 3.5 days with 2 active days counts as 4.
+        assert_eq!(weekly_trend(&[4, 2], 14), Some(-2.0));
+    }
+}

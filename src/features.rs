@@ -1,0 +1,865 @@
+//! From records to a named numeric matrix: the bridge between the domain layer and the numeric
+//! algorithms.
+//!
+//! A [`FeatureMatrixBuilder`] holds named columns (numeric, boolean, `log1p` money, one-hot
+//! categorical), a [`MissingPolicy`] and an optional [`ScalerKind`]. Building it over a slice of
+//! records gives a [`FeatureMatrix`]: an `Array2<f64>` (rows = records) that keeps its column
+//! names, the fitted [`Scaler`] (serde-able, applicable to new customers and invertible for
+//! reporting in original units), what was imputed, and scale [`Diagnostic`]s.
+//!
+//! ```
+//! use saas_segmentation::features::{FeatureMatrix, ScalerKind};
+//!
+//! struct Account { mrr: f64, seats: u32, industry: &'static str, active: bool }
+//! let accounts = [
+//!     Account { mrr: 99.0, seats: 3, industry: "retail", active: true },
+//!     Account { mrr: 2_400.0, seats: 40, industry: "software", active: true },
+//!     Account { mrr: 0.0, seats: 1, industry: "retail", active: false },
+//! ];
+//! let matrix = FeatureMatrix::builder()
+//!     .log1p("mrr", |a: &Account| a.mrr)
+//!     .column("seats", |a: &Account| a.seats)
+//!     .column("active", |a: &Account| a.active)
+//!     .categorical("industry", |a: &Account| Some(a.industry))
+//!     .scaler(ScalerKind::Standard)
+//!     .build(&accounts)?;
+//! assert_eq!(
+//!     matrix.names(),
+//!     ["mrr", "seats", "active", "industry=retail", "industry=software"]
+//! );
+//! assert_eq!(matrix.view().dim(), (3, 5));
+//! let original = matrix.original_units()?;
+//! assert!((original[[1, 1]] - 40.0).abs() < 1e-9);
+//! # Ok::<(), saas_segmentation::Error>(())
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+
+use crate::error::{Error, Result};
+
+/// A value a numeric column closure may return: numbers, booleans (1 / 0) and their `Option`s
+/// (`None` is missing).
+pub trait IntoFeature {
+    /// The value as `f64`, or `None` when missing.
+    fn into_feature(self) -> Option<f64>;
+}
+
+macro_rules! into_feature_numbers {
+    ($($t:ty),*) => {$(
+        impl IntoFeature for $t {
+            #[inline]
+            fn into_feature(self) -> Option<f64> {
+                Some(self as f64)
+            }
+        }
+        impl IntoFeature for Option<$t> {
+            #[inline]
+            fn into_feature(self) -> Option<f64> {
+                self.map(|v| v as f64)
+            }
+        }
+    )*};
+}
+into_feature_numbers!(f64, f32, u8, u16, u32, u64, i8, i16, i32, i64, usize);
+
+impl IntoFeature for bool {
+    #[inline]
+    fn into_feature(self) -> Option<f64> {
+        Some(if self { 1.0 } else { 0.0 })
+    }
+}
+
+impl IntoFeature for Option<bool> {
+    #[inline]
+    fn into_feature(self) -> Option<f64> {
+        self.map(|b| if b { 1.0 } else { 0.0 })
+    }
+}
+
+/// What to do with a missing value.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum MissingPolicy {
+    /// Fail with [`Error::MissingValue`] naming the record and column (default).
+    #[default]
+    Error,
+    /// Fill numeric columns with the column's mean over observed values; a missing category
+    /// encodes as all zeros.
+    ImputeMean,
+    /// Fill numeric columns with the column's median over observed values; a missing category
+    /// encodes as all zeros.
+    ImputeMedian,
+    /// Fill numeric columns with a constant; a missing category encodes as all zeros.
+    ImputeConstant(f64),
+}
+
+/// Which scaler to fit on the built matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ScalerKind {
+    /// `(x - mean) / std`, population std (matches `sklearn.preprocessing.StandardScaler`).
+    Standard,
+    /// `(x - min) / (max - min)` (matches `sklearn.preprocessing.MinMaxScaler`).
+    MinMax,
+    /// `(x - median) / IQR`, quartiles by linear interpolation (matches
+    /// `sklearn.preprocessing.RobustScaler`).
+    Robust,
+}
+
+/// A scaler fitted on a matrix: per column, `scaled = (x - center) / scale`.
+///
+/// Columns with zero spread get scale 1, as scikit-learn does, so nothing divides by zero.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Scaler {
+    kind: ScalerKind,
+    center: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl Scaler {
+    /// Fits a scaler of `kind` on the columns of `data`.
+    ///
+    /// ```text
+    /// Standard: center = mean, scale = sqrt(mean((x - mean)^2))
+    /// MinMax:   center = min,  scale = max - min
+    /// Robust:   center = median, scale = q75 - q25 (numpy's linear interpolation)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for a matrix without rows or columns; [`Error::NonFiniteCell`]
+    /// naming the cell for NaN or infinite values.
+    pub fn fit(kind: ScalerKind, data: ArrayView2<'_, f64>) -> Result<Scaler> {
+        if data.nrows() == 0 || data.ncols() == 0 {
+            return Err(Error::EmptyInput {
+                what: "matrix to fit a scaler on",
+                item: "row and column",
+            });
+        }
+        check_finite(data)?;
+        let mut center = Vec::with_capacity(data.ncols());
+        let mut scale = Vec::with_capacity(data.ncols());
+        let mut sorted = Vec::new();
+        for column in data.axis_iter(Axis(1)) {
+            let (c, s) = match kind {
+                ScalerKind::Standard => {
+                    let mean = mean(column);
+                    // scikit-learn's `_incremental_mean_and_var`: a two-pass variance with the
+                    // rounding error of the first pass subtracted.
+                    let (squares, correction) = column.iter().fold((0.0, 0.0), |(sq, c), x| {
+                        (sq + (x - mean) * (x - mean), c + (x - mean))
+                    });
+                    let var = (squares - correction * correction / n(column)) / n(column);
+                    // `_is_constant_feature`: variance within rounding of zero.
+                    let eps = f64::EPSILON;
+                    let bound = n(column) * eps * var + (n(column) * mean * eps).powi(2);
+                    (mean, if var <= bound { 0.0 } else { var.sqrt() })
+                }
+                ScalerKind::MinMax => {
+                    let min = column.iter().copied().fold(f64::INFINITY, f64::min);
+                    let max = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (min, max - min)
+                }
+                ScalerKind::Robust => {
+                    sorted.clear();
+                    sorted.extend(column.iter().copied());
+                    sorted.sort_unstable_by(f64::total_cmp);
+                    let q = |p| quantile_sorted(&sorted, p);
+                    (q(0.5), q(0.75) - q(0.25))
+                }
+            };
+            center.push(c);
+            // scikit-learn's `_handle_zeros_in_scale`: spreads below 10 eps become 1.
+            scale.push(if s < 10.0 * f64::EPSILON { 1.0 } else { s });
+        }
+        Ok(Scaler {
+            kind,
+            center,
+            scale,
+        })
+    }
+
+    /// The kind of scaler.
+    #[must_use]
+    pub fn kind(&self) -> ScalerKind {
+        self.kind
+    }
+
+    /// Per-column centers.
+    #[must_use]
+    pub fn center(&self) -> &[f64] {
+        &self.center
+    }
+
+    /// Per-column scales (1 for columns without spread).
+    #[must_use]
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// Scales `data` (for example new customers) with the fitted parameters.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `data` has another number of columns than the fitted one;
+    /// [`Error::NonFiniteCell`] for NaN or infinite values.
+    pub fn transform(&self, data: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.apply(data, |x, c, s| (x - c) / s)
+    }
+
+    /// Maps scaled values back to original units.
+    ///
+    /// # Errors
+    /// As [`Scaler::transform`].
+    pub fn inverse_transform(&self, data: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.apply(data, |x, c, s| x * s + c)
+    }
+
+    fn apply(
+        &self,
+        data: ArrayView2<'_, f64>,
+        f: impl Fn(f64, f64, f64) -> f64,
+    ) -> Result<Array2<f64>> {
+        if data.ncols() != self.center.len() {
+            return Err(Error::ShapeMismatch {
+                what: "matrix given to the scaler",
+                expected: self.center.len(),
+                found: data.ncols(),
+            });
+        }
+        check_finite(data)?;
+        let mut out = data.to_owned();
+        for mut row in out.axis_iter_mut(Axis(0)) {
+            for ((x, &c), &s) in row.iter_mut().zip(&self.center).zip(&self.scale) {
+                *x = f(*x, c, s);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn n(column: ArrayView1<'_, f64>) -> f64 {
+    column.len() as f64
+}
+
+fn mean(column: ArrayView1<'_, f64>) -> f64 {
+    column.sum() / n(column)
+}
+
+/// numpy's default (`linear`) percentile of sorted, non-empty data.
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let position = p * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    let fraction = position - low as f64;
+    sorted[low] + (sorted[high] - sorted[low]) * fraction
+}
+
+fn check_finite(data: ArrayView2<'_, f64>) -> Result<()> {
+    for ((row, column), x) in data.indexed_iter() {
+        if !x.is_finite() {
+            return Err(Error::NonFiniteCell { row, column });
+        }
+    }
+    Ok(())
+}
+
+/// A remark on the built matrix that may call for a change of setup.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Diagnostic {
+    /// The raw columns' standard deviations differ by more than 100x, so unscaled distances are
+    /// dominated by the widest column.
+    ScaleSpread {
+        /// The column with the largest standard deviation.
+        widest: String,
+        /// Its standard deviation.
+        widest_std: f64,
+        /// The column with the smallest non-zero standard deviation.
+        narrowest: String,
+        /// Its standard deviation.
+        narrowest_std: f64,
+        /// Whether a scaler was applied (then the spread is already taken care of).
+        scaled: bool,
+    },
+    /// A column has the same value in every row and carries no information.
+    Constant {
+        /// The column.
+        column: String,
+    },
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Diagnostic::ScaleSpread {
+                widest,
+                widest_std,
+                narrowest,
+                narrowest_std,
+                scaled,
+            } => {
+                write!(
+                    f,
+                    "column scales differ {:.0}x ({widest}: std {widest_std:.3}, {narrowest}: std {narrowest_std:.3})",
+                    widest_std / narrowest_std
+                )?;
+                if *scaled {
+                    write!(f, "; the scaler evens them out")
+                } else {
+                    write!(f, "; distances will be dominated by {widest}: add a scaler")
+                }
+            }
+            Diagnostic::Constant { column } => write!(f, "column {column} is constant"),
+        }
+    }
+}
+
+/// How many values of a column were imputed, and with what.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Imputation {
+    /// The column (for a categorical column, its name without `=value`).
+    pub column: String,
+    /// How many rows were missing.
+    pub count: usize,
+    /// The value filled in (`None` for categorical columns, encoded as all zeros).
+    pub value: Option<f64>,
+}
+
+type NumericFn<'a, T> = Box<dyn Fn(&T) -> Option<f64> + 'a>;
+type CategoryFn<'a, T> = Box<dyn Fn(&T) -> Option<String> + 'a>;
+
+enum ColumnSpec<'a, T> {
+    Numeric {
+        name: String,
+        value: NumericFn<'a, T>,
+        log1p: bool,
+    },
+    Categorical {
+        name: String,
+        value: CategoryFn<'a, T>,
+        categories: Option<Vec<String>>,
+    },
+}
+
+/// Collects column definitions; see the [module docs](self).
+pub struct FeatureMatrixBuilder<'a, T> {
+    columns: Vec<ColumnSpec<'a, T>>,
+    missing: MissingPolicy,
+    scaler: Option<ScalerKind>,
+}
+
+impl<T> fmt::Debug for FeatureMatrixBuilder<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnSpec::Numeric { name, .. } | ColumnSpec::Categorical { name, .. } => {
+                    name.as_str()
+                }
+            })
+            .collect();
+        f.debug_struct("FeatureMatrixBuilder")
+            .field("columns", &names)
+            .field("missing", &self.missing)
+            .field("scaler", &self.scaler)
+            .finish()
+    }
+}
+
+impl<T> Default for FeatureMatrixBuilder<'_, T> {
+    fn default() -> Self {
+        FeatureMatrixBuilder {
+            columns: Vec::new(),
+            missing: MissingPolicy::Error,
+            scaler: None,
+        }
+    }
+}
+
+impl<'a, T> FeatureMatrixBuilder<'a, T> {
+    /// A numeric or boolean column (booleans encode as 1 / 0; `None` is missing).
+    #[must_use]
+    pub fn column<V: IntoFeature>(
+        mut self,
+        name: impl Into<String>,
+        value: impl Fn(&T) -> V + 'a,
+    ) -> Self {
+        self.columns.push(ColumnSpec::Numeric {
+            name: name.into(),
+            value: Box::new(move |row| value(row).into_feature()),
+            log1p: false,
+        });
+        self
+    }
+
+    /// A money column, encoded as `ln(1 + x)` so that a few large accounts do not dominate.
+    /// Values must be >= 0.
+    #[must_use]
+    pub fn log1p<V: IntoFeature>(
+        mut self,
+        name: impl Into<String>,
+        value: impl Fn(&T) -> V + 'a,
+    ) -> Self {
+        self.columns.push(ColumnSpec::Numeric {
+            name: name.into(),
+            value: Box::new(move |row| value(row).into_feature()),
+            log1p: true,
+        });
+        self
+    }
+
+    /// A categorical column, one-hot encoded as `name=value` columns for the distinct values
+    /// seen, in sorted order.
+    #[must_use]
+    pub fn categorical<S: ToString>(
+        mut self,
+        name: impl Into<String>,
+        value: impl Fn(&T) -> Option<S> + 'a,
+    ) -> Self {
+        self.columns.push(ColumnSpec::Categorical {
+            name: name.into(),
+            value: Box::new(move |row| value(row).map(|v| v.to_string())),
+            categories: None,
+        });
+        self
+    }
+
+    /// A categorical column with a fixed list of categories, so matrices built from different
+    /// customers have the same columns. A value outside the list is an error.
+    #[must_use]
+    pub fn categorical_with<S: ToString>(
+        mut self,
+        name: impl Into<String>,
+        categories: &[&str],
+        value: impl Fn(&T) -> Option<S> + 'a,
+    ) -> Self {
+        self.columns.push(ColumnSpec::Categorical {
+            name: name.into(),
+            value: Box::new(move |row| value(row).map(|v| v.to_string())),
+            categories: Some(categories.iter().map(|c| (*c).to_owned()).collect()),
+        });
+        self
+    }
+
+    /// What to do with missing values. Default: [`MissingPolicy::Error`].
+    #[must_use]
+    pub fn missing(mut self, policy: MissingPolicy) -> Self {
+        self.missing = policy;
+        self
+    }
+
+    /// Fits and applies a scaler after encoding. Default: none.
+    #[must_use]
+    pub fn scaler(mut self, kind: ScalerKind) -> Self {
+        self.scaler = Some(kind);
+        self
+    }
+
+    /// Shorthand for `.scaler(ScalerKind::Standard)`.
+    #[must_use]
+    pub fn standardize(self) -> Self {
+        self.scaler(ScalerKind::Standard)
+    }
+
+    /// Builds the matrix over `rows`; errors name rows by position.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without rows or columns; [`Error::DuplicateName`] for a repeated
+    /// column name; [`Error::NonFinite`] or [`Error::OutOfRange`] (negative money) naming row and
+    /// column; [`Error::MissingValue`] under [`MissingPolicy::Error`]; [`Error::Undefined`] when
+    /// a column to impute has no observed value; [`Error::InvalidParameter`] for a category
+    /// outside a fixed list.
+    pub fn build(&self, rows: &[T]) -> Result<FeatureMatrix> {
+        self.build_labelled(rows, &|row| format!("row {row}"))
+    }
+
+    pub(crate) fn build_labelled(
+        &self,
+        rows: &[T],
+        label: &dyn Fn(usize) -> String,
+    ) -> Result<FeatureMatrix> {
+        if rows.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "rows for the feature matrix",
+                item: "record",
+            });
+        }
+        if self.columns.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "feature matrix builder",
+                item: "column",
+            });
+        }
+        let mut names = Vec::new();
+        let mut values: Vec<Vec<f64>> = Vec::new();
+        let mut imputed = Vec::new();
+        let mut seen_names = BTreeSet::new();
+        for spec in &self.columns {
+            match spec {
+                ColumnSpec::Numeric { name, value, log1p } => {
+                    if !seen_names.insert(name.clone()) {
+                        return Err(duplicate(name));
+                    }
+                    let (column, imputation) =
+                        self.numeric_column(rows, name, value, *log1p, label)?;
+                    imputed.extend(imputation);
+                    names.push(name.clone());
+                    values.push(column);
+                }
+                ColumnSpec::Categorical {
+                    name,
+                    value,
+                    categories,
+                } => {
+                    let (labels, columns, missing) =
+                        self.categorical_columns(rows, name, value, categories.as_deref(), label)?;
+                    for (category, column) in labels.into_iter().zip(columns) {
+                        let full = format!("{name}={category}");
+                        if !seen_names.insert(full.clone()) {
+                            return Err(duplicate(&full));
+                        }
+                        names.push(full);
+                        values.push(column);
+                    }
+                    if missing > 0 {
+                        imputed.push(Imputation {
+                            column: name.clone(),
+                            count: missing,
+                            value: None,
+                        });
+                    }
+                }
+            }
+        }
+        let width = values.len();
+        let mut data = Array2::zeros((rows.len(), width));
+        for (j, column) in values.iter().enumerate() {
+            for (cell, &v) in data.column_mut(j).iter_mut().zip(column) {
+                *cell = v;
+            }
+        }
+        let diagnostics = diagnose(&names, &values, self.scaler.is_some());
+        let scaler = match self.scaler {
+            Some(kind) => {
+                let fitted = Scaler::fit(kind, data.view())?;
+                data = fitted.transform(data.view())?;
+                Some(fitted)
+            }
+            None => None,
+        };
+        Ok(FeatureMatrix {
+            data,
+            names,
+            scaler,
+            imputed,
+            diagnostics,
+        })
+    }
+
+    fn numeric_column(
+        &self,
+        rows: &[T],
+        name: &str,
+        value: &NumericFn<'a, T>,
+        log1p: bool,
+        label: &dyn Fn(usize) -> String,
+    ) -> Result<(Vec<f64>, Option<Imputation>)> {
+        let mut column = Vec::with_capacity(rows.len());
+        let mut missing = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            match value(row) {
+                Some(x) => {
+                    let x = crate::error::ensure_finite(x, || label(i), name)?;
+                    if log1p {
+                        if x < 0.0 {
+                            return Err(Error::OutOfRange {
+                                record: label(i),
+                                field: name.to_owned(),
+                                value: x,
+                                expected: "money >= 0 for a log1p column",
+                            });
+                        }
+                        column.push(x.ln_1p());
+                    } else {
+                        column.push(x);
+                    }
+                }
+                None => {
+                    if self.missing == MissingPolicy::Error {
+                        return Err(Error::MissingValue {
+                            record: label(i),
+                            column: name.to_owned(),
+                        });
+                    }
+                    missing.push(i);
+                    column.push(0.0);
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok((column, None));
+        }
+        let fill = match self.missing {
+            MissingPolicy::ImputeConstant(c) => {
+                let c = crate::error::ensure_finite(c, || "impute policy".to_owned(), "constant")?;
+                if log1p && c >= 0.0 {
+                    c.ln_1p()
+                } else {
+                    c
+                }
+            }
+            policy => {
+                let mut observed: Vec<f64> = column
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| missing.binary_search(i).is_err())
+                    .map(|(_, &x)| x)
+                    .collect();
+                if observed.is_empty() {
+                    return Err(Error::Undefined {
+                        reason: format!(
+                            "column {name} has no observed value to impute from: drop it or impute a constant"
+                        ),
+                    });
+                }
+                if policy == MissingPolicy::ImputeMean {
+                    observed.iter().sum::<f64>() / observed.len() as f64
+                } else {
+                    observed.sort_unstable_by(f64::total_cmp);
+                    quantile_sorted(&observed, 0.5)
+                }
+            }
+        };
+        for &i in &missing {
+            column[i] = fill;
+        }
+        Ok((
+            column,
+            Some(Imputation {
+                column: name.to_owned(),
+                count: missing.len(),
+                value: Some(fill),
+            }),
+        ))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn categorical_columns(
+        &self,
+        rows: &[T],
+        name: &str,
+        value: &CategoryFn<'a, T>,
+        fixed: Option<&[String]>,
+        label: &dyn Fn(usize) -> String,
+    ) -> Result<(Vec<String>, Vec<Vec<f64>>, usize)> {
+        let observed: Vec<Option<String>> = rows.iter().map(|r| value(r)).collect();
+        let categories: Vec<String> = match fixed {
+            Some(list) => list.to_vec(),
+            None => observed
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        let mut columns = vec![vec![0.0; rows.len()]; categories.len()];
+        let mut missing = 0;
+        for (i, value) in observed.iter().enumerate() {
+            match value {
+                Some(v) => {
+                    let position = match fixed {
+                        Some(_) => categories.iter().position(|c| c == v),
+                        None => categories.binary_search(v).ok(),
+                    }
+                    .ok_or_else(|| Error::InvalidParameter {
+                        name: "category",
+                        reason: format!(
+                            "{} has {name} = {v:?}, which is not one of the fixed categories {categories:?}",
+                            label(i)
+                        ),
+                    })?;
+                    columns[position][i] = 1.0;
+                }
+                None if self.missing == MissingPolicy::Error => {
+                    return Err(Error::MissingValue {
+                        record: label(i),
+                        column: name.to_owned(),
+                    });
+                }
+                None => missing += 1,
+            }
+        }
+        Ok((categories, columns, missing))
+    }
+}
+
+fn duplicate(name: &str) -> Error {
+    Error::DuplicateName {
+        what: "feature column",
+        name: name.to_owned(),
+    }
+}
+
+fn diagnose(names: &[String], columns: &[Vec<f64>], scaled: bool) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut spreads = Vec::new();
+    for (name, column) in names.iter().zip(columns) {
+        let mean = column.iter().sum::<f64>() / column.len() as f64;
+        let std = (column.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+            / column.len() as f64)
+            .sqrt();
+        if std == 0.0 {
+            diagnostics.push(Diagnostic::Constant {
+                column: name.clone(),
+            });
+        } else {
+            spreads.push((name, std));
+        }
+    }
+    let widest = spreads.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let narrowest = spreads.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    if let (Some(w), Some(n)) = (widest, narrowest) {
+        if w.1 > 100.0 * n.1 {
+            diagnostics.push(Diagnostic::ScaleSpread {
+                widest: w.0.clone(),
+                widest_std: w.1,
+                narrowest: n.0.clone(),
+                narrowest_std: n.1,
+                scaled,
+            });
+        }
+    }
+    diagnostics
+}
+
+/// A numeric matrix with named columns; rows are the records it was built from, in order.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FeatureMatrix {
+    data: Array2<f64>,
+    names: Vec<String>,
+    scaler: Option<Scaler>,
+    imputed: Vec<Imputation>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FeatureMatrix {
+    /// A builder of a matrix over records of type `T`.
+    #[must_use]
+    pub fn builder<'a, T>() -> FeatureMatrixBuilder<'a, T> {
+        FeatureMatrixBuilder::default()
+    }
+
+    /// A matrix from existing data and column names (no scaler).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when the names do not match the columns;
+    /// [`Error::DuplicateName`] for a repeated name; [`Error::NonFiniteCell`] for NaN or
+    /// infinite values; [`Error::EmptyInput`] for an empty matrix.
+    pub fn from_array(data: Array2<f64>, names: Vec<String>) -> Result<FeatureMatrix> {
+        if data.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "feature matrix",
+                item: "row and column",
+            });
+        }
+        if names.len() != data.ncols() {
+            return Err(Error::ShapeMismatch {
+                what: "feature matrix (names given)",
+                expected: names.len(),
+                found: data.ncols(),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        if let Some(name) = names.iter().find(|n| !seen.insert(n.as_str())) {
+            return Err(duplicate(name));
+        }
+        check_finite(data.view())?;
+        let columns: Vec<Vec<f64>> = data.axis_iter(Axis(1)).map(|c| c.to_vec()).collect();
+        let diagnostics = diagnose(&names, &columns, false);
+        Ok(FeatureMatrix {
+            data,
+            names,
+            scaler: None,
+            imputed: Vec::new(),
+            diagnostics,
+        })
+    }
+
+    /// The matrix (scaled when a scaler was set), rows = records.
+    #[must_use]
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        self.data.view()
+    }
+
+    /// Column names, in column order (one-hot columns as `name=value`).
+    #[must_use]
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The column called `name`.
+    #[must_use]
+    pub fn column(&self, name: &str) -> Option<ArrayView1<'_, f64>> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|j| self.data.column(j))
+    }
+
+    /// The fitted scaler, if one was set.
+    #[must_use]
+    pub fn scaler(&self) -> Option<&Scaler> {
+        self.scaler.as_ref()
+    }
+
+    /// Columns where values were imputed.
+    #[must_use]
+    pub fn imputed(&self) -> &[Imputation] {
+        &self.imputed
+    }
+
+    /// Remarks on the raw columns (scale spread, constant columns).
+    #[must_use]
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The matrix in encoded but unscaled units (the scaler inverted; `log1p` columns stay
+    /// in log units).
+    ///
+    /// # Errors
+    /// Never in practice; the scaler's shape always matches.
+    pub fn original_units(&self) -> Result<Array2<f64>> {
+        match &self.scaler {
+            Some(scaler) => scaler.inverse_transform(self.data.view()),
+            None => Ok(self.data.clone()),
+        }
+    }
+
+    /// Consumes the matrix, returning the data.
+    #[must_use]
+    pub fn into_array(self) -> Array2<f64> {
+        self.data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_match_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4], [25, 50, 75]) = [1.75, 2.5, 3.25]
+        let sorted = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&sorted, 0.25), 1.75);
+        assert_eq!(quantile_sorted(&sorted, 0.5), 2.5);
+        assert_eq!(quantile_sorted(&sorted, 0.75), 3.25);
+    }
+}

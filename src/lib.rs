@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+#[macro_use]
+pub mod model;
+
+pub mod activity;
+pub mod date;
+pub mod error;
+pub mod features;
+pub mod ids;
+pub mod profile;
+pub mod records;
+pub mod rules;
+pub mod segmentation;
+pub mod tiers;
+
+pub use date::{Date, Period};
+pub use error::{Error, Result};
+pub use ids::{CustomerId, CustomerIndex};
+pub use segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};

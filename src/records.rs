@@ -1,0 +1,114 @@
+//! Transactional records that analyses take as input: purchases, MRR snapshots, leads and
+//! opportunities.
+//!
+//! Records are generic over the customer key `K`: pass external keys (`String`, `u64`) or dense
+//! [`CustomerId`](crate::CustomerId)s when the caller already interned them.
+//!
+//! ```
+//! use saas_segmentation::records::{MrrRecord, Transaction};
+//! use saas_segmentation::Date;
+//!
+//! let sale = Transaction::new("cus_1", Date::from_ymd(2024, 5, 2)?, 49.0);
+//! let refund = Transaction::new("cus_1", Date::from_ymd(2024, 5, 9)?, -49.0);
+//! assert!(refund.is_refund() && !sale.is_refund());
+//! let mrr = MrrRecord::new("cus_1", Date::from_ymd(2024, 5, 1)?, 49.0);
+//! assert_eq!(mrr.mrr, 49.0);
+//! # Ok::<(), saas_segmentation::Error>(())
+//! ```
+
+use crate::date::Date;
+use crate::model::AcquisitionChannel;
+
+/// A purchase (positive amount) or refund (negative amount) on a day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Transaction<K> {
+    /// Customer key.
+    pub customer: K,
+    /// The day of the transaction.
+    pub date: Date,
+    /// Amount in the crate's one currency; negative for refunds.
+    pub amount: f64,
+}
+
+impl<K> Transaction<K> {
+    /// A transaction.
+    pub fn new(customer: K, date: Date, amount: f64) -> Self {
+        Transaction {
+            customer,
+            date,
+            amount,
+        }
+    }
+
+    /// Whether the amount is negative.
+    #[must_use]
+    pub fn is_refund(&self) -> bool {
+        self.amount < 0.0
+    }
+}
+
+/// A customer's MRR in one month (`month` is any day of it; the first by convention).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MrrRecord<K> {
+    /// Customer key.
+    pub customer: K,
+    /// A day of the month (the first by convention).
+    pub month: Date,
+    /// Monthly recurring revenue in that month (0 when churned).
+    pub mrr: f64,
+}
+
+impl<K> MrrRecord<K> {
+    /// An MRR record.
+    pub fn new(customer: K, month: Date, mrr: f64) -> Self {
+        MrrRecord {
+            customer,
+            month,
+            mrr,
+        }
+    }
+}
+
+/// A lead: a prospect that entered the funnel, and whether it became a customer.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Lead<K> {
+    /// Lead or account key (the customer key once converted).
+    pub key: K,
+    /// When the lead was created.
+    pub created: Date,
+    /// The channel it came through.
+    pub channel: AcquisitionChannel,
+    /// When it converted to a paying customer, if it did.
+    pub converted: Option<Date>,
+}
+
+/// How an opportunity ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum OpportunityOutcome {
+    /// Still open.
+    Open,
+    /// Won.
+    Won,
+    /// Lost.
+    Lost,
+}
+
+/// A sales opportunity.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Opportunity<K> {
+    /// Account key.
+    pub account: K,
+    /// When it was opened.
+    pub opened: Date,
+    /// When it was closed, if it was.
+    pub closed: Option<Date>,
+    /// Annual contract value at stake.
+    pub acv: f64,
+    /// How it ended.
+    pub outcome: OpportunityOutcome,
+}
