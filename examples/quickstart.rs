@@ -1,1 +1,191 @@
-fn main() {}
+//! The main job end to end on a synthetic customer base:
+//! source records -> merged profiles -> behaviour from activity -> rule segments -> features ->
+//! a printed report.
+//!
+//! Run with `cargo run --release --example quickstart [customers] [seed]`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use saas_segmentation::activity::{derive_behaviour, BehaviourConfig};
+use saas_segmentation::features::{FeatureMatrix, ScalerKind};
+use saas_segmentation::ids::DenseCustomers;
+use saas_segmentation::model::{Industry, SizeTier, UsageTier};
+use saas_segmentation::profile::{CustomerProfile, ProfileBuilder};
+use saas_segmentation::rules::{Condition, MatchMode, Rule, RuleSet};
+use saas_segmentation::synthetic::{generate, SyntheticConfig, CORE_FEATURES, KEY_WORKFLOWS};
+use saas_segmentation::{Date, Result};
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let customers = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let seed = args.next().and_then(|a| a.parse().ok()).unwrap_or(7);
+
+    let started = Instant::now();
+    let base = generate(&SyntheticConfig::new(customers).seed(seed))?;
+    println!(
+        "synthetic base: {} customers, {} transactions, {} activity events, {} MRR rows, {} leads ({:.2?})",
+        base.profiles().len(),
+        base.transactions().len(),
+        base.activity().len(),
+        base.mrr().len(),
+        base.leads().len(),
+        started.elapsed()
+    );
+
+    // 1. Merge the partial records of CRM, billing, support and product analytics.
+    let started = Instant::now();
+    let records = base.source_records();
+    let split = started.elapsed();
+    let mut profiles = ProfileBuilder::new().records(records).build()?;
+    println!(
+        "\nmerged {} profiles from 4 sources; {} conflicts, e.g. {}",
+        profiles.len(),
+        profiles.conflicts().len(),
+        profiles
+            .conflicts()
+            .first()
+            .map(|c| format!(
+                "{} of {}: kept {} from {} ({}), overruled {} from {} ({})",
+                c.field,
+                profiles.index().key(c.customer).map_or("?", |k| k.as_str()),
+                c.kept.value,
+                c.kept.source,
+                c.kept.observed,
+                c.overruled.value,
+                c.overruled.source,
+                c.overruled.observed
+            ))
+            .unwrap_or_else(|| "none".to_owned())
+    );
+
+    println!("split into source records: {split:.2?}, merge: {:.2?}", started.elapsed() - split);
+
+    // 2. Behaviour over the last 90 days of activity.
+    let started = Instant::now();
+    let end = base.analysis_date().add_days(-1)?;
+    let window = BehaviourConfig::new(end.add_days(-89)?, end)?
+        .core_features(CORE_FEATURES.to_vec())
+        .key_workflows(KEY_WORKFLOWS.to_vec());
+    let behaviour = derive_behaviour(&DenseCustomers(customers), base.activity(), &window)?;
+    for (profile, summary) in profiles.profiles_mut().iter_mut().zip(&behaviour) {
+        summary.apply_to(&mut profile.behaviour);
+    }
+    println!("behaviour from {} events: {:.2?}", base.activity().len(), started.elapsed());
+
+    // 3. Rule segments: size tier x usage.
+    let rules = RuleSet::new(vec![
+        Rule::new(
+            "enterprise",
+            Condition::SizeTier(vec![SizeTier::Enterprise]),
+        ),
+        Rule::new(
+            "engaged mid-market",
+            Condition::all([
+                Condition::SizeTier(vec![SizeTier::MidMarket]),
+                Condition::UsageTier(vec![UsageTier::Power, UsageTier::Regular]),
+            ]),
+        ),
+        Rule::new(
+            "regulated mid-market",
+            Condition::all([
+                Condition::SizeTier(vec![SizeTier::MidMarket]),
+                Condition::Industry(vec![Industry::Healthcare, Industry::FinancialServices]),
+            ]),
+        ),
+        Rule::new(
+            "active smb",
+            Condition::all([
+                Condition::SizeTier(vec![SizeTier::Smb]),
+                Condition::not(Condition::UsageTier(vec![UsageTier::Dormant])),
+            ]),
+        ),
+        Rule::new("dormant", Condition::UsageTier(vec![UsageTier::Dormant])),
+    ])?
+    .mode(MatchMode::FirstMatch);
+    let result = rules.apply(profiles.profiles())?;
+    let segmentation = result.segmentation();
+    let report = result.report();
+
+    println!("\n{:<22} {:>8} {:>7} {:>11} {:>10}  definition", "segment", "customers", "share", "mean MRR", "logins/wk");
+    let sizes = segmentation.sizes();
+    for (s, descriptor) in segmentation.segments().iter().enumerate() {
+        let members = segmentation.members(s);
+        let mean = |f: &dyn Fn(&CustomerProfile) -> Option<f64>| {
+            let values: Vec<f64> = members
+                .iter()
+                .filter_map(|id| profiles.get(*id).and_then(f))
+                .collect();
+            values.iter().sum::<f64>() / values.len().max(1) as f64
+        };
+        println!(
+            "{:<22} {:>8} {:>6.1}% {:>11.0} {:>10.2}  {}",
+            descriptor.name(),
+            sizes[s],
+            100.0 * sizes[s] as f64 / segmentation.len() as f64,
+            mean(&|p| p.value.mrr),
+            mean(&|p| p.behaviour.logins_per_week),
+            match descriptor.definition() {
+                saas_segmentation::SegmentDefinition::Rule { description } => description.as_str(),
+                _ => "",
+            }
+        );
+    }
+    println!(
+        "unassigned: {} matched no rule, {} undecidable for missing data; {} customers matched several rules (first match kept)",
+        report.unmatched().len(),
+        report.undetermined().len(),
+        report.overlaps().len()
+    );
+
+    // 4. How the rule segments line up with the planted truth.
+    let mut crosstab: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for (customer, label) in segmentation.labels().iter().enumerate() {
+        let rule = label.map_or("(none)", |l| segmentation.segments()[l].name());
+        let planted = &base.planted()[base.truth()[customer]].name;
+        *crosstab.entry((planted.clone(), rule)).or_default() += 1;
+    }
+    println!("\nplanted segment -> rule segment (top match)");
+    for planted in base.planted() {
+        let best = crosstab
+            .iter()
+            .filter(|((p, _), _)| *p == planted.name)
+            .max_by_key(|(_, count)| **count);
+        if let Some(((_, rule), count)) = best {
+            let total: usize = crosstab
+                .iter()
+                .filter(|((p, _), _)| *p == planted.name)
+                .map(|(_, c)| c)
+                .sum();
+            println!("  {:<24} -> {:<22} {:>5.1}%", planted.name, rule, 100.0 * *count as f64 / total as f64);
+        }
+    }
+
+    // 5. The feature matrix clustering would take.
+    let started = Instant::now();
+    let today: Date = base.analysis_date();
+    let matrix = FeatureMatrix::builder()
+        .log1p("mrr", |p: &CustomerProfile| p.value.mrr)
+        .column("employees", |p: &CustomerProfile| p.firmographic.employees)
+        .column("logins_per_week", |p: &CustomerProfile| p.behaviour.logins_per_week)
+        .column("core_adoption", |p: &CustomerProfile| p.behaviour.core_feature_adoption)
+        .column("activity_trend", |p: &CustomerProfile| p.behaviour.activity_trend)
+        .column("tenure_days", move |p: &CustomerProfile| {
+            p.value.customer_since.map(|d| today.days_since(d) as f64)
+        })
+        .column("support_tickets", |p: &CustomerProfile| p.needs.support_tickets)
+        .categorical("industry", |p: &CustomerProfile| p.firmographic.industry)
+        .scaler(ScalerKind::Standard)
+        .build(profiles.profiles())?;
+    println!(
+        "\nfeature matrix: {} x {} ({:.2?}); columns: {}",
+        matrix.view().nrows(),
+        matrix.view().ncols(),
+        started.elapsed(),
+        matrix.names()[..7].join(", ")
+    );
+    for diagnostic in matrix.diagnostics() {
+        println!("  note: {diagnostic}");
+    }
+    Ok(())
+}

@@ -34,7 +34,7 @@ use std::hash::Hash;
 
 use crate::date::Date;
 use crate::error::{Error, Result};
-use crate::ids::{CustomerIndex, KeyBuildHasher};
+use crate::ids::{CustomerLookup, KeyBuildHasher};
 use crate::model::{Behaviour, UsageTier, UsageTierThresholds};
 
 /// What happened in one activity record.
@@ -219,21 +219,23 @@ impl BehaviourSummary {
 ///
 /// Events outside the window are ignored; customers without events in it get zero activity and
 /// the dormant tier (they were observed, so zero is a measurement, not a missing value). The
-/// result is in dense-id order. Input order does not matter.
+/// result is in dense-id order. Input order does not matter. `index` is a
+/// [`CustomerIndex`](crate::CustomerIndex) for external keys, or
+/// [`DenseCustomers`](crate::ids::DenseCustomers) for records keyed by dense ids.
 ///
 /// # Errors
 /// [`Error::EmptyInput`] when the index is empty; [`Error::UnknownCustomer`] naming the row when
 /// an event's customer is not in the index.
 pub fn derive_behaviour<K, E>(
-    index: &CustomerIndex<K>,
+    index: &impl CustomerLookup<K>,
     activity: &[Activity<K, E>],
     config: &BehaviourConfig<E>,
 ) -> Result<Vec<BehaviourSummary>>
 where
-    K: Hash + Eq + Clone + Debug,
+    K: Debug,
     E: Hash + Eq,
 {
-    if index.is_empty() {
+    if index.customer_count() == 0 {
         return Err(Error::EmptyInput {
             what: "customer index",
             item: "customer",
@@ -256,7 +258,12 @@ where
     const LOGIN: u32 = u32::MAX;
     let mut rows: Vec<(u32, u32, u32)> = Vec::with_capacity(activity.len());
     for (position, event) in activity.iter().enumerate() {
-        let id = index.require(&event.customer, || format!("activity row {position}"))?;
+        let id = index
+            .lookup(&event.customer)
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("activity row {position}"),
+                customer: format!("{:?}", event.customer),
+            })?;
         if event.date < config.start || event.date > config.end {
             continue;
         }
@@ -287,9 +294,9 @@ where
     let weeks = window_days.div_ceil(7) as usize;
     let mut seen_by = vec![u32::MAX; codes.len()];
     let mut weekly = vec![0u32; weeks];
-    let mut summaries = Vec::with_capacity(index.len());
+    let mut summaries = Vec::with_capacity(index.customer_count());
     let mut rest = &rows[..];
-    for customer in 0..index.len() as u32 {
+    for customer in 0..index.customer_count() as u32 {
         let end = rest.partition_point(|r| r.0 == customer);
         let (mine, tail) = rest.split_at(end);
         rest = tail;

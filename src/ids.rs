@@ -265,6 +265,51 @@ impl<K> CustomerIndex<K> {
     }
 }
 
+/// Resolves a record's customer key to a dense id: implemented by [`CustomerIndex`] for
+/// external keys and by [`DenseCustomers`] for records that already carry [`CustomerId`]s.
+pub trait CustomerLookup<K: ?Sized> {
+    /// How many customers there are (dense ids are `0..customer_count()`).
+    fn customer_count(&self) -> usize;
+    /// The dense id of `key`, or `None` when unknown.
+    fn lookup(&self, key: &K) -> Option<CustomerId>;
+}
+
+impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
+    fn customer_count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn lookup(&self, key: &K) -> Option<CustomerId> {
+        self.get(key)
+    }
+}
+
+/// Customers already interned as dense ids `0..n`: records keyed by [`CustomerId`] resolve to
+/// themselves, without hashing.
+///
+/// ```
+/// use saas_segmentation::ids::{CustomerLookup, DenseCustomers};
+/// use saas_segmentation::CustomerId;
+///
+/// let customers = DenseCustomers(3);
+/// assert_eq!(customers.lookup(&CustomerId(2)), Some(CustomerId(2)));
+/// assert_eq!(customers.lookup(&CustomerId(3)), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenseCustomers(pub usize);
+
+impl CustomerLookup<CustomerId> for DenseCustomers {
+    fn customer_count(&self) -> usize {
+        self.0
+    }
+
+    #[inline]
+    fn lookup(&self, key: &CustomerId) -> Option<CustomerId> {
+        (key.index() < self.0).then_some(*key)
+    }
+}
+
 #[cfg(feature = "serde")]
 impl<K: serde::Serialize> serde::Serialize for CustomerIndex<K> {
     /// Serializes as the list of keys in id order; the map is rebuilt on load.

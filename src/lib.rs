@@ -12,9 +12,11 @@ pub mod error;
 pub mod features;
 pub mod ids;
 pub mod profile;
+pub mod random;
 pub mod records;
 pub mod rules;
 pub mod segmentation;
+pub mod synthetic;
 pub mod tiers;
 
 pub use date::{Date, Period};

@@ -29,7 +29,6 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -223,10 +222,14 @@ impl<K: Hash + Eq + Clone + Debug> ProfileBuilder<K> {
         let mut index = CustomerIndex::with_capacity(self.records.len());
         let mut customer_of = Vec::with_capacity(self.records.len());
         for (position, record) in self.records.iter().enumerate() {
-            record.profile.validate(&format!(
-                "source record {position} ({} record of customer {:?})",
-                record.source, record.customer
-            ))?;
+            // Validate with an empty name first, and name the record only on failure.
+            if let Err(unnamed) = record.profile.validate("") {
+                let name = format!(
+                    "source record {position} ({} record of customer {:?})",
+                    record.source, record.customer
+                );
+                return Err(record.profile.validate(&name).err().unwrap_or(unnamed));
+            }
             customer_of.push(index.intern(record.customer.clone())?);
         }
 
@@ -238,21 +241,26 @@ impl<K: Hash + Eq + Clone + Debug> ProfileBuilder<K> {
                 }
             }
         };
-        // Process records from weakest to strongest, so the record merged last wins.
+        // Group records by customer and process each customer's from weakest to strongest, so
+        // the record merged last wins.
         let mut order: Vec<usize> = (0..self.records.len()).collect();
         order.sort_by_key(|&i| {
             let r = &self.records[i];
+            let customer = customer_of[i];
             match self.policy {
-                ConflictPolicy::MostRecent => (r.observed, source_rank(r.source), Date::MIN, i),
+                ConflictPolicy::MostRecent => {
+                    (customer, r.observed, source_rank(r.source), Date::MIN, i)
+                }
                 ConflictPolicy::SourcePriority(_) => {
-                    (Date::MIN, source_rank(r.source), r.observed, i)
+                    (customer, Date::MIN, source_rank(r.source), r.observed, i)
                 }
             }
         });
 
         let mut merger = Merger {
             profiles: vec![CustomerProfile::default(); index.len()],
-            seen: HashMap::new(),
+            customer: None,
+            seen: Vec::new(),
             conflicts: Vec::new(),
         };
         for i in order {
@@ -269,7 +277,10 @@ impl<K: Hash + Eq + Clone + Debug> ProfileBuilder<K> {
 
 struct Merger {
     profiles: Vec<CustomerProfile>,
-    seen: HashMap<(CustomerId, &'static str), (Source, Date)>,
+    customer: Option<CustomerId>,
+    // Which source last set each field of the current customer (records arrive grouped by
+    // customer, so a short list suffices).
+    seen: Vec<(&'static str, Source, Date)>,
     conflicts: Vec<Conflict>,
 }
 
@@ -289,6 +300,10 @@ macro_rules! merge_options {
 
 impl Merger {
     fn merge<K>(&mut self, customer: CustomerId, record: &SourceRecord<K>) {
+        if self.customer != Some(customer) {
+            self.customer = Some(customer);
+            self.seen.clear();
+        }
         let mut current = std::mem::take(&mut self.profiles[customer.index()]);
         let incoming = &record.profile;
         let meta = (record.source, record.observed);
@@ -328,7 +343,13 @@ impl Merger {
         incoming: &Option<T>,
     ) {
         let Some(new) = incoming else { return };
-        let previous = self.seen.insert((customer, field), (source, observed));
+        let previous = match self.seen.iter_mut().find(|(f, ..)| *f == field) {
+            Some((_, s, d)) => Some((std::mem::replace(s, source), std::mem::replace(d, observed))),
+            None => {
+                self.seen.push((field, source, observed));
+                None
+            }
+        };
         match (current.as_ref(), previous) {
             (Some(old), Some((old_source, old_observed))) if old != new => {
                 self.conflicts.push(Conflict {
@@ -441,7 +462,8 @@ impl<K> ProfileSet<K> {
         self.profiles.get(id.index())
     }
 
-    /// Every field where sources disagreed, in merge order.
+    /// Every field where sources disagreed, grouped by customer (dense-id order), then in merge
+    /// order.
     #[must_use]
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
