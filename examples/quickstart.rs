@@ -59,7 +59,10 @@ fn main() -> Result<()> {
             .unwrap_or_else(|| "none".to_owned())
     );
 
-    println!("split into source records: {split:.2?}, merge: {:.2?}", started.elapsed() - split);
+    println!(
+        "split into source records: {split:.2?}, merge: {:.2?}",
+        started.elapsed() - split
+    );
 
     // 2. Behaviour over the last 90 days of activity.
     let started = Instant::now();
@@ -71,7 +74,11 @@ fn main() -> Result<()> {
     for (profile, summary) in profiles.profiles_mut().iter_mut().zip(&behaviour) {
         summary.apply_to(&mut profile.behaviour);
     }
-    println!("behaviour from {} events: {:.2?}", base.activity().len(), started.elapsed());
+    println!(
+        "behaviour from {} events: {:.2?}",
+        base.activity().len(),
+        started.elapsed()
+    );
 
     // 3. Rule segments: size tier x usage.
     let rules = RuleSet::new(vec![
@@ -107,7 +114,10 @@ fn main() -> Result<()> {
     let segmentation = result.segmentation();
     let report = result.report();
 
-    println!("\n{:<22} {:>8} {:>7} {:>11} {:>10}  definition", "segment", "customers", "share", "mean MRR", "logins/wk");
+    println!(
+        "\n{:<22} {:>8} {:>7} {:>11} {:>10}  definition",
+        "segment", "customers", "share", "mean MRR", "logins/wk"
+    );
     let sizes = segmentation.sizes();
     for (s, descriptor) in segmentation.segments().iter().enumerate() {
         let members = segmentation.members(s);
@@ -157,7 +167,12 @@ fn main() -> Result<()> {
                 .filter(|((p, _), _)| *p == planted.name)
                 .map(|(_, c)| c)
                 .sum();
-            println!("  {:<24} -> {:<22} {:>5.1}%", planted.name, rule, 100.0 * *count as f64 / total as f64);
+            println!(
+                "  {:<24} -> {:<22} {:>5.1}%",
+                planted.name,
+                rule,
+                100.0 * *count as f64 / total as f64
+            );
         }
     }
 
@@ -167,13 +182,21 @@ fn main() -> Result<()> {
     let matrix = FeatureMatrix::builder()
         .log1p("mrr", |p: &CustomerProfile| p.value.mrr)
         .column("employees", |p: &CustomerProfile| p.firmographic.employees)
-        .column("logins_per_week", |p: &CustomerProfile| p.behaviour.logins_per_week)
-        .column("core_adoption", |p: &CustomerProfile| p.behaviour.core_feature_adoption)
-        .column("activity_trend", |p: &CustomerProfile| p.behaviour.activity_trend)
+        .column("logins_per_week", |p: &CustomerProfile| {
+            p.behaviour.logins_per_week
+        })
+        .column("core_adoption", |p: &CustomerProfile| {
+            p.behaviour.core_feature_adoption
+        })
+        .column("activity_trend", |p: &CustomerProfile| {
+            p.behaviour.activity_trend
+        })
         .column("tenure_days", move |p: &CustomerProfile| {
             p.value.customer_since.map(|d| today.days_since(d) as f64)
         })
-        .column("support_tickets", |p: &CustomerProfile| p.needs.support_tickets)
+        .column("support_tickets", |p: &CustomerProfile| {
+            p.needs.support_tickets
+        })
         .categorical("industry", |p: &CustomerProfile| p.firmographic.industry)
         .scaler(ScalerKind::Standard)
         .build(profiles.profiles())?;

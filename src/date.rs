@@ -290,9 +290,7 @@ impl Period {
         };
         match self {
             Period::Day => Date::from_days(i64::from(index)).map_err(|_| overflow()),
-            Period::IsoWeek => {
-                Date::from_days(i64::from(index) * 7 - 3).map_err(|_| overflow())
-            }
+            Period::IsoWeek => Date::from_days(i64::from(index) * 7 - 3).map_err(|_| overflow()),
             Period::Month => month_start(i64::from(index)),
             Period::Quarter => month_start(i64::from(index) * 3),
             Period::Year => month_start(i64::from(index) * 12),
@@ -384,7 +382,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_text() {
-        for bad in ["", "2024-1-01", "2024-13-01", "2023-02-29", "abcd-ef-gh", "2024/01/01"] {
+        for bad in [
+            "",
+            "2024-1-01",
+            "2024-13-01",
+            "2023-02-29",
+            "abcd-ef-gh",
+            "2024/01/01",
+        ] {
             assert!(bad.parse::<Date>().is_err(), "{bad}");
         }
         assert_eq!(
@@ -406,6 +411,9 @@ mod tests {
         let d = Date::from_ymd(2024, 3, 7).unwrap();
         let start = Period::IsoWeek.start(d);
         assert_eq!(start, Date::from_ymd(2024, 3, 4).unwrap());
-        assert_eq!(Period::Quarter.start(d), Date::from_ymd(2024, 1, 1).unwrap());
+        assert_eq!(
+            Period::Quarter.start(d),
+            Date::from_ymd(2024, 1, 1).unwrap()
+        );
     }
 }

@@ -157,7 +157,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Checks that `value` is finite, naming the record and field otherwise.
-pub(crate) fn ensure_finite(value: f64, record: impl FnOnce() -> String, field: &str) -> Result<f64> {
+pub(crate) fn ensure_finite(
+    value: f64,
+    record: impl FnOnce() -> String,
+    field: &str,
+) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {

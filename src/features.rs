@@ -657,7 +657,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
         fixed: Option<&[String]>,
         label: &dyn Fn(usize) -> String,
     ) -> Result<(Vec<String>, Vec<Vec<f64>>, usize)> {
-        let observed: Vec<Option<String>> = rows.iter().map(|r| value(r)).collect();
+        let observed: Vec<Option<String>> = rows.iter().map(value).collect();
         let categories: Vec<String> = match fixed {
             Some(list) => list.to_vec(),
             None => observed

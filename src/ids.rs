@@ -313,7 +313,10 @@ impl CustomerLookup<CustomerId> for DenseCustomers {
 #[cfg(feature = "serde")]
 impl<K: serde::Serialize> serde::Serialize for CustomerIndex<K> {
     /// Serializes as the list of keys in id order; the map is rebuilt on load.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         self.keys.serialize(serializer)
     }
 }
@@ -323,7 +326,9 @@ impl<'de, K> serde::Deserialize<'de> for CustomerIndex<K>
 where
     K: serde::Deserialize<'de> + Hash + Eq + Clone,
 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         let keys = Vec::<K>::deserialize(deserializer)?;
         let count = keys.len();
         let index = CustomerIndex::from_keys(keys).map_err(serde::de::Error::custom)?;

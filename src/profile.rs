@@ -326,11 +326,26 @@ impl Merger {
             "psychographic"; tech_attitude, risk_aversion, motivation);
         merge_options!(self, customer, meta, current, incoming, "profile"; maturity);
         union(&mut current.needs.goals, &incoming.needs.goals);
-        union(&mut current.needs.jobs_to_be_done, &incoming.needs.jobs_to_be_done);
-        union(&mut current.needs.support_topics, &incoming.needs.support_topics);
-        union(&mut current.technographic.integrations, &incoming.technographic.integrations);
-        union(&mut current.technographic.platforms, &incoming.technographic.platforms);
-        union(&mut current.technographic.tech_stack, &incoming.technographic.tech_stack);
+        union(
+            &mut current.needs.jobs_to_be_done,
+            &incoming.needs.jobs_to_be_done,
+        );
+        union(
+            &mut current.needs.support_topics,
+            &incoming.needs.support_topics,
+        );
+        union(
+            &mut current.technographic.integrations,
+            &incoming.technographic.integrations,
+        );
+        union(
+            &mut current.technographic.platforms,
+            &incoming.technographic.platforms,
+        );
+        union(
+            &mut current.technographic.tech_stack,
+            &incoming.technographic.tech_stack,
+        );
         self.profiles[customer.index()] = current;
     }
 

@@ -136,11 +136,19 @@ impl Condition {
     ///
     /// # Errors
     /// [`Error::OutOfRange`] when the profile has 0 employees and the size tier is needed.
-    pub fn evaluate(&self, profile: &CustomerProfile, bounds: &SizeTierBounds) -> Result<Option<bool>> {
+    pub fn evaluate(
+        &self,
+        profile: &CustomerProfile,
+        bounds: &SizeTierBounds,
+    ) -> Result<Option<bool>> {
         fn member<T: PartialEq>(set: &[T], value: Option<&T>) -> Option<bool> {
             value.map(|v| set.contains(v))
         }
-        fn range<T: PartialOrd + Copy>(min: Option<T>, max: Option<T>, value: Option<T>) -> Option<bool> {
+        fn range<T: PartialOrd + Copy>(
+            min: Option<T>,
+            max: Option<T>,
+            value: Option<T>,
+        ) -> Option<bool> {
             value.map(|v| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v < m))
         }
         let p = profile;
@@ -156,16 +164,12 @@ impl Condition {
             Condition::UsageTier(set) => member(set, p.behaviour.usage_tier.as_ref()),
             Condition::PlanTier(set) => member(set, p.value.plan_tier.as_ref()),
             Condition::BillingStatus(set) => member(set, p.value.billing_status.as_ref()),
-            Condition::AcquisitionChannel(set) => {
-                member(set, p.value.acquisition_channel.as_ref())
-            }
+            Condition::AcquisitionChannel(set) => member(set, p.value.acquisition_channel.as_ref()),
             Condition::Maturity(set) => member(set, p.maturity.as_ref()),
             Condition::Champion(flag) => p.persona.champion.map(|c| c == *flag),
             Condition::Mrr { min, max } => range(*min, *max, p.value.mrr),
             Condition::Employees { min, max } => range(*min, *max, p.firmographic.employees),
-            Condition::LoginsPerWeek { min, max } => {
-                range(*min, *max, p.behaviour.logins_per_week)
-            }
+            Condition::LoginsPerWeek { min, max } => range(*min, *max, p.behaviour.logins_per_week),
             Condition::All(list) => {
                 let mut result = Some(true);
                 for c in list {
@@ -204,20 +208,18 @@ impl Condition {
                 }
             }
             match (min, max) {
-                (Some(lo), Some(hi)) if lo >= hi => {
-                    Err(bad(format!("{what} range [{lo}, {hi}) is empty: min must be below max")))
-                }
+                (Some(lo), Some(hi)) if lo >= hi => Err(bad(format!(
+                    "{what} range [{lo}, {hi}) is empty: min must be below max"
+                ))),
                 _ => Ok(()),
             }
         };
         match self {
             Condition::Mrr { min, max } => check_range("mrr", *min, *max),
             Condition::LoginsPerWeek { min, max } => check_range("logins_per_week", *min, *max),
-            Condition::Employees { min, max } => check_range(
-                "employees",
-                min.map(f64::from),
-                max.map(f64::from),
-            ),
+            Condition::Employees { min, max } => {
+                check_range("employees", min.map(f64::from), max.map(f64::from))
+            }
             Condition::All(list) | Condition::Any(list) => {
                 list.iter().try_for_each(|c| c.validate(rule))
             }
@@ -229,7 +231,11 @@ impl Condition {
 
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn set<T: fmt::Display>(f: &mut fmt::Formatter<'_>, name: &str, values: &[T]) -> fmt::Result {
+        fn set<T: fmt::Display>(
+            f: &mut fmt::Formatter<'_>,
+            name: &str,
+            values: &[T],
+        ) -> fmt::Result {
             let list: Vec<String> = values.iter().map(ToString::to_string).collect();
             write!(f, "{name} in [{}]", list.join(", "))
         }
@@ -246,7 +252,12 @@ impl fmt::Display for Condition {
                 (None, None) => write!(f, "{name} known"),
             }
         }
-        fn join(f: &mut fmt::Formatter<'_>, list: &[Condition], word: &str, empty: &str) -> fmt::Result {
+        fn join(
+            f: &mut fmt::Formatter<'_>,
+            list: &[Condition],
+            word: &str,
+            empty: &str,
+        ) -> fmt::Result {
             if list.is_empty() {
                 return f.write_str(empty);
             }
@@ -414,20 +425,23 @@ impl RuleSet {
             matched.clear();
             let mut unknown = false;
             for (r, rule) in self.rules.iter().enumerate() {
-                let outcome = rule.condition.evaluate(profile, &self.bounds).map_err(|e| match e {
-                    Error::OutOfRange {
-                        field,
-                        value,
-                        expected,
-                        ..
-                    } => Error::OutOfRange {
-                        record: format!("profile of customer {customer}"),
-                        field,
-                        value,
-                        expected,
-                    },
-                    other => other,
-                })?;
+                let outcome =
+                    rule.condition
+                        .evaluate(profile, &self.bounds)
+                        .map_err(|e| match e {
+                            Error::OutOfRange {
+                                field,
+                                value,
+                                expected,
+                                ..
+                            } => Error::OutOfRange {
+                                record: format!("profile of customer {customer}"),
+                                field,
+                                value,
+                                expected,
+                            },
+                            other => other,
+                        })?;
                 match outcome {
                     Some(true) => {
                         report.matches[r] += 1;

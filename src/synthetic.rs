@@ -149,7 +149,10 @@ impl SyntheticConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |name, reason: String| Err(Error::InvalidParameter { name, reason });
         if self.customers == 0 || self.customers >= u32::MAX as usize {
-            return bad("customers", format!("need 1 to {}, got {}", u32::MAX - 1, self.customers));
+            return bad(
+                "customers",
+                format!("need 1 to {}, got {}", u32::MAX - 1, self.customers),
+            );
         }
         if !(1..=120).contains(&self.months) {
             return bad("months", format!("need 1 to 120, got {}", self.months));
@@ -165,15 +168,23 @@ impl SyntheticConfig {
             }
         }
         if !(1..=3_660).contains(&self.activity_days) {
-            return bad("activity_days", format!("need 1 to 3660, got {}", self.activity_days));
+            return bad(
+                "activity_days",
+                format!("need 1 to 3660, got {}", self.activity_days),
+            );
         }
         if self.leads_per_customer > 0.0 && self.leads_per_customer < 1.0 {
             return bad(
                 "leads_per_customer",
-                format!("need 0 or at least 1 (every customer was a lead), got {}", self.leads_per_customer),
+                format!(
+                    "need 0 or at least 1 (every customer was a lead), got {}",
+                    self.leads_per_customer
+                ),
             );
         }
-        Period::Month.start(self.start).add_months(i64::from(self.months) + 1)?;
+        Period::Month
+            .start(self.start)
+            .add_months(i64::from(self.months) + 1)?;
         Ok(())
     }
 }
@@ -288,8 +299,14 @@ impl SyntheticBase {
     pub fn source_records(&self) -> Vec<SourceRecord<String>> {
         let mut rng = SeededRng::stream(self.config.seed, 7);
         let mut records = Vec::with_capacity(self.profiles.len() * 4);
-        let billing_day = self.analysis_date.add_days(-1).unwrap_or(self.analysis_date);
-        let crm_day = self.analysis_date.add_days(-45).unwrap_or(self.analysis_date);
+        let billing_day = self
+            .analysis_date
+            .add_days(-1)
+            .unwrap_or(self.analysis_date);
+        let crm_day = self
+            .analysis_date
+            .add_days(-45)
+            .unwrap_or(self.analysis_date);
         for (key, p) in self.index.keys().iter().zip(&self.profiles) {
             let mut crm = CustomerProfile {
                 firmographic: p.firmographic.clone(),
@@ -307,12 +324,22 @@ impl SyntheticBase {
                 value: p.value.clone(),
                 ..CustomerProfile::default()
             };
-            records.push(SourceRecord::new(key.clone(), Source::Billing, billing_day, billing));
+            records.push(SourceRecord::new(
+                key.clone(),
+                Source::Billing,
+                billing_day,
+                billing,
+            ));
             let support = CustomerProfile {
                 needs: p.needs.clone(),
                 ..CustomerProfile::default()
             };
-            records.push(SourceRecord::new(key.clone(), Source::Support, billing_day, support));
+            records.push(SourceRecord::new(
+                key.clone(),
+                Source::Support,
+                billing_day,
+                support,
+            ));
             let product = CustomerProfile {
                 technographic: p.technographic.clone(),
                 behaviour: p.behaviour.clone(),
@@ -354,8 +381,16 @@ const ARCHETYPES: [Archetype; 5] = [
         description: "small companies on starter plans, product-led, steady light use",
         share: 0.35,
         tiers: [0.9, 0.1, 0.0],
-        industries: &[Industry::Retail, Industry::ProfessionalServices, Industry::Media],
-        channels: &[AcquisitionChannel::ProductLed, AcquisitionChannel::Organic, AcquisitionChannel::PaidSearch],
+        industries: &[
+            Industry::Retail,
+            Industry::ProfessionalServices,
+            Industry::Media,
+        ],
+        channels: &[
+            AcquisitionChannel::ProductLed,
+            AcquisitionChannel::Organic,
+            AcquisitionChannel::PaidSearch,
+        ],
         mrr_log_mean: 4.4, // about 80 a month
         logins_per_week: 1.2,
         trend: 0.0,
@@ -372,7 +407,11 @@ const ARCHETYPES: [Archetype; 5] = [
         share: 0.2,
         tiers: [0.15, 0.8, 0.05],
         industries: &[Industry::Software, Industry::FinancialServices],
-        channels: &[AcquisitionChannel::Outbound, AcquisitionChannel::Partner, AcquisitionChannel::Referral],
+        channels: &[
+            AcquisitionChannel::Outbound,
+            AcquisitionChannel::Partner,
+            AcquisitionChannel::Referral,
+        ],
         mrr_log_mean: 7.3, // about 1,500 a month
         logins_per_week: 6.0,
         trend: 0.15,
@@ -388,7 +427,11 @@ const ARCHETYPES: [Archetype; 5] = [
         description: "large healthcare, finance and manufacturing accounts, high MRR, low churn",
         share: 0.1,
         tiers: [0.0, 0.15, 0.85],
-        industries: &[Industry::Healthcare, Industry::FinancialServices, Industry::Manufacturing],
+        industries: &[
+            Industry::Healthcare,
+            Industry::FinancialServices,
+            Industry::Manufacturing,
+        ],
         channels: &[AcquisitionChannel::Outbound, AcquisitionChannel::Events],
         mrr_log_mean: 9.4, // about 12,000 a month
         logins_per_week: 3.0,
@@ -405,8 +448,17 @@ const ARCHETYPES: [Archetype; 5] = [
         description: "paying customers whose use is falling, contracting and churning",
         share: 0.2,
         tiers: [0.6, 0.35, 0.05],
-        industries: &[Industry::Education, Industry::Retail, Industry::Logistics, Industry::Hospitality],
-        channels: &[AcquisitionChannel::PaidSocial, AcquisitionChannel::PaidSearch, AcquisitionChannel::Organic],
+        industries: &[
+            Industry::Education,
+            Industry::Retail,
+            Industry::Logistics,
+            Industry::Hospitality,
+        ],
+        channels: &[
+            AcquisitionChannel::PaidSocial,
+            AcquisitionChannel::PaidSearch,
+            AcquisitionChannel::Organic,
+        ],
         mrr_log_mean: 5.8, // about 330 a month
         logins_per_week: 2.0,
         trend: -0.9,
@@ -423,7 +475,11 @@ const ARCHETYPES: [Archetype; 5] = [
         share: 0.15,
         tiers: [0.95, 0.05, 0.0],
         industries: &[Industry::NonProfit, Industry::Education, Industry::Other],
-        channels: &[AcquisitionChannel::Organic, AcquisitionChannel::Referral, AcquisitionChannel::PaidSocial],
+        channels: &[
+            AcquisitionChannel::Organic,
+            AcquisitionChannel::Referral,
+            AcquisitionChannel::PaidSocial,
+        ],
         mrr_log_mean: 3.3, // about 27 a month
         logins_per_week: 0.1,
         trend: -0.3,
@@ -483,7 +539,12 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             .max(10.0);
         let mut active = true;
         let (mut upsells, mut last_active_month) = (0u32, signup_month);
-        for (m, &month_start) in month_starts.iter().enumerate().take(months).skip(signup_month) {
+        for (m, &month_start) in month_starts
+            .iter()
+            .enumerate()
+            .take(months)
+            .skip(signup_month)
+        {
             if m > signup_month {
                 if active {
                     let r = rng.uniform();
@@ -511,8 +572,14 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             };
             transactions.push(Transaction::new(id, invoice_day, mrr));
             if rng.bernoulli(config.refund_rate) {
-                let refund = if rng.bernoulli(0.5) { mrr } else { (mrr * rng.range(0.1, 0.9)).round() };
-                let day = invoice_day.add_days(rng.below(10) as i64 + 1)?.min(analysis_date.add_days(-1)?);
+                let refund = if rng.bernoulli(0.5) {
+                    mrr
+                } else {
+                    (mrr * rng.range(0.1, 0.9)).round()
+                };
+                let day = invoice_day
+                    .add_days(rng.below(10) as i64 + 1)?
+                    .min(analysis_date.add_days(-1)?);
                 transactions.push(Transaction::new(id, day, -refund));
             }
         }
@@ -536,7 +603,8 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
                 // Density 1 + trend * (u - 1/2) on [0, 1], sampled by rejection.
                 let u = loop {
                     let u = activity_rng.uniform();
-                    if activity_rng.uniform() * (1.0 + trend.abs() / 2.0) <= 1.0 + trend * (u - 0.5) {
+                    if activity_rng.uniform() * (1.0 + trend.abs() / 2.0) <= 1.0 + trend * (u - 0.5)
+                    {
                         break u;
                     }
                 };
@@ -560,7 +628,8 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             _ => PlanTier::Enterprise,
         };
         let channel = *rng.pick(a.channels);
-        let cac_range = [(500.0, 2_000.0), (5_000.0, 30_000.0), (50_000.0, 200_000.0)][tier as usize];
+        let cac_range =
+            [(500.0, 2_000.0), (5_000.0, 30_000.0), (50_000.0, 200_000.0)][tier as usize];
         let value = Value {
             plan_tier: Some(plan),
             mrr: Some(if churned { 0.0 } else { mrr }),
@@ -582,7 +651,9 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             seat_utilization: Some((rng.range(0.3, 0.8) + a.expansion * 4.0).min(1.2)),
             churn_risk: Some((a.churn * 8.0 + rng.range(0.0, 0.2) - a.trend * 0.2).clamp(0.0, 1.0)),
             engagement: Engagement {
-                email_response_rate: Some((a.logins_per_week * 0.05 + rng.range(0.0, 0.2)).min(1.0)),
+                email_response_rate: Some(
+                    (a.logins_per_week * 0.05 + rng.range(0.0, 0.2)).min(1.0),
+                ),
                 meetings_attended: Some(rng.poisson(a.tickets * 0.5) as u32),
                 community_interactions: Some(rng.poisson(a.logins_per_week / 2.0) as u32),
             },
@@ -591,7 +662,9 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
         let needs = Needs {
             goals: vec![GOALS[segment].to_owned()],
             jobs_to_be_done: vec![JOBS[(segment + c) % JOBS.len()].to_owned()],
-            support_topics: (0..rng.below(3)).map(|_| rng.pick(&TOPICS).to_string()).collect(),
+            support_topics: (0..rng.below(3))
+                .map(|_| rng.pick(&TOPICS).to_string())
+                .collect(),
             support_tickets: Some(rng.poisson(a.tickets) as u32),
         };
         let mut integrations: Vec<String> = (0..a.features / 2 + rng.below(2) as usize)
@@ -655,8 +728,13 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             let extra = funnel_rng.poisson(config.leads_per_customer - 1.0);
             for _ in 0..extra {
                 let lead_key = format!("lead_{:07}", leads.len());
-                let created = month0.add_days(funnel_rng.below(analysis_date.days_since(month0) as u64) as i64)?;
-                let lost_channel = if funnel_rng.bernoulli(0.5) { channel } else { *funnel_rng.pick(AcquisitionChannel::ALL) };
+                let created = month0
+                    .add_days(funnel_rng.below(analysis_date.days_since(month0) as u64) as i64)?;
+                let lost_channel = if funnel_rng.bernoulli(0.5) {
+                    channel
+                } else {
+                    *funnel_rng.pick(AcquisitionChannel::ALL)
+                };
                 if tier != SizeTier::Smb && funnel_rng.bernoulli(0.5) {
                     let closed_day = created.add_days(funnel_rng.below(cycle as u64) as i64 + 1)?;
                     let open = closed_day >= analysis_date;
@@ -665,7 +743,11 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
                         opened: created,
                         closed: (!open).then_some(closed_day),
                         acv: (mrr * 12.0 * funnel_rng.range(0.5, 1.5)).round(),
-                        outcome: if open { OpportunityOutcome::Open } else { OpportunityOutcome::Lost },
+                        outcome: if open {
+                            OpportunityOutcome::Open
+                        } else {
+                            OpportunityOutcome::Lost
+                        },
                     });
                 }
                 leads.push(Lead {
@@ -717,8 +799,21 @@ const JOBS: [&str; 4] = [
     "share dashboards with clients",
     "replace spreadsheets",
 ];
-const TOPICS: [&str; 5] = ["billing", "integrations", "permissions", "performance", "onboarding"];
-const INTEGRATIONS: [&str; 6] = ["salesforce", "hubspot", "slack", "snowflake", "stripe", "zendesk"];
+const TOPICS: [&str; 5] = [
+    "billing",
+    "integrations",
+    "permissions",
+    "performance",
+    "onboarding",
+];
+const INTEGRATIONS: [&str; 6] = [
+    "salesforce",
+    "hubspot",
+    "slack",
+    "snowflake",
+    "stripe",
+    "zendesk",
+];
 const STACKS: [&str; 4] = ["aws", "gcp", "azure", "on-premise"];
 
 fn firmographic(rng: &mut SeededRng, a: &Archetype, tier: SizeTier) -> Firmographic {
@@ -763,13 +858,27 @@ fn persona(rng: &mut SeededRng, tier: SizeTier) -> Persona {
         SizeTier::Enterprise => Seniority::ALL[rng.weighted(&[0.05, 0.2, 0.35, 0.3, 0.1, 0.0])],
     };
     let decision_maker = match tier {
-        SizeTier::Smb => *rng.pick(&[DecisionMaker::Ceo, DecisionMaker::Coo, DecisionMaker::HeadOfSales]),
-        SizeTier::MidMarket => *rng.pick(&[DecisionMaker::VpEngineering, DecisionMaker::Cmo, DecisionMaker::HeadOfCustomerSuccess]),
-        SizeTier::Enterprise => *rng.pick(&[DecisionMaker::Cto, DecisionMaker::Cio, DecisionMaker::Cfo]),
+        SizeTier::Smb => *rng.pick(&[
+            DecisionMaker::Ceo,
+            DecisionMaker::Coo,
+            DecisionMaker::HeadOfSales,
+        ]),
+        SizeTier::MidMarket => *rng.pick(&[
+            DecisionMaker::VpEngineering,
+            DecisionMaker::Cmo,
+            DecisionMaker::HeadOfCustomerSuccess,
+        ]),
+        SizeTier::Enterprise => {
+            *rng.pick(&[DecisionMaker::Cto, DecisionMaker::Cio, DecisionMaker::Cfo])
+        }
     };
     let department = *rng.pick(Department::ALL);
     Persona {
-        role: Some(format!("{} {}", seniority.as_str().replace('_', " "), department.as_str().replace('_', " "))),
+        role: Some(format!(
+            "{} {}",
+            seniority.as_str().replace('_', " "),
+            department.as_str().replace('_', " ")
+        )),
         seniority: Some(seniority),
         department: Some(department),
         decision_maker: Some(decision_maker),

@@ -39,9 +39,7 @@ impl ValueRange {
     /// # Errors
     /// [`Error::InvalidParameter`] when a bound is not finite, `min` is negative or `max < min`.
     pub fn new(min: f64, max: Option<f64>) -> Result<Self> {
-        let valid = min.is_finite()
-            && min >= 0.0
-            && max.is_none_or(|m| m.is_finite() && m >= min);
+        let valid = min.is_finite() && min >= 0.0 && max.is_none_or(|m| m.is_finite() && m >= min);
         if !valid {
             return Err(Error::InvalidParameter {
                 name: "ValueRange",
@@ -149,7 +147,13 @@ impl TierEconomics {
                     SupportModel::Chat,
                     SupportModel::Community,
                 ],
-                channels: vec![C::Organic, C::PaidSearch, C::PaidSocial, C::ProductLed, C::Referral],
+                channels: vec![
+                    C::Organic,
+                    C::PaidSearch,
+                    C::PaidSocial,
+                    C::ProductLed,
+                    C::Referral,
+                ],
                 cs_engagement: CsEngagement::TechTouch,
             },
             SizeTier::MidMarket => TierEconomics {
@@ -160,7 +164,13 @@ impl TierEconomics {
                 ltv: r(75_000.0, Some(500_000.0)),
                 sales_motions: vec![SalesMotion::InsideSales, SalesMotion::FieldSales],
                 support: vec![SupportModel::Ticketing, SupportModel::DedicatedCsm],
-                channels: vec![C::Outbound, C::Partner, C::Events, C::Referral, C::PaidSearch],
+                channels: vec![
+                    C::Outbound,
+                    C::Partner,
+                    C::Events,
+                    C::Referral,
+                    C::PaidSearch,
+                ],
                 cs_engagement: CsEngagement::LowTouch,
             },
             SizeTier::Enterprise => TierEconomics {
@@ -215,6 +225,9 @@ impl TierEconomicsTable {
     /// The tier whose ACV range holds `acv` (the smallest such tier; ranges share endpoints).
     #[must_use]
     pub fn tier_for_acv(&self, acv: f64) -> Option<SizeTier> {
-        self.tiers.iter().find(|t| t.acv.contains(acv)).map(|t| t.tier)
+        self.tiers
+            .iter()
+            .find(|t| t.acv.contains(acv))
+            .map(|t| t.tier)
     }
 }

@@ -44,7 +44,9 @@ impl UsageTierThresholds {
         if !(power.is_finite() && regular.is_finite() && 0.0 < regular && regular < power) {
             return Err(Error::InvalidParameter {
                 name: "UsageTierThresholds",
-                reason: format!("need 0 < regular < power, got regular = {regular}, power = {power}"),
+                reason: format!(
+                    "need 0 < regular < power, got regular = {regular}, power = {power}"
+                ),
             });
         }
         Ok(UsageTierThresholds { power, regular })
@@ -55,7 +57,11 @@ impl UsageTierThresholds {
     /// # Errors
     /// [`Error::OutOfRange`] when the rate is negative or not finite.
     pub fn classify(&self, logins_per_week: f64) -> Result<UsageTier> {
-        crate::error::ensure_non_negative(logins_per_week, || "customer".to_owned(), "logins_per_week")?;
+        crate::error::ensure_non_negative(
+            logins_per_week,
+            || "customer".to_owned(),
+            "logins_per_week",
+        )?;
         Ok(if logins_per_week >= self.power {
             UsageTier::Power
         } else if logins_per_week >= self.regular {
@@ -121,9 +127,17 @@ impl Behaviour {
         check_non_negative(self.avg_session_minutes, record, "avg_session_minutes")?;
         check_non_negative(self.seat_utilization, record, "seat_utilization")?;
         check_unit(self.core_feature_adoption, record, "core_feature_adoption")?;
-        check_unit(self.key_workflow_completion, record, "key_workflow_completion")?;
+        check_unit(
+            self.key_workflow_completion,
+            record,
+            "key_workflow_completion",
+        )?;
         check_unit(self.churn_risk, record, "churn_risk")?;
-        check_unit(self.engagement.email_response_rate, record, "email_response_rate")?;
+        check_unit(
+            self.engagement.email_response_rate,
+            record,
+            "email_response_rate",
+        )?;
         if let Some(trend) = self.activity_trend {
             crate::error::ensure_finite(trend, || record.to_owned(), "activity_trend")?;
         }

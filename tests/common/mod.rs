@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests: the one place tolerances live.
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+/// Relative tolerance against reference values computed by the peer tools.
+pub const REL_TOL: f64 = 1e-12;
+/// Absolute floor for values that should be zero.
+pub const ABS_TOL: f64 = 1e-12;
+
+/// Asserts `actual` is within `REL_TOL` relative (or `ABS_TOL` absolute) of `expected`.
+pub fn assert_close(actual: f64, expected: f64, what: &str) {
+    let diff = (actual - expected).abs();
+    assert!(
+        diff <= ABS_TOL || diff <= REL_TOL * expected.abs(),
+        "{what}: got {actual}, expected {expected} (diff {diff:e})"
+    );
+}
+
+/// Loads a fixture JSON from `tests/fixtures`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {path}: {e}"))
+}
+
+/// A JSON array of arrays as rows.
+pub fn matrix(value: &Value) -> Vec<Vec<f64>> {
+    value
+        .as_array()
+        .expect("matrix")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().expect("number"))
+                .collect()
+        })
+        .collect()
+}
+
+/// A JSON array of numbers.
+pub fn vector(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .expect("vector")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
+}
