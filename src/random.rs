@@ -190,8 +190,8 @@ pub fn exp(x: f64) -> f64 {
     }
     // x = k ln 2 + r, |r| <= ln2 / 2, with ln 2 split in two (Cody-Waite, fdlibm's constants)
     // so that k * LN2_HI is exact; exp(r) by Taylor series, then times 2^k.
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let k = (x / std::f64::consts::LN_2 + if x < 0.0 { -0.5 } else { 0.5 }) as i32;
     let r = (x - f64::from(k) * LN2_HI) - f64::from(k) * LN2_LO;
     let mut term = 1.0;

@@ -112,3 +112,17 @@ pub struct Opportunity<K> {
     /// How it ended.
     pub outcome: OpportunityOutcome,
 }
+
+/// How negative amounts (refunds) are treated. One policy is shared by RFM, CLV summaries and
+/// MRR analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RefundPolicy {
+    /// Refunds are netted into monetary value; a refund row is not a purchase (default).
+    #[default]
+    Net,
+    /// Refund rows are ignored entirely.
+    Drop,
+    /// A refund row is an error naming the row.
+    Reject,
+}

@@ -1,0 +1,668 @@
+//! Per-customer RFM summaries from a transaction log: one fast pass, mergeable.
+
+use std::fmt::Debug;
+use std::hash::{BuildHasher, Hash};
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::ids::KeyBuildHasher;
+use crate::records::{RefundPolicy, Transaction};
+
+/// Which transaction recency counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RecencyBasis {
+    /// Days since the last purchase (a row with a positive amount). Default. Customers with no
+    /// purchase (only refunds or zero amounts) have no recency and are left out of the table,
+    /// listed in [`RfmReport::without_purchase`].
+    #[default]
+    LastPurchase,
+    /// Days since the last row of any kind, refunds included: what `max(date)` per customer
+    /// gives in pandas, polars or SQL.
+    LastTransaction,
+}
+
+/// What to do with transactions dated after the analysis date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum FuturePolicy {
+    /// Fail with an error naming the first such row (default).
+    #[default]
+    Reject,
+    /// Leave them out and count them in [`RfmReport::future_rows`].
+    Exclude,
+}
+
+/// Settings of an RFM summary. The analysis date is required: no clock is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RfmParams {
+    analysis_date: Date,
+    refunds: RefundPolicy,
+    recency: RecencyBasis,
+    future: FuturePolicy,
+}
+
+impl RfmParams {
+    /// Settings for an analysis on `analysis_date` (recency 0 = a purchase on that day).
+    #[must_use]
+    pub fn new(analysis_date: Date) -> Self {
+        RfmParams {
+            analysis_date,
+            refunds: RefundPolicy::Net,
+            recency: RecencyBasis::LastPurchase,
+            future: FuturePolicy::Reject,
+        }
+    }
+
+    /// The refund policy. Default: [`RefundPolicy::Net`].
+    #[must_use]
+    pub fn refunds(mut self, policy: RefundPolicy) -> Self {
+        self.refunds = policy;
+        self
+    }
+
+    /// What recency counts from. Default: [`RecencyBasis::LastPurchase`].
+    #[must_use]
+    pub fn recency(mut self, basis: RecencyBasis) -> Self {
+        self.recency = basis;
+        self
+    }
+
+    /// What to do with rows after the analysis date. Default: [`FuturePolicy::Reject`].
+    #[must_use]
+    pub fn future(mut self, policy: FuturePolicy) -> Self {
+        self.future = policy;
+        self
+    }
+
+    /// The analysis date.
+    #[must_use]
+    pub fn analysis_date(&self) -> Date {
+        self.analysis_date
+    }
+
+    /// The refund policy.
+    #[must_use]
+    pub fn refund_policy(&self) -> RefundPolicy {
+        self.refunds
+    }
+}
+
+/// Amounts are summed exactly in millionths of the currency unit, so the monetary value does
+/// not depend on the order rows are added in (floating-point sums do), and equal totals tie
+/// exactly when scored.
+const MICROS: f64 = 1e6;
+/// 1.5 x 2^52: adding and subtracting it rounds a double below 2^51 to the nearest integer
+/// (ties to even) with two IEEE additions, the same on every platform.
+const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
+fn to_micros(amount: f64) -> Option<i64> {
+    let scaled = amount * MICROS;
+    (scaled.abs() < 2_251_799_813_685_248.0).then(|| ((scaled + ROUNDER) - ROUNDER) as i64)
+}
+
+pub(crate) fn from_micros(micros: i64) -> f64 {
+    micros as f64 / MICROS
+}
+
+/// What the summary did with the rows, so nothing is silently dropped.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RfmReport {
+    /// Rows read.
+    pub rows: u64,
+    /// Purchase rows (amount > 0).
+    pub purchases: u64,
+    /// Refund rows netted into monetary value ([`RefundPolicy::Net`]).
+    pub refunds_netted: u64,
+    /// Money of the netted refund rows (negative).
+    pub refund_amount_netted: f64,
+    /// Refund rows left out ([`RefundPolicy::Drop`]).
+    pub refunds_dropped: u64,
+    /// Money of the dropped refund rows (negative).
+    pub refund_amount_dropped: f64,
+    /// Rows with amount exactly 0 (not purchases).
+    pub zero_rows: u64,
+    /// Rows after the analysis date left out ([`FuturePolicy::Exclude`]).
+    pub future_rows: u64,
+    /// Customers left out of the table for lack of a purchase (only refunds or zero amounts,
+    /// with [`RecencyBasis::LastPurchase`]).
+    pub without_purchase: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Acc {
+    first_purchase: i32,
+    last_purchase: i32,
+    last_any: i32,
+    purchases: u32,
+    // Distinct purchase days; the top bit marks "rows came out of date order", when the count
+    // has to be redone from the rows.
+    days: u32,
+    micros: i64,
+}
+
+const UNORDERED: u32 = 1 << 31;
+
+impl Acc {
+    const EMPTY: Acc = Acc {
+        first_purchase: i32::MAX,
+        last_purchase: i32::MIN,
+        last_any: i32::MIN,
+        purchases: 0,
+        days: 0,
+        micros: 0,
+    };
+
+    #[inline]
+    fn purchase(&mut self, day: i32, micros: i64) {
+        self.purchases += 1;
+        self.micros += micros;
+        self.first_purchase = self.first_purchase.min(day);
+        if day > self.last_purchase {
+            self.days += 1;
+            self.last_purchase = day;
+        } else if day < self.last_purchase {
+            self.days |= UNORDERED;
+        }
+        self.last_any = self.last_any.max(day);
+    }
+
+    fn merge(&mut self, other: &Acc) {
+        let days = if (self.days | other.days) & UNORDERED != 0 {
+            UNORDERED
+        } else if self.purchases == 0 || other.purchases == 0 {
+            self.days + other.days
+        } else if self.last_purchase < other.first_purchase
+            || other.last_purchase < self.first_purchase
+        {
+            self.days + other.days
+        } else if self.last_purchase == other.first_purchase
+            || other.last_purchase == self.first_purchase
+        {
+            // The two parts touch on one shared day.
+            self.days + other.days - 1
+        } else {
+            UNORDERED
+        };
+        self.first_purchase = self.first_purchase.min(other.first_purchase);
+        self.last_purchase = self.last_purchase.max(other.last_purchase);
+        self.last_any = self.last_any.max(other.last_any);
+        self.purchases += other.purchases;
+        self.micros += other.micros;
+        self.days = days;
+    }
+}
+
+/// Open-addressing key table: slots hold (top 32 bits of the hash, index + 1), so a probe is
+/// one load and the table can grow without rehashing keys.
+#[derive(Debug, Clone)]
+struct KeyTable<K> {
+    slots: Vec<u64>,
+    bits: u32,
+    keys: Vec<K>,
+}
+
+impl<K: Hash + Eq + Clone> KeyTable<K> {
+    fn new() -> Self {
+        KeyTable {
+            slots: vec![0; 1 << 10],
+            bits: 10,
+            keys: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn hash(key: &K) -> u32 {
+        (KeyBuildHasher::default().hash_one(key) >> 32) as u32
+    }
+
+    #[inline]
+    fn home(&self, hash: u32) -> usize {
+        (hash >> (32 - self.bits)) as usize
+    }
+
+    #[inline]
+    fn find_or_insert(&mut self, key: &K, hash: u32) -> (u32, bool) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                let index = self.keys.len() as u32;
+                self.slots[i] = (u64::from(hash) << 32) | u64::from(index + 1);
+                self.keys.push(key.clone());
+                if self.keys.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
+                return (index, true);
+            }
+            if (slot >> 32) as u32 == hash {
+                let index = (slot as u32) - 1;
+                if self.keys[index as usize] == *key {
+                    return (index, false);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        self.bits += 1;
+        let old = std::mem::replace(&mut self.slots, vec![0; 1 << self.bits]);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let mut i = self.home((slot >> 32) as u32);
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+}
+
+/// A mergeable RFM summary under construction (DESIGN.md section 2): add chunks of
+/// transactions, merge accumulators built elsewhere (other threads, other machines), then
+/// [`finish`](RfmAccumulator::finish). Merging two accumulators equals one pass over both inputs.
+///
+/// ```
+/// use saas_segmentation::records::Transaction;
+/// use saas_segmentation::rfm::{RfmAccumulator, RfmParams, RfmTable};
+/// use saas_segmentation::Date;
+///
+/// let day = |d| Date::from_ymd(2024, 1, d);
+/// let log = vec![
+///     Transaction::new("a", day(2)?, 10.0),
+///     Transaction::new("b", day(3)?, 5.0),
+///     Transaction::new("a", day(9)?, 20.0),
+/// ];
+/// let params = RfmParams::new(day(10)?);
+/// let mut left = RfmAccumulator::new(params);
+/// left.add(&log[..2])?;
+/// let mut right = RfmAccumulator::new(params);
+/// right.add(&log[2..])?;
+/// left.merge(right)?;
+/// assert_eq!(left.finish(), RfmTable::from_transactions(&log, &params)?);
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RfmAccumulator<K> {
+    params: RfmParams,
+    table: KeyTable<K>,
+    accs: Vec<Acc>,
+    report: RfmReport,
+    refund_netted_micros: i64,
+    refund_dropped_micros: i64,
+}
+
+impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
+    /// An empty accumulator.
+    #[must_use]
+    pub fn new(params: RfmParams) -> Self {
+        RfmAccumulator {
+            params,
+            table: KeyTable::new(),
+            accs: Vec::new(),
+            report: RfmReport::default(),
+            refund_netted_micros: 0,
+            refund_dropped_micros: 0,
+        }
+    }
+
+    /// Adds a chunk of transactions. Row numbers in errors count from the first row ever added.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for a NaN or infinite amount; [`Error::OutOfRange`] for an amount
+    /// beyond ±2.2 billion per row, for a refund under [`RefundPolicy::Reject`], or for a row
+    /// after the analysis date under [`FuturePolicy::Reject`]. On error the accumulator keeps
+    /// the rows before the failing one.
+    pub fn add(&mut self, transactions: &[Transaction<K>]) -> Result<()> {
+        const BATCH: usize = 16;
+        let analysis = self.params.analysis_date.days();
+        let offset = self.report.rows;
+        let mut sink = 0u64;
+        for (b, batch) in transactions.chunks(BATCH).enumerate() {
+            // Hash the batch and touch its home slots first: the loads are independent, so
+            // the cache misses overlap instead of queueing one behind another.
+            let mut hashes = [0u32; BATCH];
+            for (h, t) in hashes.iter_mut().zip(batch) {
+                *h = KeyTable::hash(&t.customer);
+                sink ^= self.table.slots[self.table.home(*h)];
+            }
+            for (j, t) in batch.iter().enumerate() {
+                let row = offset + (b * BATCH + j) as u64;
+                let day = t.date.days();
+                let amount = t.amount;
+                let micros = match to_micros(amount) {
+                    Some(m) if amount.is_finite() => m,
+                    _ => return Err(amount_error(row, amount)),
+                };
+                if day > analysis {
+                    match self.params.future {
+                        FuturePolicy::Reject => {
+                            return Err(Error::OutOfRange {
+                                record: format!("transaction row {row} (customer {:?})", t.customer),
+                                field: "date".to_owned(),
+                                value: f64::from(day),
+                                expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
+                            })
+                        }
+                        FuturePolicy::Exclude => {
+                            self.report.rows += 1;
+                            self.report.future_rows += 1;
+                            continue;
+                        }
+                    }
+                }
+                if micros < 0 {
+                    match self.params.refunds {
+                        RefundPolicy::Reject => {
+                            return Err(Error::OutOfRange {
+                                record: format!("transaction row {row} (customer {:?})", t.customer),
+                                field: "amount".to_owned(),
+                                value: amount,
+                                expected: "no refunds under RefundPolicy::Reject",
+                            })
+                        }
+                        RefundPolicy::Drop => {
+                            self.report.rows += 1;
+                            self.report.refunds_dropped += 1;
+                            self.refund_dropped_micros += micros;
+                            continue;
+                        }
+                        RefundPolicy::Net => {}
+                    }
+                }
+                let (index, inserted) = self.table.find_or_insert(&t.customer, hashes[j]);
+                if inserted {
+                    self.accs.push(Acc::EMPTY);
+                }
+                let acc = &mut self.accs[index as usize];
+                self.report.rows += 1;
+                if micros > 0 {
+                    acc.purchase(day, micros);
+                    self.report.purchases += 1;
+                } else {
+                    acc.micros += micros;
+                    acc.last_any = acc.last_any.max(day);
+                    if micros < 0 {
+                        self.report.refunds_netted += 1;
+                        self.refund_netted_micros += micros;
+                    } else {
+                        self.report.zero_rows += 1;
+                    }
+                }
+            }
+        }
+        std::hint::black_box(sink);
+        Ok(())
+    }
+
+    /// Merges another accumulator into this one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the two were built with different [`RfmParams`].
+    pub fn merge(&mut self, other: RfmAccumulator<K>) -> Result<()> {
+        if other.params != self.params {
+            return Err(Error::InvalidParameter {
+                name: "RfmAccumulator::merge",
+                reason: format!(
+                    "the accumulators use different settings ({:?} vs {:?}): merge only summaries of one analysis",
+                    self.params, other.params
+                ),
+            });
+        }
+        for (key, acc) in other.table.keys.iter().zip(&other.accs) {
+            let hash = KeyTable::hash(key);
+            let (index, inserted) = self.table.find_or_insert(key, hash);
+            if inserted {
+                self.accs.push(*acc);
+            } else {
+                self.accs[index as usize].merge(acc);
+            }
+        }
+        let r = &mut self.report;
+        let o = other.report;
+        r.rows += o.rows;
+        r.purchases += o.purchases;
+        r.refunds_netted += o.refunds_netted;
+        r.refunds_dropped += o.refunds_dropped;
+        r.zero_rows += o.zero_rows;
+        r.future_rows += o.future_rows;
+        self.refund_netted_micros += other.refund_netted_micros;
+        self.refund_dropped_micros += other.refund_dropped_micros;
+        Ok(())
+    }
+
+    /// The finished table. Distinct purchase days are `None` for customers whose rows arrived
+    /// out of date order across merged chunks (the one-pass
+    /// [`RfmTable::from_transactions`] always counts them).
+    #[must_use]
+    pub fn finish(self) -> RfmTable<K> {
+        let RfmAccumulator {
+            params,
+            table,
+            accs,
+            mut report,
+            refund_netted_micros,
+            refund_dropped_micros,
+        } = self;
+        report.refund_amount_netted = from_micros(refund_netted_micros);
+        report.refund_amount_dropped = from_micros(refund_dropped_micros);
+        let keep_all = params.recency == RecencyBasis::LastTransaction;
+        if !keep_all {
+            report.without_purchase = accs.iter().filter(|a| a.purchases == 0).count();
+        }
+        let mut rows: Vec<(K, Acc)> = table
+            .keys
+            .into_iter()
+            .zip(accs)
+            .filter(|(_, acc)| keep_all || acc.purchases > 0)
+            .collect();
+        // Key order: the crate's tie-break order, and an output independent of input order.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (keys, accs) = rows.into_iter().unzip();
+        RfmTable {
+            params,
+            keys,
+            accs,
+            report,
+        }
+    }
+}
+
+fn amount_error(row: u64, amount: f64) -> Error {
+    if amount.is_finite() {
+        Error::OutOfRange {
+            record: format!("transaction row {row}"),
+            field: "amount".to_owned(),
+            value: amount,
+            expected: "an amount within ±2.2 billion per row",
+        }
+    } else {
+        Error::NonFinite {
+            record: format!("transaction row {row}"),
+            field: "amount".to_owned(),
+            value: amount,
+        }
+    }
+}
+
+/// One customer's RFM summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RfmSummary {
+    /// Days from the last purchase (or last row, per [`RecencyBasis`]) to the analysis date.
+    pub recency_days: i64,
+    /// Purchases (rows with amount > 0).
+    pub frequency: u32,
+    /// Distinct days with a purchase (`None` only from merged accumulators whose rows came out
+    /// of date order).
+    pub purchase_days: Option<u32>,
+    /// Sum of amounts under the refund policy (exact to 1e-6).
+    pub monetary: f64,
+    /// Monetary value per purchase; `None` without purchases.
+    pub mean_monetary: Option<f64>,
+    /// First purchase; `None` without purchases.
+    pub first_purchase: Option<Date>,
+    /// Last purchase; `None` without purchases.
+    pub last_purchase: Option<Date>,
+    /// Days from the first purchase to the analysis date; `None` without purchases.
+    pub tenure_days: Option<i64>,
+}
+
+/// Per-customer RFM summaries in order of the external key.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RfmTable<K> {
+    params: RfmParams,
+    keys: Vec<K>,
+    accs: Vec<Acc>,
+    report: RfmReport,
+}
+
+impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
+    /// Summarizes a transaction log in one pass.
+    ///
+    /// ```text
+    /// recency   = analysis date - date of the last purchase (days)
+    /// frequency = number of rows with amount > 0
+    /// monetary  = sum of amounts (refunds netted in under RefundPolicy::Net)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for an empty log or one where no customer is left; the row errors
+    /// of [`RfmAccumulator::add`].
+    pub fn from_transactions(transactions: &[Transaction<K>], params: &RfmParams) -> Result<Self> {
+        if transactions.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "transaction log",
+                item: "transaction",
+            });
+        }
+        let mut accumulator = RfmAccumulator::new(*params);
+        accumulator.add(transactions)?;
+        let mut table = accumulator.finish();
+        if table.keys.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "RFM table (no customer has a purchase)",
+                item: "purchase",
+            });
+        }
+        table.recount_unordered_days(transactions);
+        Ok(table)
+    }
+
+    /// Counts distinct purchase days exactly for customers whose rows were out of date order.
+    fn recount_unordered_days(&mut self, transactions: &[Transaction<K>]) {
+        let flagged: Vec<usize> = (0..self.accs.len())
+            .filter(|&i| self.accs[i].days & UNORDERED != 0)
+            .collect();
+        if flagged.is_empty() {
+            return;
+        }
+        let mut pairs: Vec<(usize, i32)> = Vec::new();
+        let analysis = self.params.analysis_date.days();
+        for t in transactions {
+            if t.amount > 0.0 && t.date.days() <= analysis {
+                if let Ok(position) = self.keys.binary_search(&t.customer) {
+                    if self.accs[position].days & UNORDERED != 0 {
+                        pairs.push((position, t.date.days()));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for &i in &flagged {
+            self.accs[i].days = 0;
+        }
+        for (position, _) in pairs {
+            self.accs[position].days += 1;
+        }
+    }
+
+    /// The summary of customer `key`.
+    #[must_use]
+    pub fn get(&self, key: &K) -> Option<RfmSummary> {
+        self.keys.binary_search(key).ok().map(|i| self.row(i))
+    }
+}
+
+impl<K> RfmTable<K> {
+    /// The number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the table is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The settings it was built with.
+    #[must_use]
+    pub fn params(&self) -> &RfmParams {
+        &self.params
+    }
+
+    /// Customer keys in ascending order; position `i` is row `i` of every per-customer output.
+    #[must_use]
+    pub fn keys(&self) -> &[K] {
+        &self.keys
+    }
+
+    /// What was done with the rows.
+    #[must_use]
+    pub fn report(&self) -> &RfmReport {
+        &self.report
+    }
+
+    /// The summary at position `i` (key order), `None` past the end.
+    #[must_use]
+    pub fn summary(&self, i: usize) -> Option<RfmSummary> {
+        (i < self.len()).then(|| self.row(i))
+    }
+
+    fn row(&self, i: usize) -> RfmSummary {
+        let acc = &self.accs[i];
+        let analysis = self.params.analysis_date.days();
+        let has_purchase = acc.purchases > 0;
+        let last = match self.params.recency {
+            RecencyBasis::LastPurchase => acc.last_purchase,
+            RecencyBasis::LastTransaction => acc.last_any,
+        };
+        let date = |d: i32| Date::from_days(i64::from(d)).ok();
+        RfmSummary {
+            recency_days: i64::from(analysis) - i64::from(last),
+            frequency: acc.purchases,
+            purchase_days: (acc.days & UNORDERED == 0).then_some(acc.days),
+            monetary: from_micros(acc.micros),
+            mean_monetary: has_purchase.then(|| from_micros(acc.micros) / f64::from(acc.purchases)),
+            first_purchase: if has_purchase { date(acc.first_purchase) } else { None },
+            last_purchase: if has_purchase { date(acc.last_purchase) } else { None },
+            tenure_days: has_purchase.then(|| i64::from(analysis) - i64::from(acc.first_purchase)),
+        }
+    }
+
+    /// Every customer with its summary, in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&K, RfmSummary)> + '_ {
+        self.keys.iter().enumerate().map(|(i, k)| (k, self.row(i)))
+    }
+
+    pub(crate) fn recency_values(&self) -> Vec<i64> {
+        (0..self.len()).map(|i| self.row(i).recency_days).collect()
+    }
+
+    pub(crate) fn frequency_values(&self) -> Vec<i64> {
+        self.accs.iter().map(|a| i64::from(a.purchases)).collect()
+    }
+
+    pub(crate) fn monetary_micros(&self) -> Vec<i64> {
+        self.accs.iter().map(|a| a.micros).collect()
+    }
+}
