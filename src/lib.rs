@@ -14,6 +14,7 @@ pub mod ids;
 pub mod profile;
 pub mod random;
 pub mod records;
+pub mod rfm;
 pub mod rules;
 pub mod segmentation;
 pub mod synthetic;

@@ -45,6 +45,11 @@ pub enum SegmentDefinition {
         /// The centroid, in the units the caller chose to report (usually original units).
         values: Vec<f64>,
     },
+    /// RFM score cells (R, F, M) assigned to the segment.
+    RfmCells {
+        /// The cells, each as (R, F, M) scores.
+        cells: Vec<[u8; 3]>,
+    },
     /// A cohort key (signup month, acquisition channel ...).
     Cohort {
         /// The cohort's key as text.

@@ -341,14 +341,13 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
                 };
                 if day > analysis {
                     match self.params.future {
-                        FuturePolicy::Reject => {
-                            return Err(Error::OutOfRange {
-                                record: format!("transaction row {row} (customer {:?})", t.customer),
-                                field: "date".to_owned(),
-                                value: f64::from(day),
-                                expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
-                            })
-                        }
+                        FuturePolicy::Reject => return Err(Error::OutOfRange {
+                            record: format!("transaction row {row} (customer {:?})", t.customer),
+                            field: "date".to_owned(),
+                            value: f64::from(day),
+                            expected:
+                                "a date on or before the analysis date (or FuturePolicy::Exclude)",
+                        }),
                         FuturePolicy::Exclude => {
                             self.report.rows += 1;
                             self.report.future_rows += 1;
@@ -360,7 +359,10 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
                     match self.params.refunds {
                         RefundPolicy::Reject => {
                             return Err(Error::OutOfRange {
-                                record: format!("transaction row {row} (customer {:?})", t.customer),
+                                record: format!(
+                                    "transaction row {row} (customer {:?})",
+                                    t.customer
+                                ),
                                 field: "amount".to_owned(),
                                 value: amount,
                                 expected: "no refunds under RefundPolicy::Reject",
@@ -643,8 +645,16 @@ impl<K> RfmTable<K> {
             purchase_days: (acc.days & UNORDERED == 0).then_some(acc.days),
             monetary: from_micros(acc.micros),
             mean_monetary: has_purchase.then(|| from_micros(acc.micros) / f64::from(acc.purchases)),
-            first_purchase: if has_purchase { date(acc.first_purchase) } else { None },
-            last_purchase: if has_purchase { date(acc.last_purchase) } else { None },
+            first_purchase: if has_purchase {
+                date(acc.first_purchase)
+            } else {
+                None
+            },
+            last_purchase: if has_purchase {
+                date(acc.last_purchase)
+            } else {
+                None
+            },
             tenure_days: has_purchase.then(|| i64::from(analysis) - i64::from(acc.first_purchase)),
         }
     }
