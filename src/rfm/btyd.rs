@@ -39,8 +39,9 @@ pub struct BtydParams {
 }
 
 impl BtydParams {
-    /// Daily periods, observation ending on `observation_end` (later rows are left out and
-    /// counted), refunds netted.
+    /// Daily periods, observation ending in the period holding `observation_end` (rows in
+    /// later periods are left out and counted; as lifetimes, a row later in the same week or
+    /// month as the end still counts), refunds netted.
     #[must_use]
     pub fn new(observation_end: Date) -> Self {
         BtydParams {
@@ -133,7 +134,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug> BtydSummary<K> {
                     value: t.amount,
                 });
             }
-            if t.date > params.observation_end {
+            // As lifetimes: the whole period holding the observation end is observed.
+            if unit.index(t.date) > end {
                 rows_after_end += 1;
                 continue;
             }

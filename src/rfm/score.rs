@@ -18,7 +18,7 @@ pub enum Binning {
         /// Number of bins, 2 to 10.
         bins: u8,
     },
-    /// Equal-count bins over ranks with ties broken by customer key: exactly pandas
+    /// Equal-count bins over ranks with ties broken by customer key: exactly pandas 3
     /// `qcut(rank(method="first"), bins)` over customers sorted by key.
     RankFirst {
         /// Number of bins, 2 to 10.
@@ -389,14 +389,18 @@ pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
 }
 
 /// Bin edges of pandas `qcut(ranks, q)` for ranks `1..=n`, computed with the same floating
-/// point steps as pandas and numpy (`linspace`, `x 100`, `percentile`'s linear `_lerp`), so
-/// ranks that fall on an edge land where pandas puts them.
+/// point steps as pandas 3 and numpy 2 (`linspace`, qcut's round-up of quantiles that are not
+/// exact in base 2, `np.quantile`'s linear `_lerp`), so ranks on an edge land where pandas puts
+/// them.
 fn qcut_edges(n: usize, q: usize) -> Vec<f64> {
     let step = 1.0 / q as f64;
     (0..=q)
         .map(|k| {
-            let p = if k == q { 1.0 } else { k as f64 * step };
-            let p = (p * 100.0) / 100.0;
+            let mut p = if k == q { 1.0 } else { k as f64 * step };
+            if q as f64 * p != k as f64 {
+                // np.nextafter(p, 1) for 0 < p < 1.
+                p = f64::from_bits(p.to_bits() + 1);
+            }
             let virtual_index = (n - 1) as f64 * p;
             if virtual_index >= (n - 1) as f64 {
                 return n as f64;

@@ -1,0 +1,160 @@
+//! The crate's side of the peer benchmark (`shared/bench` plug-in protocol).
+//!
+//! Build with `cargo build --release --example bench_peers`, then let the peer scripts run it:
+//!
+//! ```text
+//! ANCHORS_EXTRA="$PWD/target/release/examples/bench_peers" ANCHORS_EXTRA_NAME="saas-segmentation" \
+//!   ANCHORS_ONLY="rfm" bash ../shared/bench/run_all.sh
+//! ```
+//!
+//! It is called as `bench_peers --workload rfm --data DIR --size 1m|10m --repeats R --warmup W`
+//! and prints one JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
+//! `check` digest the peers print. Workloads the crate does not implement yet print a note and
+//! no record.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use saas_segmentation::records::Transaction;
+use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
+use saas_segmentation::Date;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut options = HashMap::new();
+    for pair in args.chunks(2) {
+        if let [key, value] = pair {
+            options.insert(key.trim_start_matches("--").to_owned(), value.clone());
+        }
+    }
+    let get = |key: &str, default: &str| {
+        options
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let workload = get("workload", "rfm");
+    let data = get("data", "/tmp/anchors-data");
+    let repeats: usize = get("repeats", "3").parse().unwrap_or(3);
+    let warmup: usize = get("warmup", "1").parse().unwrap_or(1);
+    match workload.as_str() {
+        "rfm" => rfm(&data, &get("size", "1m"), repeats, warmup),
+        other => println!("saas-segmentation: workload {other} is not implemented yet"),
+    }
+}
+
+fn read_column(path: &str, dtype: &[u8]) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    assert!(
+        bytes.len() >= 32 && &bytes[..8] == b"SEGBIN01",
+        "{path}: not a SEGBIN01 file"
+    );
+    assert_eq!(
+        &bytes[24..24 + dtype.len()],
+        dtype,
+        "{path}: unexpected dtype"
+    );
+    bytes[32..].to_vec()
+}
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
+    let name = format!("tx_{size}");
+    let ids: Vec<u32> = read_column(&format!("{data}/{name}.customer_id.bin"), b"u32")
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect();
+    let days: Vec<i32> = read_column(&format!("{data}/{name}.day.bin"), b"i32")
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect();
+    let amounts: Vec<f64> = read_column(&format!("{data}/{name}.amount.bin"), b"f64")
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{data}/manifest.json")).expect("manifest.json"),
+    )
+    .expect("manifest is JSON");
+    let ref_day = manifest["ref_day"].as_i64().expect("ref_day");
+    let epoch = Date::from_ymd(2020, 1, 1).expect("valid date");
+    let transactions: Vec<Transaction<u32>> = ids
+        .iter()
+        .zip(&days)
+        .zip(&amounts)
+        .map(|((&id, &day), &amount)| {
+            Transaction::new(
+                id,
+                epoch.add_days(i64::from(day)).expect("in range"),
+                amount,
+            )
+        })
+        .collect();
+    drop((ids, days, amounts));
+    let analysis = epoch.add_days(ref_day).expect("in range");
+    // The peers' definition: recency from the last row of any kind, refunds netted, quintiles
+    // of ranks with ties broken by customer id.
+    let params = RfmParams::new(analysis).recency(RecencyBasis::LastTransaction);
+    let scoring = ScoreParams::uniform(Binning::RankFirst { bins: 5 });
+    let compute = || {
+        let table = RfmTable::from_transactions(&transactions, &params).expect("valid log");
+        let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+        (table, scores)
+    };
+
+    let after_load = rss_kib("VmRSS:");
+    // Reset the peak so it measures the computation (as the Python peers do).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    for _ in 0..warmup {
+        std::hint::black_box(compute());
+    }
+    let mut times = Vec::with_capacity(repeats);
+    let mut result = None;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let out = compute();
+        times.push(start.elapsed().as_secs_f64());
+        result = Some(out);
+    }
+    let peak = rss_kib("VmHWM:");
+    let (table, scores) = result.expect("at least one repeat");
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
+    } else {
+        (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
+    };
+
+    let (mut recency_sum, mut frequency_sum, mut cents_sum, mut score_digest) =
+        (0i64, 0i64, 0i64, 0i64);
+    for (i, (&id, summary)) in table.iter().enumerate() {
+        recency_sum += summary.recency_days;
+        frequency_sum += i64::from(summary.frequency);
+        cents_sum += (summary.monetary * 100.0).round() as i64;
+        let code = i64::from(scores.recency().scores()[i]) * 25
+            + i64::from(scores.frequency().scores()[i]) * 5
+            + i64::from(scores.monetary().scores()[i]);
+        score_digest += code * (i64::from(id) % 9973);
+    }
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+    println!(
+        "{{\"tool\":\"saas-segmentation {}\",\"workload\":\"rfm\",\"size\":\"{size}\",\"rows\":{},\"threads_requested\":{threads},\
+\"median_s\":{median},\"times_s\":{times:?},\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\
+\"check\":{{\"customers\":{},\"recency_sum\":{recency_sum},\"frequency_sum\":{frequency_sum},\
+\"monetary_cents_sum\":{cents_sum},\"score_digest\":{score_digest}}}}}",
+        env!("CARGO_PKG_VERSION"),
+        transactions.len(),
+        table.len(),
+    );
+}
