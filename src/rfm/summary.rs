@@ -196,57 +196,98 @@ impl Acc {
     }
 }
 
-/// Open-addressing key table: slots hold (top 32 bits of the hash, index + 1), so a probe is
-/// one load and the table can grow without rehashing keys.
-#[derive(Debug, Clone)]
-struct KeyTable<K> {
-    slots: Vec<u64>,
-    bits: u32,
-    keys: Vec<K>,
+/// Keys are spread over 2^PART_BITS partitions by the top bits of their hash, so that
+/// partitions can be built by different threads without sharing anything.
+const PART_BITS: u32 = 4;
+const PARTS: usize = 1 << PART_BITS;
+const BATCH: usize = 16;
+
+#[inline]
+fn partition_of(hash: u32) -> usize {
+    (hash >> (32 - PART_BITS)) as usize
 }
 
-impl<K: Hash + Eq + Clone> KeyTable<K> {
+#[inline]
+fn hash_key<K: Hash>(key: &K) -> u32 {
+    (KeyBuildHasher::default().hash_one(key) >> 32) as u32
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    purchases: u64,
+    refunds_netted: u64,
+    refund_netted_micros: i64,
+    zero_rows: u64,
+}
+
+/// One partition: an open-addressing table whose slots hold (top 32 bits of the hash,
+/// index + 1), so a probe is one load and the table grows without rehashing keys, and the
+/// entries, each key beside its accumulator so that the key comparison and the update touch
+/// one cache line.
+#[derive(Debug, Clone)]
+struct Part<K> {
+    slots: Vec<u64>,
+    bits: u32,
+    entries: Vec<(K, Acc)>,
+}
+
+impl<K: Hash + Eq + Clone> Part<K> {
     fn new() -> Self {
-        KeyTable {
-            slots: vec![0; 1 << 10],
-            bits: 10,
-            keys: Vec::new(),
+        Part {
+            slots: vec![0; 1 << 8],
+            bits: 8,
+            entries: Vec::new(),
         }
     }
 
     #[inline]
-    fn hash(key: &K) -> u32 {
-        (KeyBuildHasher::default().hash_one(key) >> 32) as u32
-    }
-
-    #[inline]
     fn home(&self, hash: u32) -> usize {
-        (hash >> (32 - self.bits)) as usize
+        // The top PART_BITS bits chose the partition; the next ones choose the home slot.
+        ((hash << PART_BITS) >> (32 - self.bits)) as usize
     }
 
+    /// The index of the first slot in the probe chain whose hash matches, if any.
     #[inline]
-    fn find_or_insert(&mut self, key: &K, hash: u32) -> (u32, bool) {
+    fn candidate(&self, hash: u32) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
         loop {
             let slot = self.slots[i];
             if slot == 0 {
-                let index = self.keys.len() as u32;
-                self.slots[i] = (u64::from(hash) << 32) | u64::from(index + 1);
-                self.keys.push(key.clone());
-                if self.keys.len() * 2 > self.slots.len() {
-                    self.grow();
-                }
-                return (index, true);
+                return None;
             }
             if (slot >> 32) as u32 == hash {
-                let index = (slot as u32) - 1;
-                if self.keys[index as usize] == *key {
-                    return (index, false);
+                return Some(slot as u32 as usize - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The entry of `key`, inserted with `init` when new.
+    #[inline]
+    fn entry(&mut self, key: &K, hash: u32, init: Acc) -> &mut Acc {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                break;
+            }
+            if (slot >> 32) as u32 == hash {
+                let index = slot as u32 as usize - 1;
+                if self.entries[index].0 == *key {
+                    return &mut self.entries[index].1;
                 }
             }
             i = (i + 1) & mask;
         }
+        let index = self.entries.len();
+        self.slots[i] = (u64::from(hash) << 32) | (index as u64 + 1);
+        self.entries.push((key.clone(), init));
+        if self.entries.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        &mut self.entries[index].1
     }
 
     fn grow(&mut self) {
@@ -259,6 +300,48 @@ impl<K: Hash + Eq + Clone> KeyTable<K> {
                 i = (i + 1) & mask;
             }
             self.slots[i] = slot;
+        }
+    }
+
+    /// Aggregates a batch of checked rows: (transaction, hash, micros).
+    #[inline]
+    fn add_batch(&mut self, rows: &[(&Transaction<K>, u32, i64)], counters: &mut Counters) {
+        // Three phases, so that the cache misses of different rows overlap instead of queueing
+        // one behind another: touch the home slots; probe and compare keys (touching the
+        // entries); update.
+        let mut sink = 0u64;
+        for &(_, hash, _) in rows {
+            sink ^= self.slots[self.home(hash)];
+        }
+        std::hint::black_box(sink);
+        let mut found = [usize::MAX; BATCH];
+        for (j, &(t, hash, _)) in rows.iter().enumerate() {
+            if let Some(index) = self.candidate(hash) {
+                if self.entries[index].0 == t.customer {
+                    found[j] = index;
+                }
+            }
+        }
+        for (j, &(t, hash, micros)) in rows.iter().enumerate() {
+            let acc = if found[j] != usize::MAX {
+                &mut self.entries[found[j]].1
+            } else {
+                self.entry(&t.customer, hash, Acc::EMPTY)
+            };
+            let day = t.date.days();
+            if micros > 0 {
+                acc.purchase(day, micros);
+                counters.purchases += 1;
+            } else {
+                acc.micros += micros;
+                acc.last_any = acc.last_any.max(day);
+                if micros < 0 {
+                    counters.refunds_netted += 1;
+                    counters.refund_netted_micros += micros;
+                } else {
+                    counters.zero_rows += 1;
+                }
+            }
         }
     }
 }
@@ -290,8 +373,7 @@ impl<K: Hash + Eq + Clone> KeyTable<K> {
 #[derive(Debug, Clone)]
 pub struct RfmAccumulator<K> {
     params: RfmParams,
-    table: KeyTable<K>,
-    accs: Vec<Acc>,
+    parts: Vec<Part<K>>,
     report: RfmReport,
     refund_netted_micros: i64,
     refund_dropped_micros: i64,
@@ -303,8 +385,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
     pub fn new(params: RfmParams) -> Self {
         RfmAccumulator {
             params,
-            table: KeyTable::new(),
-            accs: Vec::new(),
+            parts: (0..PARTS).map(|_| Part::new()).collect(),
             report: RfmReport::default(),
             refund_netted_micros: 0,
             refund_dropped_micros: 0,
@@ -316,90 +397,79 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
     /// # Errors
     /// [`Error::NonFinite`] for a NaN or infinite amount; [`Error::OutOfRange`] for an amount
     /// beyond ±2.2 billion per row, for a refund under [`RefundPolicy::Reject`], or for a row
-    /// after the analysis date under [`FuturePolicy::Reject`]. On error the accumulator keeps
-    /// the rows before the failing one.
+    /// after the analysis date under [`FuturePolicy::Reject`]. After an error the accumulator
+    /// holds part of the chunk: discard it.
     pub fn add(&mut self, transactions: &[Transaction<K>]) -> Result<()> {
-        const BATCH: usize = 16;
-        let analysis = self.params.analysis_date.days();
         let offset = self.report.rows;
-        let mut sink = 0u64;
-        for (b, batch) in transactions.chunks(BATCH).enumerate() {
-            // Hash the batch and touch its home slots first: the loads are independent, so
-            // the cache misses overlap instead of queueing one behind another.
-            let mut hashes = [0u32; BATCH];
-            for (h, t) in hashes.iter_mut().zip(batch) {
-                *h = KeyTable::hash(&t.customer);
-                sink ^= self.table.slots[self.table.home(*h)];
-            }
-            for (j, t) in batch.iter().enumerate() {
-                let row = offset + (b * BATCH + j) as u64;
-                let day = t.date.days();
-                let amount = t.amount;
-                let micros = match to_micros(amount) {
-                    Some(m) if amount.is_finite() => m,
-                    _ => return Err(amount_error(row, amount)),
-                };
-                if day > analysis {
-                    match self.params.future {
-                        FuturePolicy::Reject => return Err(Error::OutOfRange {
-                            record: format!("transaction row {row} (customer {:?})", t.customer),
-                            field: "date".to_owned(),
-                            value: f64::from(day),
-                            expected:
-                                "a date on or before the analysis date (or FuturePolicy::Exclude)",
-                        }),
-                        FuturePolicy::Exclude => {
-                            self.report.rows += 1;
-                            self.report.future_rows += 1;
-                            continue;
-                        }
-                    }
-                }
-                if micros < 0 {
-                    match self.params.refunds {
-                        RefundPolicy::Reject => {
-                            return Err(Error::OutOfRange {
-                                record: format!(
-                                    "transaction row {row} (customer {:?})",
-                                    t.customer
-                                ),
-                                field: "amount".to_owned(),
-                                value: amount,
-                                expected: "no refunds under RefundPolicy::Reject",
-                            })
-                        }
-                        RefundPolicy::Drop => {
-                            self.report.rows += 1;
-                            self.report.refunds_dropped += 1;
-                            self.refund_dropped_micros += micros;
-                            continue;
-                        }
-                        RefundPolicy::Net => {}
-                    }
-                }
-                let (index, inserted) = self.table.find_or_insert(&t.customer, hashes[j]);
-                if inserted {
-                    self.accs.push(Acc::EMPTY);
-                }
-                let acc = &mut self.accs[index as usize];
-                self.report.rows += 1;
-                if micros > 0 {
-                    acc.purchase(day, micros);
-                    self.report.purchases += 1;
-                } else {
-                    acc.micros += micros;
-                    acc.last_any = acc.last_any.max(day);
-                    if micros < 0 {
-                        self.report.refunds_netted += 1;
-                        self.refund_netted_micros += micros;
-                    } else {
-                        self.report.zero_rows += 1;
-                    }
+        let mut counters = Counters::default();
+        let mut batches: Vec<Vec<(&Transaction<K>, u32, i64)>> =
+            (0..PARTS).map(|_| Vec::with_capacity(BATCH)).collect();
+        for (i, t) in transactions.iter().enumerate() {
+            if let Some(micros) = self.check_row(t, offset + i as u64)? {
+                let hash = hash_key(&t.customer);
+                let p = partition_of(hash);
+                batches[p].push((t, hash, micros));
+                if batches[p].len() == BATCH {
+                    self.parts[p].add_batch(&batches[p], &mut counters);
+                    batches[p].clear();
                 }
             }
         }
-        std::hint::black_box(sink);
+        for (p, batch) in batches.iter().enumerate() {
+            self.parts[p].add_batch(batch, &mut counters);
+        }
+        self.report.purchases += counters.purchases;
+        self.report.refunds_netted += counters.refunds_netted;
+        self.report.zero_rows += counters.zero_rows;
+        self.refund_netted_micros += counters.refund_netted_micros;
         Ok(())
+    }
+
+    /// Validates one row and applies the future and refund policies: `Some(micros)` for a row
+    /// to aggregate, `None` for a row left out (counted in the report).
+    #[inline]
+    fn check_row(&mut self, t: &Transaction<K>, row: u64) -> Result<Option<i64>> {
+        let amount = t.amount;
+        let micros = match to_micros(amount) {
+            Some(m) if amount.is_finite() => m,
+            _ => return Err(amount_error(row, amount)),
+        };
+        self.report.rows += 1;
+        if t.date > self.params.analysis_date {
+            match self.params.future {
+                FuturePolicy::Reject => {
+                    return Err(Error::OutOfRange {
+                        record: format!("transaction row {row} (customer {:?}, {})", t.customer, t.date),
+                        field: "date".to_owned(),
+                        value: f64::from(t.date.days()),
+                        expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
+                    })
+                }
+                FuturePolicy::Exclude => {
+                    self.report.future_rows += 1;
+                    return Ok(None);
+                }
+            }
+        }
+        if micros < 0 {
+            match self.params.refunds {
+                RefundPolicy::Reject => {
+                    return Err(Error::OutOfRange {
+                        record: format!("transaction row {row} (customer {:?})", t.customer),
+                        field: "amount".to_owned(),
+                        value: amount,
+                        expected: "no refunds under RefundPolicy::Reject",
+                    })
+                }
+                RefundPolicy::Drop => {
+                    self.report.refunds_dropped += 1;
+                    self.refund_dropped_micros += micros;
+                    return Ok(None);
+                }
+                RefundPolicy::Net => {}
+            }
+        }
+        Ok(Some(micros))
     }
 
     /// Merges another accumulator into this one.
@@ -416,13 +486,9 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
                 ),
             });
         }
-        for (key, acc) in other.table.keys.iter().zip(&other.accs) {
-            let hash = KeyTable::hash(key);
-            let (index, inserted) = self.table.find_or_insert(key, hash);
-            if inserted {
-                self.accs.push(*acc);
-            } else {
-                self.accs[index as usize].merge(acc);
+        for (mine, theirs) in self.parts.iter_mut().zip(other.parts) {
+            for (key, acc) in &theirs.entries {
+                mine.entry(key, hash_key(key), Acc::EMPTY).merge(acc);
             }
         }
         let r = &mut self.report;
@@ -445,8 +511,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
     pub fn finish(self) -> RfmTable<K> {
         let RfmAccumulator {
             params,
-            table,
-            accs,
+            parts,
             mut report,
             refund_netted_micros,
             refund_dropped_micros,
@@ -454,18 +519,19 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
         report.refund_amount_netted = from_micros(refund_netted_micros);
         report.refund_amount_dropped = from_micros(refund_dropped_micros);
         let keep_all = params.recency == RecencyBasis::LastTransaction;
-        if !keep_all {
-            report.without_purchase = accs.iter().filter(|a| a.purchases == 0).count();
-        }
-        let mut rows: Vec<(K, Acc)> = table
-            .keys
-            .into_iter()
-            .zip(accs)
-            .filter(|(_, acc)| keep_all || acc.purchases > 0)
-            .collect();
         // Key order: the crate's tie-break order, and an output independent of input order.
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let (keys, accs) = rows.into_iter().unzip();
+        let mut entries: Vec<(K, Acc)> = Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
+        for part in parts {
+            let Part { slots, entries: part_entries, .. } = part;
+            drop(slots);
+            entries.extend(part_entries);
+        }
+        if !keep_all {
+            report.without_purchase = entries.iter().filter(|e| e.1.purchases == 0).count();
+            entries.retain(|e| e.1.purchases > 0);
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (keys, accs): (Vec<K>, Vec<Acc>) = entries.into_iter().unzip();
         RfmTable {
             params,
             keys,
@@ -474,6 +540,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
         }
     }
 }
+
 
 fn amount_error(row: u64, amount: f64) -> Error {
     if amount.is_finite() {
