@@ -252,7 +252,7 @@ impl RfmScores {
     /// # Errors
     /// [`Error::InvalidParameter`] when the params do not validate; [`Error::EmptyInput`] for
     /// an empty table.
-    pub fn new<K>(table: &RfmTable<K>, params: &ScoreParams) -> Result<Self> {
+    pub fn new<K: Sync>(table: &RfmTable<K>, params: &ScoreParams) -> Result<Self> {
         params.validate()?;
         if table.is_empty() {
             return Err(Error::EmptyInput {

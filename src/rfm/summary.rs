@@ -99,7 +99,7 @@ const ROUNDER: f64 = 6_755_399_441_055_744.0;
 
 fn to_micros(amount: f64) -> Option<i64> {
     let scaled = amount * MICROS;
-    (scaled.abs() < 2_251_799_813_685_248.0).then(|| ((scaled + ROUNDER) - ROUNDER) as i64)
+    (scaled.abs() < 2_251_799_813_685_248.0).then_some(((scaled + ROUNDER) - ROUNDER) as i64)
 }
 
 pub(crate) fn from_micros(micros: i64) -> f64 {
@@ -141,7 +141,10 @@ pub(crate) struct Acc {
     // Distinct purchase days; the top bit marks "rows came out of date order", when the count
     // has to be redone from the rows.
     days: u32,
-    micros: i64,
+    // The monetary sum in micros as two halves, so the struct is 4-byte aligned and a u32 key
+    // plus its accumulator fill 32 bytes (two per cache line).
+    micros_low: u32,
+    micros_high: i32,
 }
 
 const UNORDERED: u32 = 1 << 31;
@@ -153,13 +156,26 @@ impl Acc {
         last_any: i32::MIN,
         purchases: 0,
         days: 0,
-        micros: 0,
+        micros_low: 0,
+        micros_high: 0,
     };
+
+    #[inline]
+    fn micros(&self) -> i64 {
+        (i64::from(self.micros_high) << 32) | i64::from(self.micros_low)
+    }
+
+    #[inline]
+    fn add_micros(&mut self, micros: i64) {
+        let sum = self.micros().wrapping_add(micros);
+        self.micros_low = sum as u32;
+        self.micros_high = (sum >> 32) as i32;
+    }
 
     #[inline]
     fn purchase(&mut self, day: i32, micros: i64) {
         self.purchases += 1;
-        self.micros += micros;
+        self.add_micros(micros);
         self.first_purchase = self.first_purchase.min(day);
         if day > self.last_purchase {
             self.days += 1;
@@ -173,11 +189,12 @@ impl Acc {
     fn merge(&mut self, other: &Acc) {
         let days = if (self.days | other.days) & UNORDERED != 0 {
             UNORDERED
-        } else if self.purchases == 0 || other.purchases == 0 {
-            self.days + other.days
-        } else if self.last_purchase < other.first_purchase
+        } else if self.purchases == 0
+            || other.purchases == 0
+            || self.last_purchase < other.first_purchase
             || other.last_purchase < self.first_purchase
         {
+            // One side is empty, or the two cover disjoint days.
             self.days + other.days
         } else if self.last_purchase == other.first_purchase
             || other.last_purchase == self.first_purchase
@@ -191,7 +208,7 @@ impl Acc {
         self.last_purchase = self.last_purchase.max(other.last_purchase);
         self.last_any = self.last_any.max(other.last_any);
         self.purchases += other.purchases;
-        self.micros += other.micros;
+        self.add_micros(other.micros());
         self.days = days;
     }
 }
@@ -218,6 +235,21 @@ struct Counters {
     refunds_netted: u64,
     refund_netted_micros: i64,
     zero_rows: u64,
+    future_rows: u64,
+    refunds_dropped: u64,
+    refund_dropped_micros: i64,
+}
+
+impl Counters {
+    fn add(&mut self, other: &Counters) {
+        self.purchases += other.purchases;
+        self.refunds_netted += other.refunds_netted;
+        self.refund_netted_micros += other.refund_netted_micros;
+        self.zero_rows += other.zero_rows;
+        self.future_rows += other.future_rows;
+        self.refunds_dropped += other.refunds_dropped;
+        self.refund_dropped_micros += other.refund_dropped_micros;
+    }
 }
 
 /// One partition: an open-addressing table whose slots hold (top 32 bits of the hash,
@@ -333,7 +365,7 @@ impl<K: Hash + Eq + Clone> Part<K> {
                 acc.purchase(day, micros);
                 counters.purchases += 1;
             } else {
-                acc.micros += micros;
+                acc.add_micros(micros);
                 acc.last_any = acc.last_any.max(day);
                 if micros < 0 {
                     counters.refunds_netted += 1;
@@ -379,7 +411,7 @@ pub struct RfmAccumulator<K> {
     refund_dropped_micros: i64,
 }
 
-impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
+impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
     /// An empty accumulator.
     #[must_use]
     pub fn new(params: RfmParams) -> Self {
@@ -401,75 +433,68 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
     /// holds part of the chunk: discard it.
     pub fn add(&mut self, transactions: &[Transaction<K>]) -> Result<()> {
         let offset = self.report.rows;
-        let mut counters = Counters::default();
-        let mut batches: Vec<Vec<(&Transaction<K>, u32, i64)>> =
-            (0..PARTS).map(|_| Vec::with_capacity(BATCH)).collect();
-        for (i, t) in transactions.iter().enumerate() {
-            if let Some(micros) = self.check_row(t, offset + i as u64)? {
+        let params = self.params;
+        let threads = worker_threads(transactions.len());
+        let group = PARTS / threads;
+        let scan = |parts: &mut [Part<K>], first: usize, counting: bool| -> Result<Counters> {
+            let mut counters = Counters::default();
+            let mut batches: Vec<Vec<(&Transaction<K>, u32, i64)>> = (0..parts.len())
+                .map(|_| Vec::with_capacity(BATCH))
+                .collect();
+            for (i, t) in transactions.iter().enumerate() {
+                let micros = match check_row(&params, t, offset + i as u64)? {
+                    Row::Keep(micros) => micros,
+                    Row::Future => {
+                        counters.future_rows += u64::from(counting);
+                        continue;
+                    }
+                    Row::DroppedRefund(micros) => {
+                        if counting {
+                            counters.refunds_dropped += 1;
+                            counters.refund_dropped_micros += micros;
+                        }
+                        continue;
+                    }
+                };
                 let hash = hash_key(&t.customer);
-                let p = partition_of(hash);
+                let Some(p) = partition_of(hash)
+                    .checked_sub(first)
+                    .filter(|&p| p < parts.len())
+                else {
+                    continue;
+                };
                 batches[p].push((t, hash, micros));
                 if batches[p].len() == BATCH {
-                    self.parts[p].add_batch(&batches[p], &mut counters);
+                    parts[p].add_batch(&batches[p], &mut counters);
                     batches[p].clear();
                 }
             }
-        }
-        for (p, batch) in batches.iter().enumerate() {
-            self.parts[p].add_batch(batch, &mut counters);
-        }
-        self.report.purchases += counters.purchases;
-        self.report.refunds_netted += counters.refunds_netted;
-        self.report.zero_rows += counters.zero_rows;
-        self.refund_netted_micros += counters.refund_netted_micros;
-        Ok(())
-    }
-
-    /// Validates one row and applies the future and refund policies: `Some(micros)` for a row
-    /// to aggregate, `None` for a row left out (counted in the report).
-    #[inline]
-    fn check_row(&mut self, t: &Transaction<K>, row: u64) -> Result<Option<i64>> {
-        let amount = t.amount;
-        let micros = match to_micros(amount) {
-            Some(m) if amount.is_finite() => m,
-            _ => return Err(amount_error(row, amount)),
+            for (p, batch) in batches.iter().enumerate() {
+                parts[p].add_batch(batch, &mut counters);
+            }
+            Ok(counters)
         };
-        self.report.rows += 1;
-        if t.date > self.params.analysis_date {
-            match self.params.future {
-                FuturePolicy::Reject => {
-                    return Err(Error::OutOfRange {
-                        record: format!("transaction row {row} (customer {:?}, {})", t.customer, t.date),
-                        field: "date".to_owned(),
-                        value: f64::from(t.date.days()),
-                        expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
-                    })
-                }
-                FuturePolicy::Exclude => {
-                    self.report.future_rows += 1;
-                    return Ok(None);
-                }
-            }
+        // Each worker owns a group of partitions and reads every row, aggregating only the rows
+        // of its partitions: no locks, no merge, and the same result as one thread.
+        let results: Vec<Result<Counters>> = if threads == 1 {
+            vec![scan(&mut self.parts, 0, true)]
+        } else {
+            run_groups(&mut self.parts, group, &scan)
+        };
+        let mut total = Counters::default();
+        for result in results {
+            total.add(&result?);
         }
-        if micros < 0 {
-            match self.params.refunds {
-                RefundPolicy::Reject => {
-                    return Err(Error::OutOfRange {
-                        record: format!("transaction row {row} (customer {:?})", t.customer),
-                        field: "amount".to_owned(),
-                        value: amount,
-                        expected: "no refunds under RefundPolicy::Reject",
-                    })
-                }
-                RefundPolicy::Drop => {
-                    self.report.refunds_dropped += 1;
-                    self.refund_dropped_micros += micros;
-                    return Ok(None);
-                }
-                RefundPolicy::Net => {}
-            }
-        }
-        Ok(Some(micros))
+        let r = &mut self.report;
+        r.rows += transactions.len() as u64;
+        r.purchases += total.purchases;
+        r.refunds_netted += total.refunds_netted;
+        r.zero_rows += total.zero_rows;
+        r.future_rows += total.future_rows;
+        r.refunds_dropped += total.refunds_dropped;
+        self.refund_netted_micros += total.refund_netted_micros;
+        self.refund_dropped_micros += total.refund_dropped_micros;
+        Ok(())
     }
 
     /// Merges another accumulator into this one.
@@ -520,27 +545,120 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmAccumulator<K> {
         report.refund_amount_dropped = from_micros(refund_dropped_micros);
         let keep_all = params.recency == RecencyBasis::LastTransaction;
         // Key order: the crate's tie-break order, and an output independent of input order.
-        let mut entries: Vec<(K, Acc)> = Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
+        let mut parts = parts;
+        for part in &mut parts {
+            part.slots = Vec::new();
+        }
+        let mut entries: Vec<(K, Acc)> =
+            Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
         for part in parts {
-            let Part { slots, entries: part_entries, .. } = part;
-            drop(slots);
-            entries.extend(part_entries);
+            entries.extend(part.entries);
         }
         if !keep_all {
             report.without_purchase = entries.iter().filter(|e| e.1.purchases == 0).count();
             entries.retain(|e| e.1.purchases > 0);
         }
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::slice::ParallelSliceMut;
+            entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
+        #[cfg(not(feature = "parallel"))]
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let (keys, accs): (Vec<K>, Vec<Acc>) = entries.into_iter().unzip();
         RfmTable {
             params,
-            keys,
-            accs,
+            entries,
             report,
         }
     }
 }
 
+/// What to do with one row.
+enum Row {
+    Keep(i64),
+    Future,
+    DroppedRefund(i64),
+}
+
+/// Validates one row and applies the future and refund policies.
+#[inline]
+fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Result<Row> {
+    let amount = t.amount;
+    let micros = match to_micros(amount) {
+        Some(m) if amount.is_finite() => m,
+        _ => return Err(amount_error(row, amount)),
+    };
+    if t.date > params.analysis_date {
+        return match params.future {
+            FuturePolicy::Reject => Err(Error::OutOfRange {
+                record: format!(
+                    "transaction row {row} (customer {:?}, {})",
+                    t.customer, t.date
+                ),
+                field: "date".to_owned(),
+                value: f64::from(t.date.days()),
+                expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
+            }),
+            FuturePolicy::Exclude => Ok(Row::Future),
+        };
+    }
+    if micros < 0 {
+        match params.refunds {
+            RefundPolicy::Reject => {
+                return Err(Error::OutOfRange {
+                    record: format!("transaction row {row} (customer {:?})", t.customer),
+                    field: "amount".to_owned(),
+                    value: amount,
+                    expected: "no refunds under RefundPolicy::Reject",
+                })
+            }
+            RefundPolicy::Drop => return Ok(Row::DroppedRefund(micros)),
+            RefundPolicy::Net => {}
+        }
+    }
+    Ok(Row::Keep(micros))
+}
+
+/// How many workers aggregate `rows` rows: 1 without the `parallel` feature or for small
+/// inputs, else the rayon pool's size rounded down to a power of two (at most 16).
+fn worker_threads(rows: usize) -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        if rows >= 1 << 16 {
+            let threads = rayon::current_num_threads().clamp(1, PARTS);
+            return 1 << threads.ilog2();
+        }
+    }
+    let _ = rows;
+    1
+}
+
+/// Runs `scan` over groups of `group` partitions, one rayon task each.
+#[cfg(feature = "parallel")]
+fn run_groups<K, F>(parts: &mut [Part<K>], group: usize, scan: &F) -> Vec<Result<Counters>>
+where
+    K: Send,
+    F: Fn(&mut [Part<K>], usize, bool) -> Result<Counters> + Sync,
+{
+    use rayon::prelude::*;
+    parts
+        .par_chunks_mut(group)
+        .enumerate()
+        .map(|(g, chunk)| scan(chunk, g * group, g == 0))
+        .collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn run_groups<K, F>(parts: &mut [Part<K>], group: usize, scan: &F) -> Vec<Result<Counters>>
+where
+    F: Fn(&mut [Part<K>], usize, bool) -> Result<Counters>,
+{
+    parts
+        .chunks_mut(group)
+        .enumerate()
+        .map(|(g, chunk)| scan(chunk, g * group, g == 0))
+        .collect()
+}
 
 fn amount_error(row: u64, amount: f64) -> Error {
     if amount.is_finite() {
@@ -587,12 +705,12 @@ pub struct RfmSummary {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RfmTable<K> {
     params: RfmParams,
-    keys: Vec<K>,
-    accs: Vec<Acc>,
+    // Each key beside its accumulator, in key order: one vector, no second copy.
+    entries: Vec<(K, Acc)>,
     report: RfmReport,
 }
 
-impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
+impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
     /// Summarizes a transaction log in one pass.
     ///
     /// ```text
@@ -614,7 +732,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
         let mut accumulator = RfmAccumulator::new(*params);
         accumulator.add(transactions)?;
         let mut table = accumulator.finish();
-        if table.keys.is_empty() {
+        if table.entries.is_empty() {
             return Err(Error::EmptyInput {
                 what: "RFM table (no customer has a purchase)",
                 item: "purchase",
@@ -626,8 +744,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
 
     /// Counts distinct purchase days exactly for customers whose rows were out of date order.
     fn recount_unordered_days(&mut self, transactions: &[Transaction<K>]) {
-        let flagged: Vec<usize> = (0..self.accs.len())
-            .filter(|&i| self.accs[i].days & UNORDERED != 0)
+        let flagged: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| self.entries[i].1.days & UNORDERED != 0)
             .collect();
         if flagged.is_empty() {
             return;
@@ -636,8 +754,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
         let analysis = self.params.analysis_date.days();
         for t in transactions {
             if t.amount > 0.0 && t.date.days() <= analysis {
-                if let Ok(position) = self.keys.binary_search(&t.customer) {
-                    if self.accs[position].days & UNORDERED != 0 {
+                if let Ok(position) = self.position(&t.customer) {
+                    if self.entries[position].1.days & UNORDERED != 0 {
                         pairs.push((position, t.date.days()));
                     }
                 }
@@ -646,17 +764,21 @@ impl<K: Hash + Eq + Clone + Ord + Debug> RfmTable<K> {
         pairs.sort_unstable();
         pairs.dedup();
         for &i in &flagged {
-            self.accs[i].days = 0;
+            self.entries[i].1.days = 0;
         }
         for (position, _) in pairs {
-            self.accs[position].days += 1;
+            self.entries[position].1.days += 1;
         }
     }
 
     /// The summary of customer `key`.
     #[must_use]
     pub fn get(&self, key: &K) -> Option<RfmSummary> {
-        self.keys.binary_search(key).ok().map(|i| self.row(i))
+        self.position(key).ok().map(|i| self.row(i))
+    }
+
+    fn position(&self, key: &K) -> Result<usize, usize> {
+        self.entries.binary_search_by(|e| e.0.cmp(key))
     }
 }
 
@@ -664,13 +786,13 @@ impl<K> RfmTable<K> {
     /// The number of customers.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.entries.len()
     }
 
     /// Whether the table is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty()
     }
 
     /// The settings it was built with.
@@ -680,9 +802,14 @@ impl<K> RfmTable<K> {
     }
 
     /// Customer keys in ascending order; position `i` is row `i` of every per-customer output.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &K> + '_ {
+        self.entries.iter().map(|e| &e.0)
+    }
+
+    /// The key at position `i` (key order), `None` past the end.
     #[must_use]
-    pub fn keys(&self) -> &[K] {
-        &self.keys
+    pub fn key(&self, i: usize) -> Option<&K> {
+        self.entries.get(i).map(|e| &e.0)
     }
 
     /// What was done with the rows.
@@ -698,7 +825,7 @@ impl<K> RfmTable<K> {
     }
 
     fn row(&self, i: usize) -> RfmSummary {
-        let acc = &self.accs[i];
+        let acc = &self.entries[i].1;
         let analysis = self.params.analysis_date.days();
         let has_purchase = acc.purchases > 0;
         let last = match self.params.recency {
@@ -710,8 +837,9 @@ impl<K> RfmTable<K> {
             recency_days: i64::from(analysis) - i64::from(last),
             frequency: acc.purchases,
             purchase_days: (acc.days & UNORDERED == 0).then_some(acc.days),
-            monetary: from_micros(acc.micros),
-            mean_monetary: has_purchase.then(|| from_micros(acc.micros) / f64::from(acc.purchases)),
+            monetary: from_micros(acc.micros()),
+            mean_monetary: has_purchase
+                .then(|| from_micros(acc.micros()) / f64::from(acc.purchases)),
             first_purchase: if has_purchase {
                 date(acc.first_purchase)
             } else {
@@ -728,18 +856,35 @@ impl<K> RfmTable<K> {
 
     /// Every customer with its summary, in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&K, RfmSummary)> + '_ {
-        self.keys.iter().enumerate().map(|(i, k)| (k, self.row(i)))
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (&e.0, self.row(i)))
     }
 
     pub(crate) fn recency_values(&self) -> Vec<i64> {
-        (0..self.len()).map(|i| self.row(i).recency_days).collect()
+        let analysis = i64::from(self.params.analysis_date.days());
+        let basis = self.params.recency;
+        self.entries
+            .iter()
+            .map(|(_, acc)| {
+                analysis
+                    - i64::from(match basis {
+                        RecencyBasis::LastPurchase => acc.last_purchase,
+                        RecencyBasis::LastTransaction => acc.last_any,
+                    })
+            })
+            .collect()
     }
 
     pub(crate) fn frequency_values(&self) -> Vec<i64> {
-        self.accs.iter().map(|a| i64::from(a.purchases)).collect()
+        self.entries
+            .iter()
+            .map(|e| i64::from(e.1.purchases))
+            .collect()
     }
 
     pub(crate) fn monetary_micros(&self) -> Vec<i64> {
-        self.accs.iter().map(|a| a.micros).collect()
+        self.entries.iter().map(|e| e.1.micros()).collect()
     }
 }
