@@ -1,6 +1,6 @@
 //! The main job end to end on a synthetic customer base:
-//! source records -> merged profiles -> behaviour from activity -> rule segments -> features ->
-//! a printed report.
+//! source records -> merged profiles -> behaviour from activity -> rule segments -> RFM
+//! segments -> features -> a printed report.
 //!
 //! Run with `cargo run --release --example quickstart [customers] [seed]`.
 
@@ -12,6 +12,9 @@ use saas_segmentation::features::{FeatureMatrix, ScalerKind};
 use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::model::{Industry, SizeTier, UsageTier};
 use saas_segmentation::profile::{CustomerProfile, ProfileBuilder};
+use saas_segmentation::rfm::{
+    segment_summary, RfmParams, RfmScores, RfmSegmentTable, RfmTable, ScoreParams,
+};
 use saas_segmentation::rules::{Condition, MatchMode, Rule, RuleSet};
 use saas_segmentation::synthetic::{generate, SyntheticConfig, CORE_FEATURES, KEY_WORKFLOWS};
 use saas_segmentation::{Date, Result};
@@ -176,7 +179,40 @@ fn main() -> Result<()> {
         }
     }
 
-    // 5. The feature matrix clustering would take.
+    // 5. RFM: behaviour-and-value segments from the invoices (refunds netted).
+    let started = Instant::now();
+    let table =
+        RfmTable::from_transactions(base.transactions(), &RfmParams::new(base.analysis_date()))?;
+    let scores = RfmScores::new(&table, &ScoreParams::default())?;
+    let rfm_segments = RfmSegmentTable::default_table().apply(&scores)?;
+    println!(
+        "\nRFM over {} invoices and refunds ({:.2?}): {} customers scored, {} refunds netted ({:.0})",
+        base.transactions().len(),
+        started.elapsed(),
+        table.len(),
+        table.report().refunds_netted,
+        table.report().refund_amount_netted
+    );
+    println!(
+        "{:<20} {:>9} {:>8} {:>9} {:>9} {:>11}",
+        "segment", "customers", "revenue", "AOV", "med. R", "med. M"
+    );
+    for row in segment_summary(&table, &rfm_segments)? {
+        if row.customers == 0 {
+            continue;
+        }
+        println!(
+            "{:<20} {:>9} {:>7.1}% {:>9.0} {:>8.0}d {:>11.0}",
+            row.name,
+            row.customers,
+            100.0 * row.revenue_share.unwrap_or(0.0),
+            row.average_order_value.unwrap_or(0.0),
+            row.median_recency.unwrap_or(0.0),
+            row.median_monetary.unwrap_or(0.0)
+        );
+    }
+
+    // 6. The feature matrix clustering would take.
     let started = Instant::now();
     let today: Date = base.analysis_date();
     let matrix = FeatureMatrix::builder()
