@@ -161,7 +161,16 @@ fn rfm_pipeline_matches_pandas() {
 
 #[test]
 fn btyd_matches_lifetimes_on_cdnow() {
-    let fixture = fixture("btyd_cdnow.json");
+    check_btyd("btyd_cdnow.json");
+}
+
+#[test]
+fn btyd_matches_lifetimes_on_a_synthetic_log() {
+    check_btyd("btyd_synthetic.json");
+}
+
+fn check_btyd(name: &str) {
+    let fixture = fixture(name);
     let transactions = log(&fixture["log"]);
     for summary in fixture["summaries"].as_array().unwrap() {
         let period = match summary["freq"].as_str().unwrap() {

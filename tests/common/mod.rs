@@ -10,10 +10,10 @@ pub const ABS_TOL: f64 = 1e-12;
 
 /// Asserts `actual` is within `REL_TOL` relative (or `ABS_TOL` absolute) of `expected`.
 pub fn assert_close(actual: f64, expected: f64, what: &str) {
-    let diff = (actual - expected).abs();
     assert!(
-        diff <= ABS_TOL || diff <= REL_TOL * expected.abs(),
-        "{what}: got {actual}, expected {expected} (diff {diff:e})"
+        approx::relative_eq!(actual, expected, epsilon = ABS_TOL, max_relative = REL_TOL),
+        "{what}: got {actual}, expected {expected} (diff {:e})",
+        actual - expected
     );
 }
 
