@@ -33,12 +33,14 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::hash::Hash;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
+use crate::ids::KeyBuildHasher;
 
 /// A value a numeric column closure may return: numbers, booleans (1 / 0) and their `Option`s
 /// (`None` is missing).
@@ -140,46 +142,38 @@ impl Scaler {
             });
         }
         check_finite(data)?;
+        // Gather each column once into contiguous memory: one strided read instead of one per
+        // statistic.
+        let mut column = Vec::with_capacity(data.nrows());
+        let mut sorted = Vec::new();
         let mut center = Vec::with_capacity(data.ncols());
         let mut scale = Vec::with_capacity(data.ncols());
-        let mut sorted = Vec::new();
-        for column in data.axis_iter(Axis(1)) {
-            let (c, s) = match kind {
-                ScalerKind::Standard => {
-                    let mean = mean(column);
-                    // scikit-learn's `_incremental_mean_and_var`: a two-pass variance with the
-                    // rounding error of the first pass subtracted.
-                    let (squares, correction) = column.iter().fold((0.0, 0.0), |(sq, c), x| {
-                        (sq + (x - mean) * (x - mean), c + (x - mean))
-                    });
-                    let var = (squares - correction * correction / n(column)) / n(column);
-                    // `_is_constant_feature`: variance within rounding of zero.
-                    let eps = f64::EPSILON;
-                    let bound = n(column) * eps * var + (n(column) * mean * eps).powi(2);
-                    (mean, if var <= bound { 0.0 } else { var.sqrt() })
-                }
-                ScalerKind::MinMax => {
-                    let min = column.iter().copied().fold(f64::INFINITY, f64::min);
-                    let max = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    (min, max - min)
-                }
-                ScalerKind::Robust => {
-                    sorted.clear();
-                    sorted.extend(column.iter().copied());
-                    sorted.sort_unstable_by(f64::total_cmp);
-                    let q = |p| quantile_sorted(&sorted, p);
-                    (q(0.5), q(0.75) - q(0.25))
-                }
-            };
+        for view in data.axis_iter(Axis(1)) {
+            column.clear();
+            column.extend(view.iter().copied());
+            let (c, s) = column_parameters(kind, &column, &mut sorted);
             center.push(c);
-            // scikit-learn's `_handle_zeros_in_scale`: spreads below 10 eps become 1.
-            scale.push(if s < 10.0 * f64::EPSILON { 1.0 } else { s });
+            scale.push(s);
         }
         Ok(Scaler {
             kind,
             center,
             scale,
         })
+    }
+
+    /// Fits on contiguous, finite columns (the builder's own layout).
+    fn fit_columns(kind: ScalerKind, columns: &[Vec<f64>]) -> Scaler {
+        let mut sorted = Vec::new();
+        let (center, scale) = columns
+            .iter()
+            .map(|column| column_parameters(kind, column, &mut sorted))
+            .unzip();
+        Scaler {
+            kind,
+            center,
+            scale,
+        }
     }
 
     /// The kind of scaler.
@@ -240,12 +234,38 @@ impl Scaler {
     }
 }
 
-fn n(column: ArrayView1<'_, f64>) -> f64 {
-    column.len() as f64
-}
-
-fn mean(column: ArrayView1<'_, f64>) -> f64 {
-    column.sum() / n(column)
+/// Center and scale of one column (`sorted` is scratch space for the robust scaler).
+fn column_parameters(kind: ScalerKind, column: &[f64], sorted: &mut Vec<f64>) -> (f64, f64) {
+    let n = column.len() as f64;
+    let (c, s) = match kind {
+        ScalerKind::Standard => {
+            let mean = column.iter().sum::<f64>() / n;
+            // scikit-learn's `_incremental_mean_and_var`: a two-pass variance with the rounding
+            // error of the first pass subtracted.
+            let (squares, correction) = column.iter().fold((0.0, 0.0), |(sq, c), x| {
+                (sq + (x - mean) * (x - mean), c + (x - mean))
+            });
+            let var = (squares - correction * correction / n) / n;
+            // `_is_constant_feature`: variance within rounding of zero.
+            let eps = f64::EPSILON;
+            let bound = n * eps * var + (n * mean * eps).powi(2);
+            (mean, if var <= bound { 0.0 } else { var.sqrt() })
+        }
+        ScalerKind::MinMax => {
+            let min = column.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (min, max - min)
+        }
+        ScalerKind::Robust => {
+            sorted.clear();
+            sorted.extend_from_slice(column);
+            sorted.sort_unstable_by(f64::total_cmp);
+            let q = |p| quantile_sorted(sorted, p);
+            (q(0.5), q(0.75) - q(0.25))
+        }
+    };
+    // scikit-learn's `_handle_zeros_in_scale`: spreads below 10 eps become 1.
+    (c, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
 }
 
 /// numpy's default (`linear`) percentile of sorted, non-empty data.
@@ -330,7 +350,32 @@ pub struct Imputation {
 }
 
 type NumericFn<'a, T> = Box<dyn Fn(&T) -> Option<f64> + 'a>;
-type CategoryFn<'a, T> = Box<dyn Fn(&T) -> Option<String> + 'a>;
+/// Encodes a categorical column: per row the code of its value (`None` when missing), and the
+/// text of each code. Values are compared in their own type, so no text is made per row.
+type CategoryFn<'a, T> = Box<dyn Fn(&[T]) -> (Vec<Option<u32>>, Vec<String>) + 'a>;
+
+fn category_encoder<'a, T, S>(value: impl Fn(&T) -> Option<S> + 'a) -> CategoryFn<'a, T>
+where
+    S: ToString + Hash + Eq,
+{
+    Box::new(move |rows: &[T]| {
+        let mut seen: HashMap<S, u32, KeyBuildHasher> = HashMap::default();
+        let codes = rows
+            .iter()
+            .map(|row| {
+                value(row).map(|v| {
+                    let next = seen.len() as u32;
+                    *seen.entry(v).or_insert(next)
+                })
+            })
+            .collect();
+        let mut labels = vec![String::new(); seen.len()];
+        for (v, code) in seen {
+            labels[code as usize] = v.to_string();
+        }
+        (codes, labels)
+    })
+}
 
 enum ColumnSpec<'a, T> {
     Numeric {
@@ -385,30 +430,34 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
     /// A numeric or boolean column (booleans encode as 1 / 0; `None` is missing).
     #[must_use]
     pub fn column<V: IntoFeature>(
-        mut self,
+        self,
         name: impl Into<String>,
         value: impl Fn(&T) -> V + 'a,
     ) -> Self {
-        self.columns.push(ColumnSpec::Numeric {
-            name: name.into(),
-            value: Box::new(move |row| value(row).into_feature()),
-            log1p: false,
-        });
-        self
+        self.numeric(name.into(), value, false)
     }
 
     /// A money column, encoded as `ln(1 + x)` so that a few large accounts do not dominate.
     /// Values must be >= 0.
     #[must_use]
     pub fn log1p<V: IntoFeature>(
-        mut self,
+        self,
         name: impl Into<String>,
         value: impl Fn(&T) -> V + 'a,
     ) -> Self {
+        self.numeric(name.into(), value, true)
+    }
+
+    fn numeric<V: IntoFeature>(
+        mut self,
+        name: String,
+        value: impl Fn(&T) -> V + 'a,
+        log1p: bool,
+    ) -> Self {
         self.columns.push(ColumnSpec::Numeric {
-            name: name.into(),
+            name,
             value: Box::new(move |row| value(row).into_feature()),
-            log1p: true,
+            log1p,
         });
         self
     }
@@ -416,14 +465,14 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
     /// A categorical column, one-hot encoded as `name=value` columns for the distinct values
     /// seen, in sorted order.
     #[must_use]
-    pub fn categorical<S: ToString>(
+    pub fn categorical<S: ToString + Hash + Eq>(
         mut self,
         name: impl Into<String>,
         value: impl Fn(&T) -> Option<S> + 'a,
     ) -> Self {
         self.columns.push(ColumnSpec::Categorical {
             name: name.into(),
-            value: Box::new(move |row| value(row).map(|v| v.to_string())),
+            value: category_encoder(value),
             categories: None,
         });
         self
@@ -432,7 +481,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
     /// A categorical column with a fixed list of categories, so matrices built from different
     /// customers have the same columns. A value outside the list is an error.
     #[must_use]
-    pub fn categorical_with<S: ToString>(
+    pub fn categorical_with<S: ToString + Hash + Eq>(
         mut self,
         name: impl Into<String>,
         categories: &[&str],
@@ -440,7 +489,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
     ) -> Self {
         self.columns.push(ColumnSpec::Categorical {
             name: name.into(),
-            value: Box::new(move |row| value(row).map(|v| v.to_string())),
+            value: category_encoder(value),
             categories: Some(categories.iter().map(|c| (*c).to_owned()).collect()),
         });
         self
@@ -536,22 +585,21 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
                 }
             }
         }
+        let diagnostics = diagnose(&names, &values, self.scaler.is_some());
+        let scaler = self.scaler.map(|kind| Scaler::fit_columns(kind, &values));
+        // Fill row-major, scaling on the way: every column is read sequentially and every row
+        // written once.
         let width = values.len();
+        let (center, scale) = match &scaler {
+            Some(s) => (s.center.clone(), s.scale.clone()),
+            None => (vec![0.0; width], vec![1.0; width]),
+        };
         let mut data = Array2::zeros((rows.len(), width));
-        for (j, column) in values.iter().enumerate() {
-            for (cell, &v) in data.column_mut(j).iter_mut().zip(column) {
-                *cell = v;
+        for (i, mut row) in data.axis_iter_mut(Axis(0)).enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell = (values[j][i] - center[j]) / scale[j];
             }
         }
-        let diagnostics = diagnose(&names, &values, self.scaler.is_some());
-        let scaler = match self.scaler {
-            Some(kind) => {
-                let fitted = Scaler::fit(kind, data.view())?;
-                data = fitted.transform(data.view())?;
-                Some(fitted)
-            }
-            None => None,
-        };
         Ok(FeatureMatrix {
             data,
             names,
@@ -657,31 +705,31 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
         fixed: Option<&[String]>,
         label: &dyn Fn(usize) -> String,
     ) -> Result<(Vec<String>, Vec<Vec<f64>>, usize)> {
-        let observed: Vec<Option<String>> = rows.iter().map(value).collect();
+        let (codes, labels) = value(rows);
         let categories: Vec<String> = match fixed {
             Some(list) => list.to_vec(),
-            None => observed
-                .iter()
-                .flatten()
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
+            None => {
+                let mut sorted = labels.clone();
+                sorted.sort();
+                sorted
+            }
         };
+        // Column of each code; a label outside a fixed list has none.
+        let column_of: Vec<Option<usize>> = labels
+            .iter()
+            .map(|l| categories.iter().position(|c| c == l))
+            .collect();
         let mut columns = vec![vec![0.0; rows.len()]; categories.len()];
         let mut missing = 0;
-        for (i, value) in observed.iter().enumerate() {
-            match value {
-                Some(v) => {
-                    let position = match fixed {
-                        Some(_) => categories.iter().position(|c| c == v),
-                        None => categories.binary_search(v).ok(),
-                    }
-                    .ok_or_else(|| Error::InvalidParameter {
+        for (i, code) in codes.iter().enumerate() {
+            match code {
+                Some(code) => {
+                    let position = column_of[*code as usize].ok_or_else(|| Error::InvalidParameter {
                         name: "category",
                         reason: format!(
-                            "{} has {name} = {v:?}, which is not one of the fixed categories {categories:?}",
-                            label(i)
+                            "{} has {name} = {:?}, which is not one of the fixed categories {categories:?}",
+                            label(i),
+                            labels[*code as usize]
                         ),
                     })?;
                     columns[position][i] = 1.0;

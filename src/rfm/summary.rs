@@ -406,9 +406,8 @@ impl<K: Hash + Eq + Clone> Part<K> {
 pub struct RfmAccumulator<K> {
     params: RfmParams,
     parts: Vec<Part<K>>,
-    report: RfmReport,
-    refund_netted_micros: i64,
-    refund_dropped_micros: i64,
+    rows: u64,
+    counters: Counters,
 }
 
 impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
@@ -418,9 +417,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         RfmAccumulator {
             params,
             parts: (0..PARTS).map(|_| Part::new()).collect(),
-            report: RfmReport::default(),
-            refund_netted_micros: 0,
-            refund_dropped_micros: 0,
+            rows: 0,
+            counters: Counters::default(),
         }
     }
 
@@ -432,7 +430,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
     /// after the analysis date under [`FuturePolicy::Reject`]. After an error the accumulator
     /// holds part of the chunk: discard it.
     pub fn add(&mut self, transactions: &[Transaction<K>]) -> Result<()> {
-        let offset = self.report.rows;
+        let offset = self.rows;
         let params = self.params;
         let threads = worker_threads(transactions.len());
         let group = PARTS / threads;
@@ -481,19 +479,10 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         } else {
             run_groups(&mut self.parts, group, &scan)
         };
-        let mut total = Counters::default();
         for result in results {
-            total.add(&result?);
+            self.counters.add(&result?);
         }
-        let r = &mut self.report;
-        r.rows += transactions.len() as u64;
-        r.purchases += total.purchases;
-        r.refunds_netted += total.refunds_netted;
-        r.zero_rows += total.zero_rows;
-        r.future_rows += total.future_rows;
-        r.refunds_dropped += total.refunds_dropped;
-        self.refund_netted_micros += total.refund_netted_micros;
-        self.refund_dropped_micros += total.refund_dropped_micros;
+        self.rows += transactions.len() as u64;
         Ok(())
     }
 
@@ -516,16 +505,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
                 mine.entry(key, hash_key(key), Acc::EMPTY).merge(acc);
             }
         }
-        let r = &mut self.report;
-        let o = other.report;
-        r.rows += o.rows;
-        r.purchases += o.purchases;
-        r.refunds_netted += o.refunds_netted;
-        r.refunds_dropped += o.refunds_dropped;
-        r.zero_rows += o.zero_rows;
-        r.future_rows += o.future_rows;
-        self.refund_netted_micros += other.refund_netted_micros;
-        self.refund_dropped_micros += other.refund_dropped_micros;
+        self.rows += other.rows;
+        self.counters.add(&other.counters);
         Ok(())
     }
 
@@ -537,12 +518,20 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         let RfmAccumulator {
             params,
             parts,
-            mut report,
-            refund_netted_micros,
-            refund_dropped_micros,
+            rows,
+            counters: c,
         } = self;
-        report.refund_amount_netted = from_micros(refund_netted_micros);
-        report.refund_amount_dropped = from_micros(refund_dropped_micros);
+        let mut report = RfmReport {
+            rows,
+            purchases: c.purchases,
+            refunds_netted: c.refunds_netted,
+            refund_amount_netted: from_micros(c.refund_netted_micros),
+            refunds_dropped: c.refunds_dropped,
+            refund_amount_dropped: from_micros(c.refund_dropped_micros),
+            zero_rows: c.zero_rows,
+            future_rows: c.future_rows,
+            without_purchase: 0,
+        };
         let keep_all = params.recency == RecencyBasis::LastTransaction;
         // Key order: the crate's tie-break order, and an output independent of input order.
         let mut parts = parts;
