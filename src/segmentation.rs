@@ -208,7 +208,11 @@ impl Segmentation {
     pub fn sizes(&self) -> Vec<usize> {
         let mut sizes = vec![0; self.segments.len()];
         for &label in self.labels.iter().flatten() {
-            sizes[label] += 1;
+            // Labels are validated on construction; `get_mut` keeps a hand-edited
+            // deserialized value from panicking.
+            if let Some(size) = sizes.get_mut(label) {
+                *size += 1;
+            }
         }
         sizes
     }

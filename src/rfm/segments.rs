@@ -373,7 +373,12 @@ impl RfmSegmentTable {
         }
         let index = (usize::from(r - 1) * usize::from(bf) + usize::from(f - 1)) * usize::from(bm)
             + usize::from(m - 1);
-        self.assignment[index]
+        // `get` and the bound keep a hand-edited deserialized table from panicking.
+        self.assignment
+            .get(index)
+            .copied()
+            .flatten()
+            .filter(|&rule| rule < self.rules.len())
     }
 
     /// Names every customer's segment. Segments follow the rule order, then "Other" when some
