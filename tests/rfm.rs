@@ -69,6 +69,36 @@ fn refund_policies_are_reported() {
 }
 
 #[test]
+fn unknown_customers_are_named_when_an_index_is_given() {
+    let index = saas_segmentation::CustomerIndex::from_keys([
+        "a".to_owned(),
+        "b".to_owned(),
+        "z".to_owned(),
+    ])
+    .unwrap();
+    let log = vec![tx("a", 0, 1.0), tx("b", 1, -1.0)];
+    let table = RfmTable::from_transactions_in(&log, &index, &RfmParams::new(day(5))).unwrap();
+    assert_eq!(
+        (
+            table.len(),
+            table.report().without_purchase,
+            table.report().without_rows
+        ),
+        (1, 1, 1)
+    );
+    let stranger = vec![tx("a", 0, 1.0), tx("q", 1, 1.0)];
+    let err =
+        RfmTable::from_transactions_in(&stranger, &index, &RfmParams::new(day(5))).unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnknownCustomer {
+            record: "transaction row 1".into(),
+            customer: "\"q\"".into()
+        }
+    );
+}
+
+#[test]
 fn future_rows_error_or_are_excluded() {
     let log = vec![tx("a", 0, 1.0), tx("a", 20, 1.0)];
     let err = RfmTable::from_transactions(&log, &RfmParams::new(day(10))).unwrap_err();

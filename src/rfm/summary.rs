@@ -129,6 +129,9 @@ pub struct RfmReport {
     /// Customers left out of the table for lack of a purchase (only refunds or zero amounts,
     /// with [`RecencyBasis::LastPurchase`]).
     pub without_purchase: usize,
+    /// Customers of the index given to [`RfmTable::from_transactions_in`] with no row in the
+    /// log (0 otherwise).
+    pub without_rows: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -531,6 +534,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
             zero_rows: c.zero_rows,
             future_rows: c.future_rows,
             without_purchase: 0,
+            without_rows: 0,
         };
         let keep_all = params.recency == RecencyBasis::LastTransaction;
         // Key order: the crate's tie-break order, and an output independent of input order.
@@ -728,6 +732,27 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             });
         }
         table.recount_unordered_days(transactions);
+        Ok(table)
+    }
+
+    /// As [`RfmTable::from_transactions`], for the customers of a known index: a row whose
+    /// customer is not in `customers` is an error, and index customers without any row are
+    /// counted in [`RfmReport::without_rows`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownCustomer`] naming the first row whose customer is not in the index; the
+    /// errors of [`RfmTable::from_transactions`].
+    pub fn from_transactions_in(
+        transactions: &[Transaction<K>],
+        customers: &crate::ids::CustomerIndex<K>,
+        params: &RfmParams,
+    ) -> Result<Self> {
+        for (row, t) in transactions.iter().enumerate() {
+            customers.require(&t.customer, || format!("transaction row {row}"))?;
+        }
+        let mut table = Self::from_transactions(transactions, params)?;
+        let seen = table.entries.len() + table.report.without_purchase;
+        table.report.without_rows = customers.len().saturating_sub(seen);
         Ok(table)
     }
 
