@@ -122,10 +122,14 @@ impl RfGrid {
         let mut counts = vec![0usize; rb * fb];
         let mut sums = vec![0.0; rb * fb];
         for (i, (_, summary)) in table.iter().enumerate() {
-            let r = usize::from(scores.recency().scores()[i]) - 1;
-            let f = usize::from(scores.frequency().scores()[i]) - 1;
-            counts[r * fb + f] += 1;
-            sums[r * fb + f] += summary.monetary;
+            let (r, f) = (scores.recency().scores()[i], scores.frequency().scores()[i]);
+            // Scores are 1..=bins by construction; the check keeps a hand-edited deserialized
+            // value from panicking.
+            if (1..=rb).contains(&usize::from(r)) && (1..=fb).contains(&usize::from(f)) {
+                let cell = (usize::from(r) - 1) * fb + usize::from(f) - 1;
+                counts[cell] += 1;
+                sums[cell] += summary.monetary;
+            }
         }
         let mean_monetary = counts
             .iter()
