@@ -8,13 +8,15 @@
 //! ```
 //!
 //! It is called as `bench_peers --workload rfm --data DIR --size 1m|10m --repeats R --warmup W`
-//! and prints one JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
+//! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp --max-iter 50 ...` and prints one
+//! JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
 //! `check` digest the peers print. Workloads the crate does not implement yet print a note and
 //! no record.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use saas_segmentation::cluster::{Init, KMeans};
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
 use saas_segmentation::Date;
@@ -39,6 +41,14 @@ fn main() {
     let warmup: usize = get("warmup", "1").parse().unwrap_or(1);
     match workload.as_str() {
         "rfm" => rfm(&data, &get("size", "1m"), repeats, warmup),
+        "kmeans" => kmeans(
+            &data,
+            &get("n", "1m"),
+            &get("init", "fixed"),
+            get("max-iter", "50").parse().unwrap_or(50),
+            repeats,
+            warmup,
+        ),
         other => println!("saas-segmentation: workload {other} is not implemented yet"),
     }
 }
@@ -158,5 +168,90 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
         env!("CARGO_PKG_VERSION"),
         transactions.len(),
         table.len(),
+    );
+}
+
+/// Times `compute` as the peers do: warm-up runs, then `repeats` timed runs, the peak RSS reset
+/// after loading. Returns the last result, the times, their median, and the RSS figures.
+fn measure<T>(
+    repeats: usize,
+    warmup: usize,
+    compute: impl Fn() -> T,
+) -> (T, Vec<f64>, f64, u64, u64) {
+    let after_load = rss_kib("VmRSS:");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    for _ in 0..warmup {
+        std::hint::black_box(compute());
+    }
+    let mut times = Vec::with_capacity(repeats);
+    let mut result = None;
+    for _ in 0..repeats.max(1) {
+        drop(result.take());
+        let start = Instant::now();
+        let out = compute();
+        times.push(start.elapsed().as_secs_f64());
+        result = Some(out);
+    }
+    let peak = rss_kib("VmHWM:");
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
+    } else {
+        (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
+    };
+    (
+        result.expect("at least one repeat"),
+        times,
+        median,
+        after_load,
+        peak,
+    )
+}
+
+fn read_matrix(path: &str) -> ndarray::Array2<f64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    assert!(
+        bytes.len() >= 32 && &bytes[..8] == b"SEGBIN01",
+        "{path}: not a SEGBIN01 file"
+    );
+    let rows = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
+    let cols = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes")) as usize;
+    assert_eq!(&bytes[24..27], b"f64", "{path}: expected f64 values");
+    let values: Vec<f64> = bytes[32..]
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    ndarray::Array2::from_shape_vec((rows, cols), values).expect("rows x cols values")
+}
+
+fn kmeans(data: &str, n: &str, init: &str, max_iter: usize, repeats: usize, warmup: usize) {
+    let x = read_matrix(&format!("{data}/feat_{n}.bin"));
+    let start = read_matrix(&format!("{data}/init_{n}.bin"));
+    let k = start.nrows();
+    let params = KMeans::params(k)
+        .n_init(1)
+        .max_iter(max_iter)
+        .tol(0.0)
+        .seed(0)
+        .init(if init == "fixed" {
+            Init::Centroids(start.clone())
+        } else {
+            Init::KMeansPlusPlus
+        });
+    let (model, times, median, after_load, peak) = measure(repeats, warmup, || {
+        params.fit(x.view()).expect("valid data")
+    });
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+    let centroids: Vec<f64> = model.centroids().iter().copied().collect();
+    println!(
+        "{{\"tool\":\"saas-segmentation {}\",\"workload\":\"kmeans\",\"n\":\"{n}\",\"init\":\"{init}\",\
+\"algorithm\":\"lloyd\",\"threads_requested\":{threads},\"median_s\":{median},\"times_s\":{times:?},\
+\"n_iter\":{},\"per_iter_s\":{},\"inertia\":{},\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\
+\"centroids\":{centroids:?}}}",
+        env!("CARGO_PKG_VERSION"),
+        model.n_iter(),
+        median / model.n_iter().max(1) as f64,
+        model.inertia(),
     );
 }

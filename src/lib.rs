@@ -1,12 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 #[macro_use]
 pub mod model;
 
 pub mod activity;
+pub mod cluster;
 pub mod date;
 pub mod error;
 pub mod features;

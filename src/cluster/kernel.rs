@@ -1,0 +1,679 @@
+//! The hot loops of k-means: nearest centroid for a block of rows, and distances to a handful of
+//! k-means++ candidates.
+//!
+//! Both loops are written once, over fixed-width lane arrays that LLVM vectorises, and compiled
+//! twice: for the x86-64 baseline (SSE2) and, where the CPU has it, for AVX2, selected at run time.
+//! The AVX2 build is the only `unsafe` in the crate: calling a `#[target_feature]` function is
+//! unsafe because running it on a CPU without the feature is undefined, and the call is guarded by
+//! `is_x86_feature_detected!`. FMA is deliberately *not* enabled: fused multiply-add rounds
+//! differently, and the same seed must give the same labels on every machine. Each lane performs
+//! the same operations in the same order in both builds, so their results are bit-identical.
+#![allow(unsafe_code)]
+
+/// Centroids processed together; one lane per centroid.
+pub(crate) const LANES: usize = 8;
+
+/// Rows processed together, so that independent accumulators hide the latency of the adds.
+const TILE: usize = 4;
+
+/// Centroids laid out for the assignment loop: blocks of [`LANES`] centroids, feature-major inside
+/// a block.
+///
+/// With `m` the column means and `c' = c - m`, the score of centroid c for a raw row x is
+/// `(|c'|^2 + 2 m.c') - 2 x.c'`, which is `|x - c|^2 - |x - m|^2`: the squared distance less a
+/// term that is the same for every centroid, so the lowest score is the nearest centroid. This is
+/// scikit-learn's expanded form on centred data (it centres a copy of X; we fold the centring into
+/// the centroids, which saves the copy and a subtraction per value). The products are fused
+/// multiply-adds (`f64::mul_add`), which round once and give the same bits on every platform.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    d: usize,
+    k: usize,
+    blocks: Vec<[f64; LANES]>,
+    norms: Vec<[f64; LANES]>,
+}
+
+impl Packed {
+    /// Packs `k` centroids of `d` features (row-major, raw units) around the column means.
+    pub(crate) fn new(centers: &[f64], offset: &[f64], k: usize, d: usize) -> Packed {
+        let block_count = k.div_ceil(LANES);
+        let mut blocks = vec![[0.0; LANES]; block_count * d];
+        // Padding lanes get an infinite norm so they never win.
+        let mut norms = vec![[f64::INFINITY; LANES]; block_count];
+        for (c, center) in centers.chunks_exact(d).enumerate().take(k) {
+            let (b, l) = (c / LANES, c % LANES);
+            let mut norm = 0.0;
+            for (j, (&v, &m)) in center.iter().zip(offset).enumerate() {
+                let centred = v - m;
+                blocks[b * d + j][l] = -2.0 * centred;
+                norm += centred * (centred + 2.0 * m);
+            }
+            norms[b][l] = norm;
+        }
+        Packed {
+            d,
+            k,
+            blocks,
+            norms,
+        }
+    }
+}
+
+/// What one pass over a block of rows found.
+#[derive(Debug, Clone)]
+pub(crate) struct Partial {
+    /// Weighted sums of the rows per cluster, `k x d` row-major.
+    pub(crate) sums: Vec<f64>,
+    /// Total sample weight per cluster.
+    pub(crate) weights: Vec<f64>,
+    /// Rows whose label changed.
+    pub(crate) changed: usize,
+    /// Weighted sum of the winning scores; add `sum_i w_i |x_i - m|^2` for the inertia.
+    pub(crate) score: f64,
+}
+
+impl Partial {
+    pub(crate) fn zero(k: usize, d: usize) -> Partial {
+        Partial {
+            sums: vec![0.0; k * d],
+            weights: vec![0.0; k],
+            changed: 0,
+            score: 0.0,
+        }
+    }
+
+    #[cfg_attr(feature = "parallel", allow(dead_code))]
+    pub(crate) fn reset(&mut self) {
+        self.sums.fill(0.0);
+        self.weights.fill(0.0);
+        self.changed = 0;
+        self.score = 0.0;
+    }
+
+    /// Adds another block's partial; blocks are always added in row order, so the serial and the
+    /// parallel passes round identically.
+    pub(crate) fn add(&mut self, other: &Partial) {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            *a += b;
+        }
+        for (a, b) in self.weights.iter_mut().zip(&other.weights) {
+            *a += b;
+        }
+        self.changed += other.changed;
+        self.score += other.score;
+    }
+}
+
+/// A block of rows to assign.
+pub(crate) struct Block<'a> {
+    /// Row-major rows, `d` values each.
+    pub(crate) rows: &'a [f64],
+    /// Sample weights of these rows, or `None` for weight 1.
+    pub(crate) weights: Option<&'a [f64]>,
+}
+
+/// Assigns each row of `block` to its nearest centroid, writes the labels (counting changes),
+/// and, when `update` is set, accumulates the per-cluster sums for the next centroids.
+pub(crate) fn assign(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    partial: &mut Partial,
+    update: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
+            unsafe { assign_avx2(block, packed, labels, partial, update) };
+            return;
+        }
+    }
+    assign_portable(block, packed, labels, partial, update);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn assign_avx2(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    partial: &mut Partial,
+    update: bool,
+) {
+    match (block.weights, update) {
+        (None, true) => avx2::assign::<false, true>(block, packed, labels, partial),
+        (None, false) => avx2::assign::<false, false>(block, packed, labels, partial),
+        (Some(_), true) => avx2::assign::<true, true>(block, packed, labels, partial),
+        (Some(_), false) => avx2::assign::<true, false>(block, packed, labels, partial),
+    }
+}
+
+/// The assignment loop with explicit AVX2 + FMA intrinsics: two 4-wide registers per block of
+/// eight centroids, four rows at a time. Every lane performs exactly the operations of
+/// [`scores_of`] (`fma(x_j, c_j, acc)` in feature order from the norm) and the minimum is found
+/// as in [`lowest`], so the results equal the portable path's bit for bit (a unit test checks).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        _mm256_broadcast_sd, _mm256_cmp_pd, _mm256_cvtsd_f64, _mm256_fmadd_pd, _mm256_loadu_pd,
+        _mm256_min_pd, _mm256_movemask_pd, _mm256_permute2f128_pd, _mm256_permute_pd,
+        _mm256_storeu_pd, _CMP_EQ_OQ,
+    };
+
+    use super::{record, scores_of, Block, Packed, Partial, LANES, TILE};
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn assign<const WEIGHTED: bool, const UPDATE: bool>(
+        block: &Block<'_>,
+        packed: &Packed,
+        labels: &mut [usize],
+        partial: &mut Partial,
+    ) {
+        let d = packed.d;
+        let blocks = packed.norms.len();
+        let width = blocks * LANES;
+        let mut scores = vec![0.0; TILE * width];
+        let rows = block.rows.len() / d;
+        let mut row = 0;
+        while row + TILE <= rows {
+            let x = &block.rows[row * d..(row + TILE) * d];
+            for (b, (centroids, norm)) in
+                packed.blocks.chunks_exact(d).zip(&packed.norms).enumerate()
+            {
+                let low = _mm256_loadu_pd(norm[..4].as_ptr());
+                let high = _mm256_loadu_pd(norm[4..].as_ptr());
+                let (mut l0, mut h0, mut l1, mut h1) = (low, high, low, high);
+                let (mut l2, mut h2, mut l3, mut h3) = (low, high, low, high);
+                for (j, c) in centroids.iter().enumerate() {
+                    let c_low = _mm256_loadu_pd(c[..4].as_ptr());
+                    let c_high = _mm256_loadu_pd(c[4..].as_ptr());
+                    let x0 = _mm256_broadcast_sd(&x[j]);
+                    let x1 = _mm256_broadcast_sd(&x[d + j]);
+                    let x2 = _mm256_broadcast_sd(&x[2 * d + j]);
+                    let x3 = _mm256_broadcast_sd(&x[3 * d + j]);
+                    l0 = _mm256_fmadd_pd(x0, c_low, l0);
+                    h0 = _mm256_fmadd_pd(x0, c_high, h0);
+                    l1 = _mm256_fmadd_pd(x1, c_low, l1);
+                    h1 = _mm256_fmadd_pd(x1, c_high, h1);
+                    l2 = _mm256_fmadd_pd(x2, c_low, l2);
+                    h2 = _mm256_fmadd_pd(x2, c_high, h2);
+                    l3 = _mm256_fmadd_pd(x3, c_low, l3);
+                    h3 = _mm256_fmadd_pd(x3, c_high, h3);
+                }
+                let at = b * LANES;
+                for (t, (lo, hi)) in [(l0, h0), (l1, h1), (l2, h2), (l3, h3)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let out = &mut scores[t * width + at..t * width + at + LANES];
+                    _mm256_storeu_pd(out[..4].as_mut_ptr(), lo);
+                    _mm256_storeu_pd(out[4..].as_mut_ptr(), hi);
+                }
+            }
+            for t in 0..TILE {
+                let (best, score) = lowest(&scores[t * width..(t + 1) * width]);
+                record::<WEIGHTED, UPDATE>(block, row + t, best, score, d, labels, partial);
+            }
+            row += TILE;
+        }
+        while row < rows {
+            scores_of::<1>(&block.rows[row * d..(row + 1) * d], packed, &mut scores);
+            let (best, score) = lowest(&scores[..width]);
+            record::<WEIGHTED, UPDATE>(block, row, best, score, d, labels, partial);
+            row += 1;
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn lowest(scores: &[f64]) -> (usize, f64) {
+        let mut low = _mm256_loadu_pd(scores[..4].as_ptr());
+        let mut high = _mm256_loadu_pd(scores[4..8].as_ptr());
+        for chunk in scores.chunks_exact(LANES).skip(1) {
+            low = _mm256_min_pd(low, _mm256_loadu_pd(chunk[..4].as_ptr()));
+            high = _mm256_min_pd(high, _mm256_loadu_pd(chunk[4..].as_ptr()));
+        }
+        let m = _mm256_min_pd(low, high);
+        let m = _mm256_min_pd(m, _mm256_permute2f128_pd::<1>(m, m));
+        let m = _mm256_min_pd(m, _mm256_permute_pd::<0b0101>(m));
+        for (b, chunk) in scores.chunks_exact(LANES).enumerate() {
+            let eq_low = _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_loadu_pd(chunk[..4].as_ptr()), m);
+            let eq_high = _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_loadu_pd(chunk[4..].as_ptr()), m);
+            let mask = _mm256_movemask_pd(eq_low) | (_mm256_movemask_pd(eq_high) << 4);
+            if mask != 0 {
+                return (
+                    b * LANES + mask.trailing_zeros() as usize,
+                    _mm256_cvtsd_f64(m),
+                );
+            }
+        }
+        (0, _mm256_cvtsd_f64(m))
+    }
+}
+
+#[inline(always)]
+fn assign_portable(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    partial: &mut Partial,
+    update: bool,
+) {
+    match (block.weights, update) {
+        (None, true) => assign_body::<false, true>(block, packed, labels, partial),
+        (None, false) => assign_body::<false, false>(block, packed, labels, partial),
+        (Some(_), true) => assign_body::<true, true>(block, packed, labels, partial),
+        (Some(_), false) => assign_body::<true, false>(block, packed, labels, partial),
+    }
+}
+
+#[inline(always)]
+fn assign_body<const WEIGHTED: bool, const UPDATE: bool>(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    partial: &mut Partial,
+) {
+    let d = packed.d;
+    let width = packed.norms.len() * LANES;
+    let mut scores = vec![0.0; TILE * width];
+    let tiles = block.rows.chunks_exact(TILE * d);
+    let rest = tiles.remainder();
+    let mut row = 0;
+    for tile in tiles {
+        scores_of::<TILE>(tile, packed, &mut scores);
+        for t in 0..TILE {
+            let (best, score) = lowest(&scores[t * width..(t + 1) * width]);
+            record::<WEIGHTED, UPDATE>(block, row + t, best, score, d, labels, partial);
+        }
+        row += TILE;
+    }
+    for single in rest.chunks_exact(d) {
+        scores_of::<1>(single, packed, &mut scores);
+        let (best, score) = lowest(&scores[..width]);
+        record::<WEIGHTED, UPDATE>(block, row, best, score, d, labels, partial);
+        row += 1;
+    }
+}
+
+/// Scores of `R` rows against every centroid, row t's at `scores[t * width..]`.
+#[inline(always)]
+pub(crate) fn scores_of<const R: usize>(rows: &[f64], packed: &Packed, scores: &mut [f64]) {
+    let d = packed.d;
+    let width = packed.norms.len() * LANES;
+    for (b, (block, norm)) in packed.blocks.chunks_exact(d).zip(&packed.norms).enumerate() {
+        let mut acc = [*norm; R];
+        for (j, c) in block.iter().enumerate() {
+            for (t, a) in acc.iter_mut().enumerate() {
+                let x = rows[t * d + j];
+                for l in 0..LANES {
+                    a[l] = x.mul_add(c[l], a[l]);
+                }
+            }
+        }
+        for (t, a) in acc.iter().enumerate() {
+            scores[t * width + b * LANES..t * width + (b + 1) * LANES].copy_from_slice(a);
+        }
+    }
+}
+
+/// The lowest score and its centroid, ties to the lowest index as in scikit-learn. Branch-free
+/// within a block: which centroid wins is unpredictable, and a mispredicted branch per comparison
+/// costs more than the distances.
+#[inline(always)]
+pub(crate) fn lowest(scores: &[f64]) -> (usize, f64) {
+    let mut low = [f64::INFINITY; LANES];
+    for chunk in scores.chunks_exact(LANES) {
+        for l in 0..LANES {
+            low[l] = if chunk[l] < low[l] { chunk[l] } else { low[l] };
+        }
+    }
+    let mut min = low[0];
+    for &v in &low[1..] {
+        min = if v < min { v } else { min };
+    }
+    for (b, chunk) in scores.chunks_exact(LANES).enumerate() {
+        let mut mask = 0u32;
+        for (l, &v) in chunk.iter().enumerate() {
+            mask |= u32::from(v == min) << l;
+        }
+        if mask != 0 {
+            return (b * LANES + mask.trailing_zeros() as usize, min);
+        }
+    }
+    // Only when scores overflowed to NaN, which the callers' finiteness checks rule out.
+    (0, min)
+}
+
+#[inline(always)]
+pub(crate) fn record<const WEIGHTED: bool, const UPDATE: bool>(
+    block: &Block<'_>,
+    row: usize,
+    best: usize,
+    score: f64,
+    d: usize,
+    labels: &mut [usize],
+    partial: &mut Partial,
+) {
+    let label = &mut labels[row];
+    if *label != best {
+        partial.changed += 1;
+        *label = best;
+    }
+    let weight = if WEIGHTED {
+        block.weights.map_or(1.0, |w| w[row])
+    } else {
+        1.0
+    };
+    partial.score += if WEIGHTED { weight * score } else { score };
+    if UPDATE {
+        let x = &block.rows[row * d..(row + 1) * d];
+        let sums = &mut partial.sums[best * d..(best + 1) * d];
+        for (s, &v) in sums.iter_mut().zip(x) {
+            *s += if WEIGHTED { v * weight } else { v };
+        }
+        partial.weights[best] += weight;
+    }
+}
+
+/// Hamerly's bounds for one row: an upper bound on the distance to its centroid and a lower
+/// bound on the distance to every other centroid.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub(crate) upper: f64,
+    pub(crate) lower: f64,
+}
+
+/// What the bounded pass needs beyond the plain one.
+pub(crate) struct Pruning<'a> {
+    /// Raw centroids, row-major (for the exact distance that tightens an upper bound).
+    pub(crate) centers: &'a [f64],
+    /// The column means the packed centroids were built around.
+    pub(crate) offset: &'a [f64],
+    /// Half the distance from each centroid to its nearest other centroid.
+    pub(crate) half_gap: &'a [f64],
+    /// How far each centroid moved in the last update.
+    pub(crate) moved: &'a [f64],
+    /// The largest move, the centroid that made it, and the second largest.
+    pub(crate) largest: (f64, usize, f64),
+    /// Slack for rounding: a row is kept only when its bounds separate by more than this.
+    pub(crate) margin: f64,
+    /// Whether the bounds are valid (false on the first pass: every row is computed).
+    pub(crate) warm: bool,
+}
+
+/// Lloyd's assignment with Hamerly's pruning: rows whose bounds prove their centroid is still
+/// the nearest keep it without computing distances; the rest get the same scores, minimum and
+/// tie rule as [`assign`]. The per-cluster sums are accumulated for every row in row order, so
+/// the result equals [`assign`]'s bit for bit.
+pub(crate) fn assign_bounded(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    bounds: &mut [Bounds],
+    pruning: &Pruning<'_>,
+    partial: &mut Partial,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
+            return unsafe { bounded_avx2(block, packed, labels, bounds, pruning, partial) };
+        }
+    }
+    bounded_body(block, packed, labels, bounds, pruning, partial)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bounded_avx2(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    bounds: &mut [Bounds],
+    pruning: &Pruning<'_>,
+    partial: &mut Partial,
+) -> usize {
+    bounded_body(block, packed, labels, bounds, pruning, partial)
+}
+
+/// Returns how many rows needed all their distances.
+#[inline(always)]
+fn bounded_body(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    bounds: &mut [Bounds],
+    pruning: &Pruning<'_>,
+    partial: &mut Partial,
+) -> usize {
+    let d = packed.d;
+    let width = packed.norms.len() * LANES;
+    let mut scores = vec![0.0; width];
+    let mut computed = 0;
+    for (row, (x, bound)) in block
+        .rows
+        .chunks_exact(d)
+        .zip(bounds.iter_mut())
+        .enumerate()
+    {
+        let label = labels[row];
+        if pruning.warm {
+            let (largest, which, second) = pruning.largest;
+            bound.upper += pruning.moved[label];
+            bound.lower -= if which == label { second } else { largest };
+            let limit = bound.lower.max(pruning.half_gap[label]) - pruning.margin;
+            if bound.upper >= limit {
+                let center = &pruning.centers[label * d..(label + 1) * d];
+                let squared: f64 = x.iter().zip(center).map(|(a, c)| (a - c) * (a - c)).sum();
+                bound.upper = squared.sqrt() + pruning.margin;
+            }
+            if bound.upper < limit {
+                let weight = block.weights.map_or(1.0, |w| w[row]);
+                let xs = &mut partial.sums[label * d..(label + 1) * d];
+                for (s, &v) in xs.iter_mut().zip(x) {
+                    *s += if block.weights.is_some() {
+                        v * weight
+                    } else {
+                        v
+                    };
+                }
+                partial.weights[label] += weight;
+                continue;
+            }
+        }
+        computed += 1;
+        scores_of::<1>(x, packed, &mut scores);
+        let (best, score) = lowest(&scores);
+        let mut second = f64::INFINITY;
+        for (c, &v) in scores.iter().enumerate().take(packed.k) {
+            if c != best && v < second {
+                second = v;
+            }
+        }
+        let own: f64 = x
+            .iter()
+            .zip(pruning.offset)
+            .map(|(a, m)| (a - m) * (a - m))
+            .sum();
+        bound.upper = (own + score).max(0.0).sqrt();
+        bound.lower = (own + second).max(0.0).sqrt();
+        // The score sum is only needed by the plain pass's inertia path.
+        let kept = partial.score;
+        if block.weights.is_some() {
+            record::<true, true>(block, row, best, score, d, labels, partial);
+        } else {
+            record::<false, true>(block, row, best, score, d, labels, partial);
+        }
+        partial.score = kept;
+    }
+    computed
+}
+
+/// Candidate centroids for one k-means++ step, at most [`LANES`] of them, feature-major.
+pub(crate) struct Candidates {
+    count: usize,
+    d: usize,
+    values: Vec<[f64; LANES]>,
+}
+
+impl Candidates {
+    /// Packs the given rows of `data` (row-major, `d` columns) as candidates.
+    pub(crate) fn new(data: &[f64], d: usize, rows: &[usize]) -> Candidates {
+        let mut values = vec![[0.0; LANES]; d];
+        for (l, &r) in rows.iter().enumerate().take(LANES) {
+            for (j, v) in values.iter_mut().enumerate() {
+                v[l] = data[r * d + j];
+            }
+        }
+        Candidates {
+            count: rows.len().min(LANES),
+            d,
+            values,
+        }
+    }
+}
+
+/// For each candidate t, the potential `sum_i w_i min(closest_i, |x_i - c_t|^2)` over a block of
+/// rows, added to `potentials[t]`. Distances are computed directly (not through the expanded
+/// form), so a row never looks closer than it is.
+pub(crate) fn candidate_potentials(
+    rows: &[f64],
+    weights: Option<&[f64]>,
+    closest: &[f64],
+    candidates: &Candidates,
+    potentials: &mut [f64; LANES],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked on the line above.
+            unsafe { potentials_avx2(rows, weights, closest, candidates, potentials) };
+            return;
+        }
+    }
+    potentials_body(rows, weights, closest, candidates, potentials);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn potentials_avx2(
+    rows: &[f64],
+    weights: Option<&[f64]>,
+    closest: &[f64],
+    candidates: &Candidates,
+    potentials: &mut [f64; LANES],
+) {
+    potentials_body(rows, weights, closest, candidates, potentials);
+}
+
+#[inline(always)]
+fn potentials_body(
+    rows: &[f64],
+    weights: Option<&[f64]>,
+    closest: &[f64],
+    candidates: &Candidates,
+    potentials: &mut [f64; LANES],
+) {
+    let d = candidates.d;
+    for (i, (row, &near)) in rows.chunks_exact(d).zip(closest).enumerate() {
+        let distances = squared_distances(row, candidates);
+        let weight = weights.map_or(1.0, |w| w[i]);
+        for l in 0..LANES {
+            potentials[l] += weight * distances[l].min(near);
+        }
+    }
+    for p in potentials.iter_mut().skip(candidates.count) {
+        *p = f64::INFINITY;
+    }
+}
+
+/// Lowers `closest` to the squared distance to candidate `which` where that is nearer.
+pub(crate) fn lower_closest(
+    rows: &[f64],
+    closest: &mut [f64],
+    candidates: &Candidates,
+    which: usize,
+) {
+    let d = candidates.d;
+    for (row, near) in rows.chunks_exact(d).zip(closest.iter_mut()) {
+        let mut distance = 0.0;
+        for (j, &x) in row.iter().enumerate() {
+            let diff = x - candidates.values[j][which];
+            distance += diff * diff;
+        }
+        *near = near.min(distance);
+    }
+}
+
+#[inline(always)]
+fn squared_distances(row: &[f64], candidates: &Candidates) -> [f64; LANES] {
+    let mut acc = [0.0; LANES];
+    for (&x, c) in row.iter().zip(&candidates.values) {
+        for l in 0..LANES {
+            let diff = x - c[l];
+            acc[l] += diff * diff;
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label_of(row: &[f64], packed: &Packed) -> usize {
+        let mut labels = vec![usize::MAX];
+        let mut partial = Partial::zero(packed.k, packed.d);
+        let block = Block {
+            rows: row,
+            weights: None,
+        };
+        assign(&block, packed, &mut labels, &mut partial, false);
+        labels[0]
+    }
+
+    #[test]
+    fn nearest_breaks_ties_towards_the_lowest_index_across_blocks() {
+        // 17 identical centroids span three blocks; the row is equidistant from all.
+        let offset = [0.0, 0.0];
+        let centers = vec![1.0; 17 * 2];
+        let packed = Packed::new(&centers, &offset, 17, 2);
+        assert_eq!(label_of(&[0.0, 0.0], &packed), 0);
+        let mut centers = vec![5.0; 17 * 2];
+        centers[9 * 2] = 0.0;
+        centers[9 * 2 + 1] = 0.0;
+        centers[16 * 2] = 0.0;
+        centers[16 * 2 + 1] = 0.0;
+        let packed = Packed::new(&centers, &offset, 17, 2);
+        assert_eq!(label_of(&[0.1, 0.0], &packed), 9);
+    }
+
+    #[test]
+    fn portable_and_dispatched_builds_agree_bit_for_bit() {
+        let d = 3;
+        let rows: Vec<f64> = (0..303).map(|i| ((i * 37 % 101) as f64).sin()).collect();
+        let centers: Vec<f64> = (0..11 * d).map(|i| ((i * 13) as f64).cos()).collect();
+        let offset = vec![0.1, -0.2, 0.3];
+        let packed = Packed::new(&centers, &offset, 11, d);
+        let weights: Vec<f64> = (0..101).map(|i| f64::from(i % 7)).collect();
+        for w in [None, Some(&weights[..])] {
+            let block = Block {
+                rows: &rows,
+                weights: w,
+            };
+            let mut a_labels = vec![usize::MAX; 101];
+            let mut b_labels = vec![usize::MAX; 101];
+            let mut a = Partial::zero(11, d);
+            let mut b = Partial::zero(11, d);
+            assign(&block, &packed, &mut a_labels, &mut a, true);
+            assign_portable(&block, &packed, &mut b_labels, &mut b, true);
+            assert_eq!(a_labels, b_labels);
+            assert_eq!(a.sums, b.sums);
+            assert_eq!(a.score.to_bits(), b.score.to_bits());
+        }
+    }
+}

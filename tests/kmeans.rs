@@ -1,0 +1,277 @@
+//! k-means against scikit-learn fixtures, and its errors.
+
+mod common;
+
+use common::{assert_fit_close, fixture, matrix};
+use ndarray::{array, Array2};
+use saas_segmentation::cluster::{Algorithm, Init, KMeans};
+use saas_segmentation::Error;
+use serde_json::Value;
+
+fn array2(value: &Value) -> Array2<f64> {
+    let rows = matrix(value);
+    let (n, d) = (rows.len(), rows[0].len());
+    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("rectangular")
+}
+
+fn usizes(value: &Value) -> Vec<usize> {
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v.as_u64().expect("label") as usize)
+        .collect()
+}
+
+#[test]
+fn fixed_starts_match_scikit_learn_step_for_step() {
+    // Values computed with scikit-learn (version in the fixture) by tests/fixtures/generate.py.
+    let data = fixture("kmeans.json");
+    for case in data["fixed"].as_array().expect("cases") {
+        let name = case["name"].as_str().expect("name");
+        let x = array2(&case["x"]);
+        let init = array2(&case["init"]);
+        let weights: Option<Vec<f64>> = case["weights"]
+            .as_array()
+            .map(|w| w.iter().map(|v| v.as_f64().expect("weight")).collect());
+        for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly] {
+            let params = KMeans::params(init.nrows())
+                .init(Init::Centroids(init.clone()))
+                .tol(case["tol"].as_f64().expect("tol"))
+                .max_iter(case["max_iter"].as_u64().expect("max_iter") as usize)
+                .algorithm(algorithm);
+            let model = match &weights {
+                Some(w) => params.fit_weighted(x.view(), w),
+                None => params.fit(x.view()),
+            }
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let what = format!("{name} ({algorithm:?})");
+            assert_eq!(model.labels(), usizes(&case["labels"]), "{what}: labels");
+            assert_eq!(
+                model.n_iter(),
+                case["n_iter"].as_u64().expect("n_iter") as usize,
+                "{what}: n_iter"
+            );
+            let expected = array2(&case["centroids"]);
+            for (a, e) in model.centroids().iter().zip(expected.iter()) {
+                assert_fit_close(*a, *e, &format!("{what}: centroid"));
+            }
+            assert_fit_close(
+                model.inertia(),
+                case["inertia"].as_f64().expect("inertia"),
+                &format!("{what}: inertia"),
+            );
+        }
+    }
+}
+
+#[test]
+fn best_of_ten_starts_is_no_worse_than_scikit_learn() {
+    let data = fixture("kmeans.json");
+    for case in data["best_of_n_init"].as_array().expect("cases") {
+        let x = array2(&case["x"]);
+        let k = case["k"].as_u64().expect("k") as usize;
+        for (init, key) in [
+            (Init::KMeansPlusPlus, "k-means++"),
+            (Init::Random, "random"),
+        ] {
+            let model = KMeans::params(k)
+                .init(init)
+                .n_init(10)
+                .seed(0)
+                .fit(x.view())
+                .expect("fit");
+            let reference = case["inertia"][key].as_f64().expect("inertia");
+            assert!(
+                model.inertia() <= reference * (1.0 + 1e-6),
+                "{key}, k = {k}: inertia {} against scikit-learn's {reference}",
+                model.inertia()
+            );
+        }
+    }
+}
+
+#[test]
+fn hamerly_equals_lloyd_bit_for_bit_from_random_starts() {
+    let data = fixture("kmeans.json");
+    let x = array2(&data["best_of_n_init"][1]["x"]);
+    for seed in 0..4 {
+        let fit = |algorithm| {
+            KMeans::params(8)
+                .seed(seed)
+                .tol(0.0)
+                .max_iter(30)
+                .algorithm(algorithm)
+                .fit(x.view())
+                .expect("fit")
+        };
+        let (lloyd, hamerly) = (fit(Algorithm::Lloyd), fit(Algorithm::Hamerly));
+        assert_eq!(lloyd.labels(), hamerly.labels());
+        assert_eq!(lloyd.centroids(), hamerly.centroids());
+        assert_eq!(lloyd.inertia().to_bits(), hamerly.inertia().to_bits());
+        assert_eq!(lloyd.n_iter(), hamerly.n_iter());
+    }
+}
+
+#[test]
+fn same_seed_same_model_and_the_model_round_trips_through_json() {
+    let data = fixture("kmeans.json");
+    let x = array2(&data["best_of_n_init"][0]["x"]);
+    let a = KMeans::params(5)
+        .n_init(3)
+        .seed(11)
+        .fit(x.view())
+        .expect("fit");
+    let b = KMeans::params(5)
+        .n_init(3)
+        .seed(11)
+        .fit(x.view())
+        .expect("fit");
+    assert_eq!(a, b);
+    let json = serde_json::to_string(&a).expect("serialize");
+    let back: KMeans = serde_json::from_str(&json).expect("deserialize");
+    assert_eq!(a, back);
+    assert_eq!(back.predict(x.view()).expect("predict"), a.labels());
+}
+
+#[test]
+fn predict_transform_and_segmentation() {
+    let x = array![[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [10.0, 12.0]];
+    let start = array![[0.0, 1.0], [10.0, 11.0]];
+    let model = KMeans::params(2)
+        .init(Init::Centroids(start))
+        .fit(x.view())
+        .expect("fit");
+    assert_eq!(model.inertia(), 4.0);
+    assert!(model.converged());
+    let distances = model
+        .transform(array![[0.0, 4.0]].view())
+        .expect("transform");
+    assert_eq!(distances[[0, 0]], 3.0);
+    assert!((distances[[0, 1]] - (100.0f64 + 49.0).sqrt()).abs() < 1e-12);
+    assert_eq!(
+        model.predict(Array2::zeros((0, 2)).view()).expect("empty"),
+        Vec::<usize>::new()
+    );
+    let names = vec!["mrr".to_owned(), "seats".to_owned()];
+    let segmentation = model.segmentation(&names).expect("segmentation");
+    assert_eq!(segmentation.sizes(), vec![2, 2]);
+    assert_eq!(segmentation.segments()[1].name(), "cluster_1");
+}
+
+#[test]
+fn columns_in_any_memory_order_give_the_same_model() {
+    let data = fixture("kmeans.json");
+    let x = array2(&data["best_of_n_init"][2]["x"]);
+    let fortran = x.t().as_standard_layout().t().to_owned();
+    assert!(fortran.as_slice().is_none());
+    let a = KMeans::params(3).seed(1).fit(x.view()).expect("fit");
+    let b = KMeans::params(3).seed(1).fit(fortran.view()).expect("fit");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_input_gets_typed_errors() {
+    let x = array![[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]];
+    let err = |r: Result<KMeans, Error>| r.expect_err("should fail");
+    assert!(matches!(
+        err(KMeans::params(0).fit(x.view())),
+        Error::InvalidParameter {
+            name: "n_clusters",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(3).fit(x.view())),
+        Error::InvalidParameter {
+            name: "n_clusters",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).fit(Array2::zeros((0, 2)).view())),
+        Error::EmptyInput { .. }
+    ));
+    let mut bad = x.clone();
+    bad[[2, 1]] = f64::NAN;
+    assert_eq!(
+        err(KMeans::params(2).fit(bad.view())),
+        Error::NonFiniteCell { row: 2, column: 1 }
+    );
+    assert!(matches!(
+        err(KMeans::params(2).fit_weighted(x.view(), &[1.0, 1.0])),
+        Error::LengthMismatch {
+            expected: 3,
+            found: 2,
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).fit_weighted(x.view(), &[1.0, -1.0, 1.0])),
+        Error::OutOfRange { .. }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).fit_weighted(x.view(), &[0.0, 0.0, 0.0])),
+        Error::InvalidParameter {
+            name: "sample_weight",
+            ..
+        }
+    ));
+    // Two distinct rows, but one of them has no weight.
+    assert!(matches!(
+        err(KMeans::params(2).fit_weighted(x.view(), &[0.0, 1.0, 1.0])),
+        Error::InvalidParameter {
+            name: "n_clusters",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2)
+            .init(Init::Centroids(array![[0.0, 1.0, 2.0], [1.0, 0.0, 2.0]]))
+            .fit(x.view())),
+        Error::ShapeMismatch {
+            expected: 2,
+            found: 3,
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2)
+            .init(Init::Centroids(array![[0.0, 1.0]]))
+            .fit(x.view())),
+        Error::InvalidParameter { name: "init", .. }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).tol(-1.0).fit(x.view())),
+        Error::InvalidParameter { name: "tol", .. }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).max_iter(0).fit(x.view())),
+        Error::InvalidParameter {
+            name: "max_iter",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(KMeans::params(2).n_init(0).fit(x.view())),
+        Error::InvalidParameter { name: "n_init", .. }
+    ));
+    let huge = array![[1e200, 0.0], [-1e200, 1.0]];
+    assert!(matches!(
+        err(KMeans::params(2).fit(huge.view())),
+        Error::InvalidParameter { name: "x", .. }
+    ));
+    let model = KMeans::params(2).seed(0).fit(x.view()).expect("fit");
+    assert!(matches!(
+        model.predict(array![[0.0, 1.0, 2.0]].view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        model.predict(array![[f64::INFINITY, 1.0]].view()),
+        Err(Error::NonFiniteCell { row: 0, column: 0 })
+    ));
+    assert!(matches!(
+        model.segmentation(&["one".to_owned()]),
+        Err(Error::LengthMismatch { .. })
+    ));
+}
