@@ -20,6 +20,7 @@ pub mod rules;
 pub mod segmentation;
 pub mod synthetic;
 pub mod tiers;
+pub mod validate;
 
 pub use date::{Date, Period};
 pub use error::{Error, Result};

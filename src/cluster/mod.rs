@@ -1,4 +1,4 @@
-//! Clustering: k-means with scikit-learn's semantics.
+//! Clustering: k-means with scikit-learn's semantics and agglomerative clustering with scipy's.
 //!
 //! Numeric algorithms take an [`ndarray::ArrayView2`] with one row per customer (usually
 //! [`crate::features::FeatureMatrix::view`]) and return an immutable fitted model whose labels
@@ -23,9 +23,11 @@ use ndarray::ArrayView2;
 
 use crate::error::{Error, Result};
 
+mod hierarchical;
 mod kernel;
 mod kmeans;
 
+pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
 
 /// The rows of `x` as one row-major slice (borrowed when `x` is already in standard layout),
