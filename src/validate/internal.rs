@@ -88,7 +88,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<Ve
     let (n, d, k) = (data.n, data.d, data.k);
     let mut out = vec![0.0; n];
     let mut sums = vec![0.0; k];
-    for i in 0..n {
+    for (i, value) in out.iter_mut().enumerate() {
         sums.fill(0.0);
         let a_row = &data.rows[i * d..(i + 1) * d];
         for (j, &lj) in data.labels.iter().enumerate() {
@@ -111,7 +111,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<Ve
             .map(|c| sums[c] / data.sizes[c] as f64)
             .fold(f64::INFINITY, f64::min);
         let denominator = a.max(b);
-        out[i] = if denominator > 0.0 {
+        *value = if denominator > 0.0 {
             (b - a) / denominator
         } else {
             0.0
