@@ -114,6 +114,13 @@ impl KMeansParams {
         self.n_clusters
     }
 
+    /// The same parameters for another number of clusters.
+    #[must_use]
+    pub fn with_n_clusters(mut self, n_clusters: usize) -> Self {
+        self.n_clusters = n_clusters;
+        self
+    }
+
     /// Checks the parameters on their own (the data is checked by `fit`).
     ///
     /// # Errors

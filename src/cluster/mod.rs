@@ -23,12 +23,16 @@ use ndarray::ArrayView2;
 
 use crate::error::{Error, Result};
 
+mod choose;
 mod hierarchical;
 mod kernel;
 mod kmeans;
+mod profile;
 
+pub use choose::{ChooseK, ChooseKParams, Gap, KScore};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use profile::{profile_clusters, profiled_segmentation, ClusterProfile, FeatureContrast};
 
 /// The rows of `x` as one row-major slice (borrowed when `x` is already in standard layout),
 /// after checking every cell is finite.

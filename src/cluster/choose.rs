@@ -1,0 +1,351 @@
+//! Choosing the number of clusters with evidence.
+
+use ndarray::{Array2, ArrayView2};
+
+use super::kmeans::{KMeans, KMeansParams};
+use super::matrix_rows;
+use crate::error::{Error, Result};
+use crate::random::{self, SeededRng};
+use crate::validate;
+
+/// Parameters of a sweep over k. Build with [`ChooseK::params`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ChooseKParams {
+    k_min: usize,
+    k_max: usize,
+    kmeans: KMeansParams,
+    gap_references: usize,
+    silhouette_rows: usize,
+    seed: u64,
+}
+
+impl ChooseKParams {
+    /// The k-means settings for every fit (its `n_clusters` is replaced by each k). Default:
+    /// `KMeans::params(2).n_init(4)`.
+    #[must_use]
+    pub fn kmeans(mut self, kmeans: KMeansParams) -> Self {
+        self.kmeans = kmeans;
+        self
+    }
+
+    /// Uniform reference data sets for the gap statistic; 0 skips it. Each costs one k-means fit
+    /// per k on data the size of `x`. Default: 10.
+    #[must_use]
+    pub fn gap_references(mut self, references: usize) -> Self {
+        self.gap_references = references;
+        self
+    }
+
+    /// The most rows the silhouette is computed on exactly (it costs O(n^2)); above, it is
+    /// computed on a seeded sample of this many rows and the report gives its standard error.
+    /// Default: 10,000.
+    #[must_use]
+    pub fn silhouette_rows(mut self, rows: usize) -> Self {
+        self.silhouette_rows = rows;
+        self
+    }
+
+    /// Seed of the gap statistic's reference data and of the silhouette sample. Default: 0.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Fits k-means for every k in the range and scores each fit.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `k_min < 2`, `k_max < k_min`, `k_max` is not below the
+    /// number of rows, or `silhouette_rows < 3`; the k-means errors for the data.
+    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<ChooseK> {
+        let n = x.nrows();
+        if self.k_min < 2 || self.k_max < self.k_min || self.k_max >= n {
+            return Err(Error::InvalidParameter {
+                name: "k range",
+                reason: format!(
+                    "is {}..={} for {n} rows: use 2 <= k_min <= k_max < rows",
+                    self.k_min, self.k_max
+                ),
+            });
+        }
+        if self.silhouette_rows < 3 {
+            return Err(Error::InvalidParameter {
+                name: "silhouette_rows",
+                reason: format!("is {}, expected at least 3", self.silhouette_rows),
+            });
+        }
+        let sample = (n > self.silhouette_rows).then(|| {
+            let mut rng = SeededRng::stream(self.seed, 1);
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in 0..self.silhouette_rows {
+                let j = i + rng.below((n - i) as u64) as usize;
+                order.swap(i, j);
+            }
+            let mut chosen = order[..self.silhouette_rows].to_vec();
+            chosen.sort_unstable();
+            chosen
+        });
+        let references = self.reference_sets(x)?;
+        let mut rows = Vec::new();
+        for k in self.k_min..=self.k_max {
+            let model = self.kmeans.clone().with_n_clusters(k).fit(x)?;
+            let labels = model.labels();
+            let (silhouette, silhouette_error) = match &sample {
+                None => (validate::silhouette_score(x, labels)?, None),
+                Some(rows) => sampled_silhouette(x, labels, rows)?,
+            };
+            let gap = if references.is_empty() {
+                None
+            } else {
+                let mut logs = Vec::with_capacity(references.len());
+                for reference in &references {
+                    let fit = self
+                        .kmeans
+                        .clone()
+                        .with_n_clusters(k)
+                        .fit(reference.view())?;
+                    logs.push(random::ln(fit.inertia().max(f64::MIN_POSITIVE)));
+                }
+                let b = logs.len() as f64;
+                let mean = logs.iter().sum::<f64>() / b;
+                let sd = (logs.iter().map(|l| (l - mean) * (l - mean)).sum::<f64>() / b).sqrt();
+                Some(Gap {
+                    value: mean - random::ln(model.inertia().max(f64::MIN_POSITIVE)),
+                    standard_error: sd * (1.0 + 1.0 / b).sqrt(),
+                })
+            };
+            rows.push(KScore {
+                k,
+                inertia: model.inertia(),
+                silhouette,
+                silhouette_error,
+                calinski_harabasz: validate::calinski_harabasz_score(x, labels)?,
+                davies_bouldin: validate::davies_bouldin_score(x, labels)?,
+                gap,
+            });
+        }
+        Ok(ChooseK::decide(rows))
+    }
+
+    /// Uniform data over each column's range (Tibshirani's reference "a").
+    fn reference_sets(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Array2<f64>>> {
+        if self.gap_references == 0 {
+            return Ok(Vec::new());
+        }
+        let (n, d) = x.dim();
+        let rows = matrix_rows(x)?;
+        let mut low = vec![f64::INFINITY; d];
+        let mut high = vec![f64::NEG_INFINITY; d];
+        for row in rows.chunks_exact(d.max(1)) {
+            for j in 0..d {
+                low[j] = low[j].min(row[j]);
+                high[j] = high[j].max(row[j]);
+            }
+        }
+        let mut rng = SeededRng::stream(self.seed, 2);
+        Ok((0..self.gap_references)
+            .map(|_| Array2::from_shape_fn((n, d), |(_, j)| rng.range(low[j], high[j])))
+            .collect())
+    }
+}
+
+fn sampled_silhouette(
+    x: ArrayView2<'_, f64>,
+    labels: &[usize],
+    rows: &[usize],
+) -> Result<(f64, Option<f64>)> {
+    let sub = x.select(ndarray::Axis(0), rows);
+    let mut sub_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+    // Renumber so the sample's segments are dense.
+    let mut map = std::collections::HashMap::new();
+    for l in &mut sub_labels {
+        let next = map.len();
+        *l = *map.entry(*l).or_insert(next);
+    }
+    let samples = validate::silhouette_samples(sub.view(), &sub_labels)?;
+    let m = samples.len() as f64;
+    let mean = samples.iter().sum::<f64>() / m;
+    let variance = samples.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (m - 1.0);
+    Ok((mean, Some((variance / m).sqrt())))
+}
+
+/// The gap statistic at one k.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Gap {
+    /// `mean_b log W*_kb - log W_k`.
+    pub value: f64,
+    /// `sd_k sqrt(1 + 1/B)`.
+    pub standard_error: f64,
+}
+
+/// Every criterion at one k.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct KScore {
+    /// The number of clusters.
+    pub k: usize,
+    /// k-means inertia (lower is tighter; always falls with k).
+    pub inertia: f64,
+    /// Mean silhouette (higher is better).
+    pub silhouette: f64,
+    /// Standard error of the silhouette when it was computed on a sample, else `None`.
+    pub silhouette_error: Option<f64>,
+    /// Calinski-Harabasz index (higher is better).
+    pub calinski_harabasz: f64,
+    /// Davies-Bouldin index (lower is better).
+    pub davies_bouldin: f64,
+    /// The gap statistic, when reference sets were drawn.
+    pub gap: Option<Gap>,
+}
+
+/// A sweep over k with each criterion's pick and a recommendation.
+///
+/// ```
+/// use ndarray::Array2;
+/// use saas_segmentation::cluster::ChooseK;
+///
+/// // Three tight groups on a line.
+/// let x = Array2::from_shape_fn((30, 1), |(i, _)| (i / 10) as f64 * 10.0 + (i % 10) as f64 * 0.1);
+/// let sweep = ChooseK::params(2, 5).gap_references(3).fit(x.view())?;
+/// assert_eq!(sweep.recommended(), 3);
+/// assert!(sweep.reason().contains("silhouette"));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ChooseK {
+    scores: Vec<KScore>,
+    elbow: Option<usize>,
+    gap_pick: Option<usize>,
+    recommended: usize,
+    reason: String,
+}
+
+impl ChooseK {
+    /// Parameters for a sweep over `k_min..=k_max`.
+    #[must_use]
+    pub fn params(k_min: usize, k_max: usize) -> ChooseKParams {
+        ChooseKParams {
+            k_min,
+            k_max,
+            kmeans: KMeans::params(2).n_init(4),
+            gap_references: 10,
+            silhouette_rows: 10_000,
+            seed: 0,
+        }
+    }
+
+    /// One row per k, in increasing k.
+    #[must_use]
+    pub fn scores(&self) -> &[KScore] {
+        &self.scores
+    }
+
+    /// The elbow of the inertia curve: the k farthest below the chord from the first to the
+    /// last point, both axes scaled to [0, 1] (the "kneedle" idea). `None` with fewer than 3 k.
+    #[must_use]
+    pub fn elbow(&self) -> Option<usize> {
+        self.elbow
+    }
+
+    /// Tibshirani's rule: the smallest k with `gap(k) >= gap(k+1) - s(k+1)`.
+    #[must_use]
+    pub fn gap_pick(&self) -> Option<usize> {
+        self.gap_pick
+    }
+
+    /// The k picked by most criteria (silhouette, Calinski-Harabasz, Davies-Bouldin, gap,
+    /// elbow), ties going to the silhouette's pick.
+    #[must_use]
+    pub fn recommended(&self) -> usize {
+        self.recommended
+    }
+
+    /// Why: each criterion's pick, in words.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn decide(scores: Vec<KScore>) -> ChooseK {
+        let best_by = |better: &dyn Fn(&KScore, &KScore) -> bool| {
+            let mut best = &scores[0];
+            for s in &scores[1..] {
+                if better(s, best) {
+                    best = s;
+                }
+            }
+            best.k
+        };
+        let silhouette = best_by(&|a, b| a.silhouette > b.silhouette);
+        let calinski = best_by(&|a, b| a.calinski_harabasz > b.calinski_harabasz);
+        let davies = best_by(&|a, b| a.davies_bouldin < b.davies_bouldin);
+        let elbow = elbow(&scores);
+        let gap_pick = scores.windows(2).find_map(|w| match (w[0].gap, w[1].gap) {
+            (Some(g), Some(next)) if g.value >= next.value - next.standard_error => Some(w[0].k),
+            _ => None,
+        });
+        let mut picks = vec![
+            ("silhouette", silhouette),
+            ("Calinski-Harabasz", calinski),
+            ("Davies-Bouldin", davies),
+        ];
+        if let Some(g) = gap_pick {
+            picks.push(("gap statistic", g));
+        }
+        if let Some(e) = elbow {
+            picks.push(("inertia elbow", e));
+        }
+        let votes = |k: usize| picks.iter().filter(|(_, p)| *p == k).count();
+        let mut recommended = silhouette;
+        for &(_, k) in &picks {
+            if votes(k) > votes(recommended) {
+                recommended = k;
+            }
+        }
+        let detail: Vec<String> = picks
+            .iter()
+            .map(|(name, k)| format!("{name} picks {k}"))
+            .collect();
+        let reason = format!(
+            "k = {recommended}: {} of {} criteria agree ({})",
+            votes(recommended),
+            picks.len(),
+            detail.join(", ")
+        );
+        ChooseK {
+            scores,
+            elbow,
+            gap_pick,
+            recommended,
+            reason,
+        }
+    }
+}
+
+fn elbow(scores: &[KScore]) -> Option<usize> {
+    if scores.len() < 3 {
+        return None;
+    }
+    let (first, last) = (&scores[0], &scores[scores.len() - 1]);
+    let dx = (last.k - first.k) as f64;
+    let dy = first.inertia - last.inertia;
+    if dy <= 0.0 {
+        return None;
+    }
+    let mut best = None;
+    let mut best_gap = 0.0;
+    for s in &scores[1..scores.len() - 1] {
+        let x = (s.k - first.k) as f64 / dx;
+        let y = (first.inertia - s.inertia) / dy;
+        // Distance above the chord y = x in the scaled space (inertia falls, so "drop" rises).
+        let gap = y - x;
+        if gap > best_gap {
+            best_gap = gap;
+            best = Some(s.k);
+        }
+    }
+    best
+}
