@@ -283,3 +283,85 @@ fn bad_input_gets_typed_errors() {
         Err(Error::LengthMismatch { .. })
     ));
 }
+
+#[test]
+fn choosing_k_finds_the_blobs_and_explains_itself() {
+    use saas_segmentation::cluster::ChooseK;
+    let data = fixture("kmeans.json");
+    // 500 rows in 5 well-separated blobs (scikit-learn's make_blobs, seed 0).
+    let x = array2(&data["best_of_n_init"][0]["x"]);
+    let sweep = ChooseK::params(2, 8)
+        .gap_references(5)
+        .seed(3)
+        .fit(x.view())
+        .expect("sweep");
+    assert_eq!(sweep.scores().len(), 7);
+    assert!(sweep
+        .scores()
+        .windows(2)
+        .all(|w| w[1].inertia <= w[0].inertia));
+    assert!(sweep.scores().iter().all(|s| s.silhouette_error.is_none()));
+    assert!(sweep
+        .reason()
+        .starts_with(&format!("k = {}", sweep.recommended())));
+    // The silhouette is exact up to 10,000 rows; a smaller cap samples and reports the error.
+    let sampled = ChooseK::params(2, 3)
+        .gap_references(0)
+        .silhouette_rows(200)
+        .fit(x.view())
+        .expect("sampled");
+    assert!(sampled
+        .scores()
+        .iter()
+        .all(|s| s.silhouette_error.is_some()));
+    assert!(sampled.gap_pick().is_none());
+    assert!(matches!(
+        ChooseK::params(1, 3).fit(x.view()),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        ChooseK::params(2, 500).fit(x.view()),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
+fn profiles_describe_clusters_in_original_units() {
+    use saas_segmentation::cluster::{profile_clusters, profiled_segmentation};
+    use saas_segmentation::features::FeatureMatrix;
+    let rows: Vec<[f64; 2]> = (0..30)
+        .map(|i| {
+            if i % 3 == 0 {
+                [9000.0 + f64::from(i), 2.0]
+            } else {
+                [100.0 + f64::from(i), 20.0 + f64::from(i % 2)]
+            }
+        })
+        .collect();
+    let matrix = FeatureMatrix::builder()
+        .column("mrr", |r: &[f64; 2]| r[0])
+        .column("seats", |r: &[f64; 2]| r[1])
+        .standardize()
+        .build(&rows)
+        .expect("matrix");
+    let labels: Vec<usize> = (0..30).map(|i| usize::from(i % 3 == 0)).collect();
+    let profiles = profile_clusters(&matrix, &labels).expect("profiles");
+    assert_eq!(profiles[1].size, 10);
+    assert!((profiles[1].share - 1.0 / 3.0).abs() < 1e-15);
+    // Centroids come back in the caller's units, not standardised ones.
+    assert!((profiles[1].centroid[0] - 9013.5).abs() < 1e-9);
+    assert!((profiles[1].centroid[1] - 2.0).abs() < 1e-12);
+    assert!(profiles[1].label.contains("high mrr"));
+    assert!(profiles[0].label.contains("low mrr"));
+    let segmentation = profiled_segmentation(&matrix, &labels).expect("segmentation");
+    assert_eq!(segmentation.sizes(), vec![20, 10]);
+    assert!(matches!(
+        profile_clusters(&matrix, &labels[..5]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    let gap: Vec<usize> = labels.iter().map(|&l| l * 2).collect();
+    assert!(matches!(
+        profile_clusters(&matrix, &gap),
+        Err(Error::InvalidParameter { .. })
+    ));
+}

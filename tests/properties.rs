@@ -206,3 +206,101 @@ proptest! {
         prop_assert_eq!(once.conflicts().len(), again.conflicts().len());
     }
 }
+
+/// Rows on a coarse grid (ties and duplicates likely), as a matrix.
+fn grid_rows(values: &[i8], d: usize) -> Array2<f64> {
+    let n = values.len() / d;
+    Array2::from_shape_vec(
+        (n, d),
+        values[..n * d]
+            .iter()
+            .map(|&v| f64::from(v) / 4.0)
+            .collect(),
+    )
+    .expect("n x d")
+}
+
+fn distinct_rows(x: &Array2<f64>) -> usize {
+    let mut rows: Vec<Vec<u64>> = x
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|v| (v + 0.0).to_bits()).collect())
+        .collect();
+    rows.sort();
+    rows.dedup();
+    rows.len()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn kmeans_labels_in_range_and_inertia_never_rises(
+        values in proptest::collection::vec(-40i8..40, 6..240),
+        k in 1usize..12,
+        seed in 0u64..1000,
+    ) {
+        use saas_segmentation::cluster::{Algorithm, KMeans};
+        let x = grid_rows(&values, 3);
+        prop_assume!(x.nrows() >= 1 && distinct_rows(&x) >= k);
+        let model = KMeans::params(k).seed(seed).tol(0.0).algorithm(Algorithm::Lloyd)
+            .fit(x.view()).expect("fit");
+        prop_assert!(model.labels().iter().all(|&l| l < k));
+        for pair in model.inertia_path().windows(2) {
+            prop_assert!(pair[1] <= pair[0] * (1.0 + 1e-9) + 1e-9, "{:?}", model.inertia_path());
+        }
+        let hamerly = KMeans::params(k).seed(seed).tol(0.0).algorithm(Algorithm::Hamerly)
+            .fit(x.view()).expect("fit");
+        prop_assert_eq!(model.labels(), hamerly.labels());
+        prop_assert_eq!(model.centroids(), hamerly.centroids());
+    }
+
+    #[test]
+    fn kmeans_row_permutation_only_permutes_labels(
+        values in proptest::collection::vec(-1000i16..1000, 8..200),
+        rotate in 1usize..50,
+    ) {
+        use saas_segmentation::cluster::{Init, KMeans};
+        // Distinct-ish continuous rows; a fixed start makes the fit independent of row order up
+        // to the summation order of the centroids, so labels must map one to one.
+        let d = 2;
+        let n = values.len() / d;
+        let x = Array2::from_shape_fn((n, d), |(i, j)| f64::from(values[i * d + j]) + (i * d + j) as f64 * 1e-3);
+        let start = x.slice(ndarray::s![0..2, ..]).to_owned();
+        prop_assume!(distinct_rows(&x) >= 2 && start.row(0) != start.row(1));
+        let shift = rotate % n;
+        let order: Vec<usize> = (0..n).map(|i| (i + shift) % n).collect();
+        let permuted = x.select(ndarray::Axis(0), &order);
+        let a = KMeans::params(2).init(Init::Centroids(start.clone())).fit(x.view()).expect("fit");
+        let b = KMeans::params(2).init(Init::Centroids(start)).fit(permuted.view()).expect("fit");
+        for (i, &row) in order.iter().enumerate() {
+            prop_assert_eq!(b.labels()[i], a.labels()[row]);
+        }
+    }
+
+    #[test]
+    fn silhouette_bounded_and_label_names_do_not_matter(
+        values in proptest::collection::vec(-20i8..20, 12..120),
+        labels in proptest::collection::vec(0usize..3, 60),
+    ) {
+        use saas_segmentation::validate;
+        let x = grid_rows(&values, 2);
+        let n = x.nrows();
+        let mut labels: Vec<usize> = labels[..n.min(60)].to_vec();
+        prop_assume!(labels.len() == n);
+        labels[0] = 0; labels[1] = 1; labels[2] = 2;
+        let s = validate::silhouette_score(x.view(), &labels);
+        prop_assume!(s.is_ok());
+        let s = s.expect("checked");
+        prop_assert!((-1.0..=1.0).contains(&s));
+        let renamed: Vec<usize> = labels.iter().map(|&l| (l + 1) % 3).collect();
+        let t = validate::silhouette_score(x.view(), &renamed).expect("renamed");
+        prop_assert!((s - t).abs() <= 1e-12);
+        let ch = validate::calinski_harabasz_score(x.view(), &labels).expect("ch");
+        let ch2 = validate::calinski_harabasz_score(x.view(), &renamed).expect("ch");
+        prop_assert!((ch - ch2).abs() <= 1e-9 * ch.abs().max(1.0));
+        let db = validate::davies_bouldin_score(x.view(), &labels).expect("db");
+        let db2 = validate::davies_bouldin_score(x.view(), &renamed).expect("db");
+        prop_assert!((db - db2).abs() <= 1e-9 * db.abs().max(1.0));
+    }
+}
