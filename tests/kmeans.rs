@@ -365,3 +365,77 @@ fn profiles_describe_clusters_in_original_units() {
         Err(Error::InvalidParameter { .. })
     ));
 }
+
+#[test]
+fn mini_batch_gets_close_to_full_k_means_and_takes_chunks() {
+    use saas_segmentation::cluster::MiniBatchKMeans;
+    let data = fixture("kmeans.json");
+    // 2000 x 8 in 8 blobs; scikit-learn's best-of-10 k-means++ inertia is the yardstick.
+    let case = &data["best_of_n_init"][1];
+    let x = array2(&case["x"]);
+    let reference = case["inertia"]["k-means++"].as_f64().expect("inertia");
+    let inertia_of = |labels: &[usize], centroids: ndarray::ArrayView2<'_, f64>| -> f64 {
+        x.rows()
+            .into_iter()
+            .zip(labels)
+            .map(|(row, &l)| {
+                row.iter()
+                    .zip(centroids.row(l).iter())
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+            })
+            .sum()
+    };
+    let model = MiniBatchKMeans::params(8)
+        .batch_size(256)
+        .seed(4)
+        .fit(x.view())
+        .expect("fit");
+    let centroids = model.centroids().expect("fitted");
+    let labels = model.predict(x.view()).expect("predict");
+    let inertia = inertia_of(&labels, centroids);
+    assert!(
+        inertia <= reference * 1.10,
+        "mini-batch inertia {inertia} vs full {reference}"
+    );
+    let again = MiniBatchKMeans::params(8)
+        .batch_size(256)
+        .seed(4)
+        .fit(x.view())
+        .expect("fit");
+    assert_eq!(model, again);
+
+    let mut streamed = MiniBatchKMeans::params(8).seed(2).start().expect("start");
+    assert!(matches!(
+        streamed.predict(x.view()),
+        Err(Error::Undefined { .. })
+    ));
+    for _ in 0..5 {
+        for chunk in x.axis_chunks_iter(ndarray::Axis(0), 500) {
+            streamed.partial_fit(chunk).expect("chunk");
+        }
+    }
+    assert_eq!(streamed.batches(), 20);
+    assert_eq!(streamed.counts().iter().sum::<f64>(), 10_000.0);
+    let labels = streamed.predict(x.view()).expect("predict");
+    let inertia = inertia_of(&labels, streamed.centroids().expect("fitted"));
+    assert!(
+        inertia <= reference * 1.5,
+        "streamed {inertia} vs {reference}"
+    );
+    assert!(matches!(
+        streamed.partial_fit(array![[1.0, 2.0]].view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        MiniBatchKMeans::params(3)
+            .start()
+            .expect("start")
+            .partial_fit(array![[1.0], [1.0], [2.0]].view()),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        MiniBatchKMeans::params(3).batch_size(0).start(),
+        Err(Error::InvalidParameter { .. })
+    ));
+}

@@ -563,7 +563,7 @@ impl<'a> Data<'a> {
     }
 
     /// Distinct rows of positive weight, counting no further than `enough`.
-    fn distinct_weighted_rows(&self, enough: usize) -> usize {
+    pub(crate) fn distinct_weighted_rows(&self, enough: usize) -> usize {
         let mut seen: HashSet<Vec<u64>> = HashSet::new();
         for (i, row) in self.x.chunks_exact(self.d).enumerate() {
             if self.weight(i) > 0.0 {

@@ -27,11 +27,13 @@ mod choose;
 mod hierarchical;
 mod kernel;
 mod kmeans;
+mod minibatch;
 mod profile;
 
 pub use choose::{ChooseK, ChooseKParams, Gap, KScore};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use minibatch::{MiniBatchKMeans, MiniBatchParams};
 pub use profile::{profile_clusters, profiled_segmentation, ClusterProfile, FeatureContrast};
 
 /// The rows of `x` as one row-major slice (borrowed when `x` is already in standard layout),
