@@ -122,31 +122,7 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
         (table, scores)
     };
 
-    let after_load = rss_kib("VmRSS:");
-    // Reset the peak so it measures the computation (as the Python peers do).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    for _ in 0..warmup {
-        std::hint::black_box(compute());
-    }
-    let mut times = Vec::with_capacity(repeats);
-    let mut result = None;
-    for _ in 0..repeats {
-        // Free the previous result first, so the peak is one computation's.
-        drop(result.take());
-        let start = Instant::now();
-        let out = compute();
-        times.push(start.elapsed().as_secs_f64());
-        result = Some(out);
-    }
-    let peak = rss_kib("VmHWM:");
-    let (table, scores) = result.expect("at least one repeat");
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if sorted.len() % 2 == 1 {
-        sorted[sorted.len() / 2]
-    } else {
-        (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
-    };
+    let ((table, scores), times, median, after_load, peak) = measure(repeats, warmup, compute);
 
     let (mut recency_sum, mut frequency_sum, mut cents_sum, mut score_digest) =
         (0i64, 0i64, 0i64, 0i64);
@@ -179,6 +155,7 @@ fn measure<T>(
     compute: impl Fn() -> T,
 ) -> (T, Vec<f64>, f64, u64, u64) {
     let after_load = rss_kib("VmRSS:");
+    // Reset the peak so it measures the computation (as the Python peers do).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     for _ in 0..warmup {
         std::hint::black_box(compute());
@@ -186,6 +163,7 @@ fn measure<T>(
     let mut times = Vec::with_capacity(repeats);
     let mut result = None;
     for _ in 0..repeats.max(1) {
+        // Free the previous result first, so the peak is one computation's.
         drop(result.take());
         let start = Instant::now();
         let out = compute();

@@ -112,6 +112,12 @@ pub(crate) struct Block<'a> {
     pub(crate) weights: Option<&'a [f64]>,
 }
 
+/// Whether the CPU runs the AVX2 + FMA builds (checked once by std, then cached).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
 /// Assigns each row of `block` to its nearest centroid, writes the labels (counting changes),
 /// and, when `update` is set, accumulates the per-cluster sums for the next centroids.
 pub(crate) fn assign(
@@ -123,8 +129,7 @@ pub(crate) fn assign(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
             unsafe { assign_avx2(block, packed, labels, partial, update) };
             return;
@@ -418,8 +423,7 @@ pub(crate) fn assign_bounded(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
             return unsafe { bounded_avx2(block, packed, labels, bounds, pruning, partial) };
         }

@@ -79,22 +79,15 @@ pub fn profile_clusters(matrix: &FeatureMatrix, labels: &[usize]) -> Result<Vec<
             found: labels.len(),
         });
     }
-    let k = labels.iter().max().map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; k];
+    let sizes = crate::validate::segment_sizes(labels)?;
+    let k = sizes.len();
     let mut sums = vec![0.0; k * d];
     let mut squares = vec![0.0; k * d];
     for (row, &l) in original.rows().into_iter().zip(labels) {
-        sizes[l] += 1;
         for (j, &v) in row.iter().enumerate() {
             sums[l * d + j] += v;
             squares[l * d + j] += v * v;
         }
-    }
-    if let Some(empty) = sizes.iter().position(|&s| s == 0) {
-        return Err(Error::InvalidParameter {
-            name: "labels",
-            reason: format!("cluster {empty} has no rows: number clusters 0..k without gaps"),
-        });
     }
     let total: Vec<f64> = (0..d)
         .map(|j| (0..k).map(|c| sums[c * d + j]).sum())

@@ -17,6 +17,25 @@ struct Labelled<'a, 'l> {
     sizes: Vec<usize>,
 }
 
+/// Rows per segment of dense labels `0..k`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when a segment number below the largest has no rows.
+pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    if let Some(empty) = sizes.iter().position(|&s| s == 0) {
+        return Err(Error::InvalidParameter {
+            name: "labels",
+            reason: format!("segment {empty} has no rows: number the segments 0..k without gaps"),
+        });
+    }
+    Ok(sizes)
+}
+
 /// sklearn's `check_number_of_labels`: 2 <= distinct labels <= n - 1; labels must be dense.
 fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Labelled<'a, 'l>> {
     let (n, d) = x.dim();
@@ -33,17 +52,8 @@ fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Label
             found: labels.len(),
         });
     }
-    let k = labels.iter().max().map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; k];
-    for &l in labels {
-        sizes[l] += 1;
-    }
-    if let Some(empty) = sizes.iter().position(|&s| s == 0) {
-        return Err(Error::InvalidParameter {
-            name: "labels",
-            reason: format!("segment {empty} has no rows: number the segments 0..k without gaps"),
-        });
-    }
+    let sizes = segment_sizes(labels)?;
+    let k = sizes.len();
     if k < 2 || k > n - 1 {
         return Err(Error::InvalidParameter {
             name: "labels",

@@ -20,6 +20,8 @@
 
 mod internal;
 
+pub(crate) use internal::segment_sizes;
+
 pub use internal::{
     calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score,
 };
