@@ -176,7 +176,7 @@ impl Dendrogram {
                 reason: format!("is {k}, expected 1 to {} (the number of rows)", self.n),
             });
         }
-        Ok(self.labels_after(self.n - k))
+        Ok(self.labels_after((self.n - k).min(self.merges.len())))
     }
 
     /// Labels of the clusters formed by the merges at distance at most `threshold` (scipy's
@@ -188,15 +188,20 @@ impl Dendrogram {
             .iter()
             .take_while(|m| m.distance <= threshold)
             .count();
-        self.labels_after(applied)
+        self.labels_after(applied.min(self.n.saturating_sub(1)))
     }
 
     fn labels_after(&self, applied: usize) -> Vec<usize> {
         let n = self.n;
+        let applied = applied.min(self.merges.len());
         let mut parent: Vec<usize> = (0..n + applied).collect();
         for (i, m) in self.merges.iter().take(applied).enumerate() {
-            parent[m.left] = n + i;
-            parent[m.right] = n + i;
+            // Ids out of range only come from a hand-edited deserialized tree; skip them.
+            for id in [m.left, m.right] {
+                if id < n + i {
+                    parent[id] = n + i;
+                }
+            }
         }
         let root = |mut v: usize, parent: &[usize]| {
             while parent[v] != v {

@@ -451,6 +451,12 @@ impl KMeans {
     }
 
     fn rows_for<'a>(&self, x: ArrayView2<'a, f64>) -> Result<Cow<'a, [f64]>> {
+        // Only a hand-edited deserialized model can get here without centroids.
+        if self.centroids.nrows() == 0 || self.centroids.ncols() == 0 {
+            return Err(Error::Undefined {
+                reason: "the model has no centroids".to_owned(),
+            });
+        }
         if x.ncols() != self.centroids.ncols() {
             return Err(Error::ShapeMismatch {
                 what: "matrix to predict",
