@@ -82,14 +82,6 @@ impl Partial {
         }
     }
 
-    #[cfg_attr(feature = "parallel", allow(dead_code))]
-    pub(crate) fn reset(&mut self) {
-        self.sums.fill(0.0);
-        self.weights.fill(0.0);
-        self.changed = 0;
-        self.score = 0.0;
-    }
-
     /// Adds another block's partial; blocks are always added in row order, so the serial and the
     /// parallel passes round identically.
     pub(crate) fn add(&mut self, other: &Partial) {

@@ -605,37 +605,44 @@ fn assign_all(
     k: usize,
     update: bool,
 ) -> Partial {
-    let d = data.d;
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        let partials: Vec<Partial> = labels
-            .par_chunks_mut(BLOCK_ROWS)
-            .enumerate()
-            .map(|(b, out)| {
-                let mut partial = Partial::zero(k, d);
-                kernel::assign(&data.block(b), packed, out, &mut partial, update);
-                partial
-            })
-            .collect();
-        let mut total = Partial::zero(k, d);
-        for p in &partials {
-            total.add(p);
-        }
-        total
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut total = Partial::zero(k, d);
+    sum_blocks(labels, &mut [], k, data.d, |b, out, _, partial| {
+        kernel::assign(&data.block(b), packed, out, partial, update);
+    })
+}
+
+/// Runs `pass` on every block of [`BLOCK_ROWS`] rows (in parallel with the `parallel` feature)
+/// and adds the blocks' partials in row order, so that every thread count rounds the same.
+/// `bounds` is either empty or one per row.
+fn sum_blocks(
+    labels: &mut [usize],
+    bounds: &mut [Bounds],
+    k: usize,
+    d: usize,
+    pass: impl Fn(usize, &mut [usize], &mut [Bounds], &mut Partial) + Sync,
+) -> Partial {
+    let mut bound_blocks = bounds.chunks_mut(BLOCK_ROWS);
+    let work: Vec<(usize, &mut [usize], &mut [Bounds])> = labels
+        .chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, out)| (b, out, bound_blocks.next().unwrap_or_default()))
+        .collect();
+    let run = |(b, out, bound): (usize, &mut [usize], &mut [Bounds])| {
         let mut partial = Partial::zero(k, d);
-        for (b, out) in labels.chunks_mut(BLOCK_ROWS).enumerate() {
-            partial.reset();
-            kernel::assign(&data.block(b), packed, out, &mut partial, update);
-            total.add(&partial);
-        }
-        debug_assert_eq!(data.block_count(), labels.len().div_ceil(BLOCK_ROWS));
-        total
+        pass(b, out, bound, &mut partial);
+        partial
+    };
+    #[cfg(feature = "parallel")]
+    let partials: Vec<Partial> = {
+        use rayon::prelude::*;
+        work.into_par_iter().map(run).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let partials: Vec<Partial> = work.into_iter().map(run).collect();
+    let mut total = Partial::zero(k, d);
+    for p in &partials {
+        total.add(p);
     }
+    total
 }
 
 /// What one run from one start produced.
@@ -806,41 +813,9 @@ fn assign_all_bounded(
     pruning: &Pruning<'_>,
     k: usize,
 ) -> Partial {
-    let d = data.d;
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        let partials: Vec<Partial> = labels
-            .par_chunks_mut(BLOCK_ROWS)
-            .zip(bounds.par_chunks_mut(BLOCK_ROWS))
-            .enumerate()
-            .map(|(b, (out, bound))| {
-                let mut partial = Partial::zero(k, d);
-                kernel::assign_bounded(&data.block(b), packed, out, bound, pruning, &mut partial);
-                partial
-            })
-            .collect();
-        let mut total = Partial::zero(k, d);
-        for p in &partials {
-            total.add(p);
-        }
-        total
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut total = Partial::zero(k, d);
-        let mut partial = Partial::zero(k, d);
-        for (b, (out, bound)) in labels
-            .chunks_mut(BLOCK_ROWS)
-            .zip(bounds.chunks_mut(BLOCK_ROWS))
-            .enumerate()
-        {
-            partial.reset();
-            kernel::assign_bounded(&data.block(b), packed, out, bound, pruning, &mut partial);
-            total.add(&partial);
-        }
-        total
-    }
+    sum_blocks(labels, bounds, k, data.d, |b, out, bound, partial| {
+        kernel::assign_bounded(&data.block(b), packed, out, bound, pruning, partial);
+    })
 }
 
 /// `sum_i w_i |x_i - c_label(i)|^2`, computed directly (not through the expanded form).
