@@ -8,7 +8,9 @@
 //! ```
 //!
 //! It is called as `bench_peers --workload rfm --data DIR --size 1m|10m --repeats R --warmup W`
-//! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp --max-iter 50 ...` and prints one
+//! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp --max-iter 50 ...` or
+//! `--workload metric:silhouette|metric:davies_bouldin|metric:calinski_harabasz --size 10k|20k|1m`
+//! and prints one
 //! JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
 //! `check` digest the peers print. Workloads the crate does not implement yet print a note and
 //! no record.
@@ -19,7 +21,7 @@ use std::time::Instant;
 use saas_segmentation::cluster::{Init, KMeans};
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
-use saas_segmentation::Date;
+use saas_segmentation::{validate, Date};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +48,13 @@ fn main() {
             &get("n", "1m"),
             &get("init", "fixed"),
             get("max-iter", "50").parse().unwrap_or(50),
+            repeats,
+            warmup,
+        ),
+        metric if metric.starts_with("metric:") => metrics(
+            &data,
+            metric.trim_start_matches("metric:"),
+            &get("size", "20k"),
             repeats,
             warmup,
         ),
@@ -231,5 +240,38 @@ fn kmeans(data: &str, n: &str, init: &str, max_iter: usize, repeats: usize, warm
         model.n_iter(),
         median / model.n_iter().max(1) as f64,
         model.inertia(),
+    );
+}
+
+/// Silhouette on the first 10k / 20k rows of `feat_100k`, Davies-Bouldin and Calinski-Harabasz
+/// on `feat_1m`, each with the true blob labels (as `bench_metrics.py`).
+fn metrics(data: &str, metric: &str, size: &str, repeats: usize, warmup: usize) {
+    let (file, rows) = match size {
+        "10k" => ("100k", 10_000),
+        "20k" => ("100k", 20_000),
+        _ => ("1m", usize::MAX),
+    };
+    let x = read_matrix(&format!("{data}/feat_{file}.bin"));
+    let labels_raw = read_column(&format!("{data}/labels_{file}.bin"), b"u32");
+    let rows = rows.min(x.nrows());
+    let x = x.slice(ndarray::s![..rows, ..]).to_owned();
+    let labels: Vec<usize> = labels_raw
+        .chunks_exact(4)
+        .take(rows)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+        .collect();
+    let compute = || match metric {
+        "silhouette" => validate::silhouette_score(x.view(), &labels),
+        "davies_bouldin" => validate::davies_bouldin_score(x.view(), &labels),
+        _ => validate::calinski_harabasz_score(x.view(), &labels),
+    };
+    let (value, times, median, after_load, peak) = measure(repeats, warmup, compute);
+    let value = value.expect("valid data");
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+    println!(
+        "{{\"tool\":\"saas-segmentation {}\",\"workload\":\"metric:{metric}\",\"size\":\"{size}\",\
+\"threads_requested\":{threads},\"median_s\":{median},\"times_s\":{times:?},\
+\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\"value\":{value}}}",
+        env!("CARGO_PKG_VERSION"),
     );
 }

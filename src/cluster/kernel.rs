@@ -106,7 +106,7 @@ pub(crate) struct Block<'a> {
 
 /// Whether the CPU runs the AVX2 + FMA builds (checked once by std, then cached).
 #[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 

@@ -30,6 +30,9 @@ mod kmeans;
 mod minibatch;
 mod profile;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use kernel::has_avx2_fma;
+
 pub use choose::{ChooseK, ChooseKParams, Gap, KScore};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};

@@ -7,6 +7,8 @@ use ndarray::ArrayView2;
 use crate::cluster::matrix_rows;
 use crate::error::{Error, Result};
 
+use super::pairs;
+
 /// Checked rows, labels and cluster count.
 struct Labelled<'a, 'l> {
     rows: Cow<'a, [f64]>,
@@ -37,7 +39,14 @@ pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
 }
 
 /// sklearn's `check_number_of_labels`: 2 <= distinct labels <= n - 1; labels must be dense.
-fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Labelled<'a, 'l>> {
+///
+/// With `scan` false the finite check is left to the caller (the centroid pass does it for free:
+/// see [`centroids`]).
+fn labelled<'a, 'l>(
+    x: ArrayView2<'a, f64>,
+    labels: &'l [usize],
+    scan: bool,
+) -> Result<Labelled<'a, 'l>> {
     let (n, d) = x.dim();
     if n == 0 || d == 0 {
         return Err(Error::EmptyInput {
@@ -62,7 +71,14 @@ fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Label
             ),
         });
     }
-    let rows = matrix_rows(x)?;
+    let rows = if scan {
+        matrix_rows(x)?
+    } else {
+        match x.to_slice() {
+            Some(slice) => Cow::Borrowed(slice),
+            None => Cow::Owned(x.iter().copied().collect()),
+        }
+    };
     Ok(Labelled {
         rows,
         n,
@@ -81,8 +97,9 @@ fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Label
 /// s(i) = (b(i) - a(i)) / max(a(i), b(i)), and 0 for a row alone in its segment
 /// ```
 ///
-/// Exact, with O(k) memory per row: distances are streamed, never stored (scikit-learn holds
-/// chunks of the n x n matrix). Time is O(n^2 d).
+/// Exact, with O(n (k + d)) memory: each of the n (n - 1) / 2 distances is computed once and
+/// added to both rows' per-segment sums, never stored (scikit-learn holds chunks of the n x n
+/// matrix). Time is O(n^2 d); the loop runs four rows at a time with AVX2 where the CPU has it.
 ///
 /// # Errors
 /// [`Error::EmptyInput`], [`Error::LengthMismatch`] (labels), [`Error::NonFiniteCell`], and
@@ -94,23 +111,11 @@ fn labelled<'a, 'l>(x: ArrayView2<'a, f64>, labels: &'l [usize]) -> Result<Label
 /// 1e-9 relative, not to the last bit; two identical rows are at distance 0 here, where the
 /// expanded form can give a tiny positive value.
 pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<Vec<f64>> {
-    let data = labelled(x, labels)?;
+    let data = labelled(x, labels, true)?;
     let (n, d, k) = (data.n, data.d, data.k);
+    let sums = pairs::distance_sums(&data.rows, d, data.labels, &data.sizes);
     let mut out = vec![0.0; n];
-    let mut sums = vec![0.0; k];
-    for (i, value) in out.iter_mut().enumerate() {
-        sums.fill(0.0);
-        let a_row = &data.rows[i * d..(i + 1) * d];
-        for (j, &lj) in data.labels.iter().enumerate() {
-            let b_row = &data.rows[j * d..(j + 1) * d];
-            let squared: f64 = a_row
-                .iter()
-                .zip(b_row)
-                .map(|(p, q)| (p - q) * (p - q))
-                .sum();
-            sums[lj] += squared.sqrt();
-        }
-        let own = data.labels[i];
+    for ((value, &own), sums) in out.iter_mut().zip(data.labels).zip(sums.chunks_exact(k)) {
         let size = data.sizes[own];
         if size <= 1 {
             continue;
@@ -141,15 +146,150 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64>
     Ok(samples.iter().sum::<f64>() / samples.len() as f64)
 }
 
-/// Per-segment sizes, centroids and the overall mean.
-fn centroids(data: &Labelled<'_, '_>) -> (Vec<f64>, Vec<f64>) {
+/// Calls `$f::<D>` with `D` the feature count when it is 1 to 8 (the loops unroll), else `D = 0`
+/// (the count is read at run time).
+macro_rules! by_width {
+    ($d:expr, $f:ident $(::<_, $flag:literal>)? ($($arg:expr),*)) => {
+        match $d {
+            1 => $f::<1 $(, $flag)?>($($arg),*),
+            2 => $f::<2 $(, $flag)?>($($arg),*),
+            3 => $f::<3 $(, $flag)?>($($arg),*),
+            4 => $f::<4 $(, $flag)?>($($arg),*),
+            5 => $f::<5 $(, $flag)?>($($arg),*),
+            6 => $f::<6 $(, $flag)?>($($arg),*),
+            7 => $f::<7 $(, $flag)?>($($arg),*),
+            8 => $f::<8 $(, $flag)?>($($arg),*),
+            _ => $f::<0 $(, $flag)?>($($arg),*),
+        }
+    };
+}
+
+/// Rows per block of the centroid and spread passes. Blocks are summed separately (in parallel
+/// with the `parallel` feature) and their results added in block order, so the serial and
+/// parallel builds give the same bits.
+const BLOCK_ROWS: usize = 1 << 15;
+
+/// `pass` on every block of [`BLOCK_ROWS`] rows, results in block order.
+fn per_block<T: Send>(n: usize, pass: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(BLOCK_ROWS)
+        .map(|start| start..(start + BLOCK_ROWS).min(n))
+        .collect();
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        ranges.into_par_iter().map(&pass).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        ranges.into_iter().map(pass).collect()
+    }
+}
+
+/// Adds `parts` element-wise, in order.
+fn add_up(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    for part in parts {
+        for (a, b) in out.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
+    out
+}
+
+/// Per-segment column sums (k x d, row-major).
+fn column_sums<const D: usize>(rows: &[f64], d: usize, labels: &[usize], k: usize) -> Vec<f64> {
+    let parts = per_block(labels.len(), |range| {
+        let mut out = vec![0.0; k * d];
+        let rows = &rows[range.start * d..range.end * d];
+        let labels = &labels[range];
+        if D == 0 {
+            // Feature count known at run time only.
+            for (row, &l) in rows.chunks_exact(d).zip(labels) {
+                for (c, v) in out[l * d..(l + 1) * d].iter_mut().zip(row) {
+                    *c += v;
+                }
+            }
+            return out;
+        }
+        let mut sums = vec![[0.0; D]; k];
+        for (row, &l) in rows.chunks_exact(D).zip(labels) {
+            let row: &[f64; D] = row.try_into().unwrap_or(&[0.0; D]);
+            let mut sum = sums[l];
+            for j in 0..D {
+                sum[j] += row[j];
+            }
+            sums[l] = sum;
+        }
+        for (c, sum) in sums.iter().enumerate() {
+            out[c * d..(c + 1) * d].copy_from_slice(sum);
+        }
+        out
+    });
+    add_up(parts, k * d)
+}
+
+/// Per segment, the sum over its rows of the squared distance to its centroid (`ROOT` false) or
+/// of the distance (`ROOT` true).
+fn spread<const D: usize, const ROOT: bool>(
+    rows: &[f64],
+    d: usize,
+    labels: &[usize],
+    centers: &[f64],
+    k: usize,
+) -> Vec<f64> {
+    let fixed: Vec<[f64; D]> = centers
+        .chunks_exact(d)
+        .map(|c| c.try_into().unwrap_or([0.0; D]))
+        .collect();
+    let parts = per_block(labels.len(), |range| {
+        let mut out = vec![0.0; k];
+        let rows = &rows[range.start * d..range.end * d];
+        let labels = &labels[range];
+        for (row, &l) in rows.chunks_exact(d).zip(labels) {
+            let mut squared = 0.0;
+            if D == 0 {
+                for (a, b) in row.iter().zip(&centers[l * d..(l + 1) * d]) {
+                    squared += (a - b) * (a - b);
+                }
+            } else {
+                let center = &fixed[l];
+                for j in 0..D {
+                    squared += (row[j] - center[j]) * (row[j] - center[j]);
+                }
+            }
+            out[l] += if ROOT { squared.sqrt() } else { squared };
+        }
+        out
+    });
+    add_up(parts, k)
+}
+
+/// Per-segment centroids and the overall mean, in one pass that also checks every cell is finite:
+/// a NaN or infinity anywhere makes its segment's sum non-finite, and only then are the rows
+/// scanned to name the cell.
+///
+/// # Errors
+/// [`Error::NonFiniteCell`] naming the first bad cell; [`Error::Undefined`] when the finite values
+/// are so large that their sum overflows.
+fn centroids(data: &Labelled<'_, '_>) -> Result<(Vec<f64>, Vec<f64>)> {
     let (d, k) = (data.d, data.k);
-    let mut centers = vec![0.0; k * d];
+    let mut centers = by_width!(d, column_sums(&data.rows, d, data.labels, k));
+    if centers.iter().any(|v| !v.is_finite()) {
+        if let Some(position) = data.rows.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteCell {
+                row: position / d,
+                column: position % d,
+            });
+        }
+        return Err(Error::Undefined {
+            reason: "the segment sums overflow f64: rescale the features first".to_owned(),
+        });
+    }
     let mut mean = vec![0.0; d];
-    for (row, &l) in data.rows.chunks_exact(d).zip(data.labels) {
-        for j in 0..d {
-            centers[l * d + j] += row[j];
-            mean[j] += row[j];
+    for center in centers.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(center) {
+            *m += v;
         }
     }
     for (c, &size) in data.sizes.iter().enumerate() {
@@ -160,7 +300,7 @@ fn centroids(data: &Labelled<'_, '_>) -> (Vec<f64>, Vec<f64>) {
     for v in &mut mean {
         *v /= data.n as f64;
     }
-    (centers, mean)
+    Ok((centers, mean))
 }
 
 /// The Calinski-Harabasz index (variance ratio criterion); higher is better.
@@ -176,9 +316,9 @@ fn centroids(data: &Labelled<'_, '_>) -> (Vec<f64>, Vec<f64>) {
 /// Reference: matches `sklearn.metrics.calinski_harabasz_score`, including its 1.0 for zero
 /// within-segment spread.
 pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let data = labelled(x, labels)?;
+    let data = labelled(x, labels, false)?;
     let (n, d, k) = (data.n, data.d, data.k);
-    let (centers, mean) = centroids(&data);
+    let (centers, mean) = centroids(&data)?;
     let mut between = 0.0;
     for (c, &size) in data.sizes.iter().enumerate() {
         let squared: f64 = centers[c * d..(c + 1) * d]
@@ -188,14 +328,12 @@ pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Resu
             .sum();
         between += size as f64 * squared;
     }
-    let mut within = 0.0;
-    for (row, &l) in data.rows.chunks_exact(d).zip(data.labels) {
-        within += row
-            .iter()
-            .zip(&centers[l * d..(l + 1) * d])
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>();
-    }
+    let within: f64 = by_width!(
+        d,
+        spread::<_, false>(&data.rows, d, data.labels, &centers, k)
+    )
+    .iter()
+    .sum();
     Ok(if within == 0.0 {
         1.0
     } else {
@@ -216,18 +354,13 @@ pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Resu
 /// Reference: matches `sklearn.metrics.davies_bouldin_score`, including 0.0 when every s_c or
 /// every centroid distance is zero.
 pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let data = labelled(x, labels)?;
+    let data = labelled(x, labels, false)?;
     let (d, k) = (data.d, data.k);
-    let (centers, _) = centroids(&data);
-    let mut intra = vec![0.0; k];
-    for (row, &l) in data.rows.chunks_exact(d).zip(data.labels) {
-        let squared: f64 = row
-            .iter()
-            .zip(&centers[l * d..(l + 1) * d])
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum();
-        intra[l] += squared.sqrt();
-    }
+    let (centers, _) = centroids(&data)?;
+    let mut intra = by_width!(
+        d,
+        spread::<_, true>(&data.rows, d, data.labels, &centers, k)
+    );
     for (s, &size) in intra.iter_mut().zip(&data.sizes) {
         *s /= size as f64;
     }

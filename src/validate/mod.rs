@@ -19,6 +19,7 @@
 //! ```
 
 mod internal;
+mod pairs;
 
 pub(crate) use internal::segment_sizes;
 
