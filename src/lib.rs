@@ -18,6 +18,7 @@ pub mod records;
 pub mod rfm;
 pub mod rules;
 pub mod segmentation;
+pub mod stats;
 pub mod synthetic;
 pub mod tiers;
 pub mod validate;

@@ -18,11 +18,16 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
+mod external;
 mod internal;
 mod pairs;
 
 pub(crate) use internal::segment_sizes;
 
+pub use external::{
+    adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score, Averaging,
+    Contingency,
+};
 pub use internal::{
     calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score,
 };
