@@ -57,7 +57,8 @@ pub fn benjamini_hochberg(p_values: &[f64]) -> Result<Vec<f64>> {
     let mut out = vec![0.0; m];
     let mut running: f64 = 1.0;
     for (rank, &i) in order.iter().enumerate().rev() {
-        running = running.min(p_values[i] * m as f64 / (rank + 1) as f64);
+        // statsmodels divides by the ECDF factor rank / m.
+        running = running.min(p_values[i] / ((rank + 1) as f64 / m as f64));
         out[i] = running.min(1.0);
     }
     Ok(out)

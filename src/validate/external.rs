@@ -280,7 +280,7 @@ impl Contingency {
                         - gln_nij[at]
                         - gln(ai - nij)
                         - gln(bj - nij)
-                        - gln(n - ai - bj + nij);
+                        - gln(n + nij - ai - bj);
                     emi += term1 * term2 * g.exp();
                 }
             }

@@ -1,7 +1,21 @@
-//! Segment validation: internal cluster-quality metrics that match scikit-learn.
+//! Segment validation: are the segments real, and can the team use them?
 //!
-//! Every metric takes the matrix the segments were built on (rows = customers) and one label per
-//! row in `0..k`.
+//! - Internal quality of a clustering, matching scikit-learn: [`silhouette_score`] (exact, every
+//!   pair once, O(n (k + d)) memory), [`calinski_harabasz_score`], [`davies_bouldin_score`].
+//!   These take the matrix the segments were built on (rows = customers) and one label per row
+//!   in `0..k`.
+//! - Agreement between two labellings, matching scikit-learn: [`Contingency`] (mergeable),
+//!   [`adjusted_rand_score`], [`normalized_mutual_info_score`], [`adjusted_mutual_info_score`]
+//!   with every [`Averaging`], V-measure and Fowlkes-Mallows.
+//! - The five criteria as one [`ValidationReport`] ([`validate_segmentation`]): distinct
+//!   (per-variable tests across segments and segment-vs-rest, Holm-corrected, with effect sizes),
+//!   measurable (coverage of the defining variables), accessible (channel reach), substantial
+//!   (share of customers and revenue) and actionable (a complete [`Strategy`]), each a
+//!   [`Verdict`] with reasons; [`pairwise_comparisons`] of segments on an outcome.
+//! - Stability: [`bootstrap_stability`] (per-segment Jaccard recovery and ARI over seeded
+//!   resamples) and [`compare_segmentations`] (migration matrix between two segmentations).
+//!
+//! The statistical tests themselves live in [`crate::stats`].
 //!
 //! ```
 //! use ndarray::array;
@@ -21,6 +35,8 @@
 mod external;
 mod internal;
 mod pairs;
+mod report;
+mod stability;
 
 pub(crate) use internal::segment_sizes;
 
@@ -30,4 +46,11 @@ pub use external::{
 };
 pub use internal::{
     calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score,
+};
+pub use report::{
+    pairwise_comparisons, validate_segmentation, Criteria, Outcome, PairwiseComparison,
+    SegmentVerdicts, Strategy, ValidationInput, ValidationReport, Variable, VariableTest, Verdict,
+};
+pub use stability::{
+    bootstrap_stability, compare_segmentations, SegmentationComparison, Stability,
 };
