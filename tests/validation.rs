@@ -228,3 +228,27 @@ fn comparison_reports_migration_and_agreement() {
     let same = compare_segmentations(&before, &before).unwrap();
     assert_eq!(same.ari, 1.0);
 }
+
+#[test]
+fn sampled_silhouette_states_its_error_and_is_exact_when_it_can_be() {
+    let n = 400;
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        (i % 4) as f64 * 3.0 + ((i * 13 + j * 7) % 10) as f64 * 0.2
+    });
+    let labels: Vec<usize> = (0..n).map(|i| i % 4).collect();
+    let exact = validate::silhouette_score(x.view(), &labels).unwrap();
+    let full = validate::silhouette_sampled(x.view(), &labels, n, 3).unwrap();
+    assert_eq!(
+        (full.estimate, full.standard_error, full.rows),
+        (exact, 0.0, n)
+    );
+    let part = validate::silhouette_sampled(x.view(), &labels, 100, 3).unwrap();
+    assert_eq!(part.rows, 100);
+    assert!(part.standard_error > 0.0);
+    assert!((part.estimate - exact).abs() < 5.0 * part.standard_error + 0.05);
+    assert_eq!(
+        part,
+        validate::silhouette_sampled(x.view(), &labels, 100, 3).unwrap()
+    );
+    assert!(validate::silhouette_sampled(x.view(), &labels, 2, 3).is_err());
+}

@@ -75,17 +75,7 @@ impl ChooseKParams {
                 reason: format!("is {}, expected at least 3", self.silhouette_rows),
             });
         }
-        let sample = (n > self.silhouette_rows).then(|| {
-            let mut rng = SeededRng::stream(self.seed, 1);
-            let mut order: Vec<usize> = (0..n).collect();
-            for i in 0..self.silhouette_rows {
-                let j = i + rng.below((n - i) as u64) as usize;
-                order.swap(i, j);
-            }
-            let mut chosen = order[..self.silhouette_rows].to_vec();
-            chosen.sort_unstable();
-            chosen
-        });
+        let sample = (n > self.silhouette_rows).then_some(self.silhouette_rows);
         let references = self.reference_sets(x)?;
         let mut rows = Vec::new();
         for k in self.k_min..=self.k_max {
@@ -93,7 +83,10 @@ impl ChooseKParams {
             let labels = model.labels();
             let (silhouette, silhouette_error) = match &sample {
                 None => (validate::silhouette_score(x, labels)?, None),
-                Some(rows) => sampled_silhouette(x, labels, rows)?,
+                Some(rows) => {
+                    let s = validate::silhouette_sampled(x, labels, *rows, self.seed)?;
+                    (s.estimate, Some(s.standard_error))
+                }
             };
             let gap = if references.is_empty() {
                 None
@@ -148,26 +141,6 @@ impl ChooseKParams {
             .map(|_| Array2::from_shape_fn((n, d), |(_, j)| rng.range(low[j], high[j])))
             .collect())
     }
-}
-
-fn sampled_silhouette(
-    x: ArrayView2<'_, f64>,
-    labels: &[usize],
-    rows: &[usize],
-) -> Result<(f64, Option<f64>)> {
-    let sub = x.select(ndarray::Axis(0), rows);
-    let mut sub_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
-    // Renumber so the sample's segments are dense.
-    let mut map = std::collections::HashMap::new();
-    for l in &mut sub_labels {
-        let next = map.len();
-        *l = *map.entry(*l).or_insert(next);
-    }
-    let samples = validate::silhouette_samples(sub.view(), &sub_labels)?;
-    let m = samples.len() as f64;
-    let mean = samples.iter().sum::<f64>() / m;
-    let variance = samples.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (m - 1.0);
-    Ok((mean, Some((variance / m).sqrt())))
 }
 
 /// The gap statistic at one k.

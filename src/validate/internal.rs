@@ -395,3 +395,78 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<
     }
     Ok(total / k as f64)
 }
+
+/// A silhouette estimated on a seeded sample of rows, with its standard error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SampledSilhouette {
+    /// Mean silhouette of the sampled rows, computed exactly among themselves (as scikit-learn's
+    /// `silhouette_score(..., sample_size=m)`).
+    pub estimate: f64,
+    /// Standard error of that mean, `sd / sqrt(m)` (0 when every row was used).
+    pub standard_error: f64,
+    /// Rows used.
+    pub rows: usize,
+}
+
+/// The silhouette of at most `sample` rows drawn without replacement (seeded), for data too large
+/// for the exact O(n^2) pass; with `sample >= n` it is the exact score (standard error 0).
+///
+/// # Errors
+/// As [`silhouette_samples`] (on the whole data and on the sample), and
+/// [`Error::InvalidParameter`] when `sample < 3`.
+pub fn silhouette_sampled(
+    x: ArrayView2<'_, f64>,
+    labels: &[usize],
+    sample: usize,
+    seed: u64,
+) -> Result<SampledSilhouette> {
+    let data = labelled(x, labels, true)?;
+    if sample < 3 {
+        return Err(Error::InvalidParameter {
+            name: "sample",
+            reason: format!("is {sample}, expected at least 3 rows"),
+        });
+    }
+    let n = data.n;
+    if sample >= n {
+        return Ok(SampledSilhouette {
+            estimate: silhouette_score(x, labels)?,
+            standard_error: 0.0,
+            rows: n,
+        });
+    }
+    let rows = sample_rows(n, sample, seed);
+    let sub = x.select(ndarray::Axis(0), &rows);
+    // Renumber so the sample's segments are dense.
+    let mut map = std::collections::HashMap::new();
+    let sub_labels: Vec<usize> = rows
+        .iter()
+        .map(|&r| {
+            let next = map.len();
+            *map.entry(labels[r]).or_insert(next)
+        })
+        .collect();
+    let samples = silhouette_samples(sub.view(), &sub_labels)?;
+    let m = samples.len() as f64;
+    let mean = samples.iter().sum::<f64>() / m;
+    let variance = samples.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (m - 1.0);
+    Ok(SampledSilhouette {
+        estimate: mean,
+        standard_error: (variance / m).sqrt(),
+        rows: samples.len(),
+    })
+}
+
+/// `sample` distinct rows of `0..n`, increasing: a seeded partial Fisher-Yates shuffle.
+pub(crate) fn sample_rows(n: usize, sample: usize, seed: u64) -> Vec<usize> {
+    let mut rng = crate::random::SeededRng::stream(seed, 1);
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in 0..sample.min(n) {
+        let j = i + rng.below((n - i) as u64) as usize;
+        order.swap(i, j);
+    }
+    let mut chosen = order[..sample.min(n)].to_vec();
+    chosen.sort_unstable();
+    chosen
+}

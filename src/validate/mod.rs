@@ -1,7 +1,8 @@
 //! Segment validation: are the segments real, and can the team use them?
 //!
 //! - Internal quality of a clustering, matching scikit-learn: [`silhouette_score`] (exact, every
-//!   pair once, O(n (k + d)) memory), [`calinski_harabasz_score`], [`davies_bouldin_score`].
+//!   pair once, O(n (k + d)) memory; [`silhouette_sampled`] with a standard error for large n),
+//!   [`calinski_harabasz_score`], [`davies_bouldin_score`].
 //!   These take the matrix the segments were built on (rows = customers) and one label per row
 //!   in `0..k`.
 //! - Agreement between two labellings, matching scikit-learn: [`Contingency`] (mergeable),
@@ -45,7 +46,8 @@ pub use external::{
     Contingency,
 };
 pub use internal::{
-    calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score,
+    calinski_harabasz_score, davies_bouldin_score, silhouette_sampled, silhouette_samples,
+    silhouette_score, SampledSilhouette,
 };
 pub use report::{
     pairwise_comparisons, validate_segmentation, Criteria, Outcome, PairwiseComparison,
