@@ -75,6 +75,15 @@ fn checked_table(table: &[f64], rows: usize) -> Result<usize> {
     Ok(columns)
 }
 
+/// Pearson's statistic: the sum of (observed - expected)^2 / expected.
+fn pearson(observed: &[f64], expected: &[f64]) -> f64 {
+    observed
+        .iter()
+        .zip(expected)
+        .map(|(&o, &e)| (o - e) * (o - e) / e)
+        .sum()
+}
+
 /// Expected counts under independence: row total x column total / n.
 fn expected_counts(table: &[f64], rows: usize, columns: usize) -> Vec<f64> {
     let row_sums: Vec<f64> = table
@@ -154,11 +163,7 @@ pub fn cramers_v(table: &[f64], rows: usize) -> Result<f64> {
         });
     }
     let expected = expected_counts(table, rows, columns);
-    let chi2: f64 = table
-        .iter()
-        .zip(&expected)
-        .map(|(&o, &e)| (o - e) * (o - e) / e)
-        .sum();
+    let chi2 = pearson(table, &expected);
     let n: f64 = table.iter().sum();
     Ok((chi2 / (n * (rows.min(columns) - 1) as f64)).sqrt())
 }
@@ -231,11 +236,7 @@ pub fn chisquare(observed: &[f64], expected: Option<&[f64]>, ddof: usize) -> Res
         });
     }
     let df = (k - 1 - ddof) as f64;
-    let statistic: f64 = observed
-        .iter()
-        .zip(&expected)
-        .map(|(&o, &e)| (o - e) * (o - e) / e)
-        .sum();
+    let statistic = pearson(observed, &expected);
     Ok(ChiSquareTest {
         statistic,
         p_value: chi2_sf(statistic, df),

@@ -282,9 +282,9 @@ fn run_portable(
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::{
-        __m256d, _mm256_add_pd, _mm256_and_pd, _mm256_broadcast_sd, _mm256_castsi256_pd,
-        _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_mul_pd, _mm256_setzero_pd,
-        _mm256_sqrt_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        _mm256_add_pd, _mm256_and_pd, _mm256_broadcast_sd, _mm256_castsi256_pd, _mm256_fmadd_pd,
+        _mm256_loadu_pd, _mm256_loadu_si256, _mm256_mul_pd, _mm256_setzero_pd, _mm256_sqrt_pd,
+        _mm256_storeu_pd, _mm256_sub_pd,
     };
 
     use super::{combine, LANES, PARTIALS};
@@ -298,68 +298,44 @@ mod avx2 {
         row_acc: &mut [[f64; LANES]],
     ) -> [f64; LANES] {
         match d {
-            1 => fixed::<1>(rows, lanes, keep, row_acc),
-            2 => fixed::<2>(rows, lanes, keep, row_acc),
-            3 => fixed::<3>(rows, lanes, keep, row_acc),
-            4 => fixed::<4>(rows, lanes, keep, row_acc),
-            5 => fixed::<5>(rows, lanes, keep, row_acc),
-            6 => fixed::<6>(rows, lanes, keep, row_acc),
-            7 => fixed::<7>(rows, lanes, keep, row_acc),
-            8 => fixed::<8>(rows, lanes, keep, row_acc),
-            _ => dynamic(rows, d, lanes, keep, row_acc),
+            1 => fixed::<1>(rows, d, lanes, keep, row_acc),
+            2 => fixed::<2>(rows, d, lanes, keep, row_acc),
+            3 => fixed::<3>(rows, d, lanes, keep, row_acc),
+            4 => fixed::<4>(rows, d, lanes, keep, row_acc),
+            5 => fixed::<5>(rows, d, lanes, keep, row_acc),
+            6 => fixed::<6>(rows, d, lanes, keep, row_acc),
+            7 => fixed::<7>(rows, d, lanes, keep, row_acc),
+            8 => fixed::<8>(rows, d, lanes, keep, row_acc),
+            _ => fixed::<0>(rows, d, lanes, keep, row_acc),
         }
     }
 
-    /// `d = D`: the block's features stay in registers across rows.
+    /// `d = D` (1 to 8): the block's features stay in registers across rows; `D = 0`: `d` is
+    /// read at run time and the features are loaded from the block each time.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn fixed<const D: usize>(
-        rows: &[f64],
-        lanes: &[[f64; LANES]],
-        keep: [u64; LANES],
-        row_acc: &mut [[f64; LANES]],
-    ) -> [f64; LANES] {
-        let mut block = [_mm256_setzero_pd(); D];
-        for (reg, lane) in block.iter_mut().zip(lanes) {
-            *reg = _mm256_loadu_pd(lane.as_ptr());
-        }
-        let mask = _mm256_castsi256_pd(_mm256_loadu_si256(keep.as_ptr().cast()));
-        let mut column = _mm256_setzero_pd();
-        for (row, acc) in rows.chunks_exact(D).zip(row_acc.iter_mut()) {
-            let mut partial = [_mm256_setzero_pd(); PARTIALS];
-            for j in 0..D {
-                let diff = _mm256_sub_pd(_mm256_broadcast_sd(&row[j]), block[j]);
-                let t = j % PARTIALS;
-                partial[t] = if j < PARTIALS {
-                    _mm256_mul_pd(diff, diff)
-                } else {
-                    _mm256_fmadd_pd(diff, diff, partial[t])
-                };
-            }
-            let squared = combine(partial, D, |a, b| _mm256_add_pd(a, b));
-            let value = _mm256_and_pd(_mm256_sqrt_pd(squared), mask);
-            let sum = _mm256_add_pd(_mm256_loadu_pd(acc.as_ptr()), value);
-            _mm256_storeu_pd(acc.as_mut_ptr(), sum);
-            column = _mm256_add_pd(column, value);
-        }
-        let mut out = [0.0; LANES];
-        _mm256_storeu_pd(out.as_mut_ptr(), column);
-        out
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn dynamic(
         rows: &[f64],
         d: usize,
         lanes: &[[f64; LANES]],
         keep: [u64; LANES],
         row_acc: &mut [[f64; LANES]],
     ) -> [f64; LANES] {
+        let d = if D == 0 { d } else { D };
+        let mut block = [_mm256_setzero_pd(); D];
+        for (reg, lane) in block.iter_mut().zip(lanes) {
+            *reg = _mm256_loadu_pd(lane.as_ptr());
+        }
         let mask = _mm256_castsi256_pd(_mm256_loadu_si256(keep.as_ptr().cast()));
-        let mut column: __m256d = _mm256_setzero_pd();
+        let mut column = _mm256_setzero_pd();
         for (row, acc) in rows.chunks_exact(d).zip(row_acc.iter_mut()) {
             let mut partial = [_mm256_setzero_pd(); PARTIALS];
-            for (j, (x, lane)) in row.iter().zip(lanes).enumerate() {
-                let diff = _mm256_sub_pd(_mm256_broadcast_sd(x), _mm256_loadu_pd(lane.as_ptr()));
+            for (j, (x, lane)) in row.iter().zip(lanes).enumerate().take(d) {
+                let feature = if D == 0 {
+                    _mm256_loadu_pd(lane.as_ptr())
+                } else {
+                    block[j]
+                };
+                let diff = _mm256_sub_pd(_mm256_broadcast_sd(x), feature);
                 let t = j % PARTIALS;
                 partial[t] = if j < PARTIALS {
                     _mm256_mul_pd(diff, diff)
