@@ -8,6 +8,7 @@ pub mod model;
 
 pub mod activity;
 pub mod cluster;
+pub mod cohort;
 pub mod date;
 pub mod error;
 pub mod features;
@@ -19,6 +20,7 @@ pub mod rfm;
 pub mod rules;
 pub mod segmentation;
 pub mod stats;
+pub mod survival;
 pub mod synthetic;
 pub mod tiers;
 pub mod validate;

@@ -126,3 +126,39 @@ pub enum RefundPolicy {
     /// A refund row is an error naming the row.
     Reject,
 }
+
+/// A record that names a customer and a day: activity, purchases, signups, `(key, date)` pairs.
+/// Cohort and retention analyses take any of them.
+pub trait CustomerDate<K> {
+    /// The customer key.
+    fn customer(&self) -> &K;
+    /// The day.
+    fn date(&self) -> Date;
+}
+
+impl<K> CustomerDate<K> for (K, Date) {
+    fn customer(&self) -> &K {
+        &self.0
+    }
+    fn date(&self) -> Date {
+        self.1
+    }
+}
+
+impl<K> CustomerDate<K> for Transaction<K> {
+    fn customer(&self) -> &K {
+        &self.customer
+    }
+    fn date(&self) -> Date {
+        self.date
+    }
+}
+
+impl<K, E> CustomerDate<K> for crate::activity::Activity<K, E> {
+    fn customer(&self) -> &K {
+        &self.customer
+    }
+    fn date(&self) -> Date {
+        self.date
+    }
+}

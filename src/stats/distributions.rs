@@ -45,3 +45,12 @@ pub(crate) fn chi2_sf(x: f64, df: f64) -> f64 {
         Err(_) => f64::NAN,
     }
 }
+
+/// The standard normal quantile `z` with `P(Z >= z) = p`, for `p` in (0, 1).
+pub(crate) fn normal_isf(p: f64) -> f64 {
+    use statrs::distribution::Normal;
+    match Normal::new(0.0, 1.0) {
+        Ok(dist) => dist.inverse_cdf(1.0 - p),
+        Err(_) => f64::NAN,
+    }
+}

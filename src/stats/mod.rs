@@ -23,7 +23,7 @@
 
 mod categorical;
 mod correction;
-mod distributions;
+pub(crate) mod distributions;
 mod means;
 mod rank;
 

@@ -1,0 +1,285 @@
+//! Cohort assignment: which cohort each customer belongs to, and when it signed up.
+
+use std::collections::BTreeMap;
+use std::fmt::{Debug, Display};
+
+use crate::date::{Date, Period};
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, CustomerLookup};
+use crate::records::CustomerDate;
+use crate::segmentation::Segmentation;
+
+/// A grid of periods that dates fall into: calendar periods, or fixed runs of days counted from
+/// an origin (the 30-day "months" some dashboards use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Grid {
+    /// Calendar days, ISO weeks, months, quarters or years.
+    Calendar(Period),
+    /// Runs of `length` days, the first starting at `origin`.
+    Days {
+        /// Days per period (at least 1).
+        length: u32,
+        /// The first day of period 0.
+        origin: Date,
+    },
+}
+
+impl Grid {
+    pub(crate) fn validate(&self) -> Result<()> {
+        match self {
+            Grid::Days { length: 0, .. } => Err(Error::InvalidParameter {
+                name: "length",
+                reason: "a period of 0 days is empty: use 1 or more".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The dense index of the period holding `date` (consecutive periods, consecutive indices).
+    #[must_use]
+    pub fn index(&self, date: Date) -> i32 {
+        match *self {
+            Grid::Calendar(period) => period.index(date),
+            Grid::Days { length, origin } => {
+                (date.days() - origin.days()).div_euclid(length.max(1) as i32)
+            }
+        }
+    }
+
+    /// The first day of period `index`, `None` outside the supported dates.
+    #[must_use]
+    pub fn start_of(&self, index: i32) -> Option<Date> {
+        match *self {
+            Grid::Calendar(period) => period.start_of_index(index).ok(),
+            Grid::Days { length, origin } => origin
+                .add_days(i64::from(index) * i64::from(length.max(1)))
+                .ok(),
+        }
+    }
+
+    /// A label for period `index`: the calendar label (`2024-03`, `2024-W09`, `2024-Q1`) or,
+    /// for runs of days, the first day.
+    #[must_use]
+    pub fn label(&self, index: i32) -> String {
+        match (self, self.start_of(index)) {
+            (Grid::Calendar(period), Some(start)) => period.label(start),
+            (Grid::Days { .. }, Some(start)) => start.to_string(),
+            (_, None) => format!("period {index}"),
+        }
+    }
+
+    /// Whether `date` is the last day of its period.
+    pub(crate) fn ends_on(&self, date: Date) -> bool {
+        match date.add_days(1) {
+            Ok(next) => self.index(next) != self.index(date),
+            Err(_) => true,
+        }
+    }
+}
+
+/// The cohorts of a set of customers: each member's cohort and signup day, the cohort labels
+/// in order, and the sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Cohorts {
+    /// Signup day per dense customer (`i32::MIN`: not a member).
+    signup: Vec<i32>,
+    /// Cohort per dense customer (`u32::MAX`: not a member).
+    cohort: Vec<u32>,
+    labels: Vec<String>,
+    sizes: Vec<u64>,
+}
+
+pub(crate) const NO_COHORT: u32 = u32::MAX;
+
+impl Cohorts {
+    /// Cohorts by signup period on `grid` (signup month, week, quarter ...), in chronological
+    /// order. `signups` holds one record per customer (its signup day); customers without one
+    /// are in no cohort.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCustomer`] for a signup of a customer the lookup does not know,
+    /// [`Error::DuplicateName`] for a customer with two signups,
+    /// [`Error::InvalidParameter`] for a grid of 0-day periods, [`Error::EmptyInput`] without
+    /// signups.
+    pub fn by_signup<K: Debug, R: CustomerDate<K>>(
+        lookup: &impl CustomerLookup<K>,
+        signups: &[R],
+        grid: Grid,
+    ) -> Result<Cohorts> {
+        grid.validate()?;
+        Cohorts::build(
+            lookup,
+            signups,
+            |_, date| Some(grid.index(date)),
+            |&i| grid.label(i),
+        )
+    }
+
+    /// Cohorts by any caller key: `key(customer, signup)` returns the cohort key (acquisition
+    /// channel, size tier, `(channel, signup quarter)` for a cross), or `None` to leave the
+    /// customer out. Cohorts are ordered by key and labelled with its `Display`.
+    ///
+    /// # Errors
+    /// As [`Cohorts::by_signup`].
+    pub fn by_key<K: Debug, R: CustomerDate<K>, G: Ord + Display>(
+        lookup: &impl CustomerLookup<K>,
+        signups: &[R],
+        key: impl FnMut(CustomerId, Date) -> Option<G>,
+    ) -> Result<Cohorts> {
+        Cohorts::build(lookup, signups, key, |g| g.to_string())
+    }
+
+    /// Cohorts by segment of a [`Segmentation`] (indexed by dense customer id), in segment order
+    /// and named by segment; customers without a segment are left out.
+    ///
+    /// # Errors
+    /// As [`Cohorts::by_signup`].
+    pub fn by_segment<K: Debug, R: CustomerDate<K>>(
+        lookup: &impl CustomerLookup<K>,
+        signups: &[R],
+        segmentation: &Segmentation,
+    ) -> Result<Cohorts> {
+        let mut cohorts = Cohorts::build(
+            lookup,
+            signups,
+            |id, _| segmentation.segment_of(id),
+            |&s| segmentation.segments()[s].name().to_owned(),
+        )?;
+        // Keep every segment, empty ones too, so positions match the segmentation's.
+        let mut sizes = vec![0u64; segmentation.segment_count()];
+        for (c, id) in cohorts.cohort.iter_mut().zip(0u32..) {
+            if *c != NO_COHORT {
+                let s = segmentation.segment_of(CustomerId(id)).unwrap_or(0);
+                *c = s as u32;
+                sizes[s] += 1;
+            }
+        }
+        cohorts.labels = segmentation
+            .segments()
+            .iter()
+            .map(|s| s.name().to_owned())
+            .collect();
+        cohorts.sizes = sizes;
+        Ok(cohorts)
+    }
+
+    fn build<K: Debug, R: CustomerDate<K>, G: Ord>(
+        lookup: &impl CustomerLookup<K>,
+        signups: &[R],
+        mut key: impl FnMut(CustomerId, Date) -> Option<G>,
+        mut label: impl FnMut(&G) -> String,
+    ) -> Result<Cohorts> {
+        if signups.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "signups",
+                item: "signup record (customer, date)",
+            });
+        }
+        let n = lookup.customer_count();
+        let mut signup = vec![i32::MIN; n];
+        let mut keys: Vec<Option<G>> = (0..n).map(|_| None).collect();
+        for (row, record) in signups.iter().enumerate() {
+            let id = lookup
+                .lookup(record.customer())
+                .ok_or_else(|| Error::UnknownCustomer {
+                    record: format!("signup row {row}"),
+                    customer: format!("{:?}", record.customer()),
+                })?;
+            if signup[id.index()] != i32::MIN {
+                return Err(Error::DuplicateName {
+                    what: "signup of customer",
+                    name: format!("{:?} (row {row})", record.customer()),
+                });
+            }
+            signup[id.index()] = record.date().days();
+            keys[id.index()] = key(id, record.date());
+        }
+        let distinct: BTreeMap<&G, u32> = keys
+            .iter()
+            .flatten()
+            .map(|g| (g, 0))
+            .collect::<BTreeMap<_, _>>()
+            .into_keys()
+            .zip(0..)
+            .collect();
+        let labels: Vec<String> = distinct.keys().map(|g| label(g)).collect();
+        let mut sizes = vec![0u64; labels.len()];
+        let cohort: Vec<u32> = keys
+            .iter()
+            .map(|g| match g.as_ref().and_then(|g| distinct.get(g)) {
+                Some(&c) => {
+                    sizes[c as usize] += 1;
+                    c
+                }
+                None => NO_COHORT,
+            })
+            .collect();
+        for (s, c) in signup.iter_mut().zip(&cohort) {
+            if *c == NO_COHORT {
+                *s = i32::MIN;
+            }
+        }
+        Ok(Cohorts {
+            signup,
+            cohort,
+            labels,
+            sizes,
+        })
+    }
+
+    /// The number of cohorts.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no cohorts.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Cohort labels, in cohort order.
+    #[must_use]
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Members per cohort.
+    #[must_use]
+    pub fn sizes(&self) -> &[u64] {
+        &self.sizes
+    }
+
+    /// The number of customers the lookup held (members or not).
+    #[must_use]
+    pub fn customer_count(&self) -> usize {
+        self.cohort.len()
+    }
+
+    /// The cohort of a customer, `None` when it is in none (or unknown).
+    #[must_use]
+    pub fn cohort_of(&self, customer: CustomerId) -> Option<usize> {
+        match self.cohort.get(customer.index()) {
+            Some(&c) if c != NO_COHORT => Some(c as usize),
+            _ => None,
+        }
+    }
+
+    /// The signup day of a member.
+    #[must_use]
+    pub fn signup_of(&self, customer: CustomerId) -> Option<Date> {
+        self.cohort_of(customer)
+            .and_then(|_| Date::from_days(i64::from(self.signup[customer.index()])).ok())
+    }
+
+    pub(crate) fn raw_cohorts(&self) -> &[u32] {
+        &self.cohort
+    }
+
+    pub(crate) fn raw_signups(&self) -> &[i32] {
+        &self.signup
+    }
+}

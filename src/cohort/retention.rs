@@ -1,0 +1,752 @@
+//! Logo retention: who of each cohort was active in each period after signup.
+
+use std::fmt::Debug;
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::ids::CustomerLookup;
+use crate::records::CustomerDate;
+
+use super::assign::{Cohorts, Grid, NO_COHORT};
+
+/// How an activity date maps to a period after signup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Windows {
+    /// Periods of a grid: period p is the grid period `p` after the signup's (calendar months
+    /// since the signup month; 2024-01-31 to 2024-02-01 is period 1).
+    Grid(Grid),
+    /// Rolling windows of `days` days from each customer's signup: period p holds days
+    /// `[p * days, (p + 1) * days)` after it.
+    Rolling {
+        /// Days per window (at least 1).
+        days: u32,
+    },
+    /// Custom brackets of days since signup (day 0 = the signup day), ascending and disjoint,
+    /// both ends inclusive: `[(0, 0), (1, 1), (2, 7), (8, 30)]`. Days outside every bracket are
+    /// not counted.
+    Brackets(Vec<(u32, u32)>),
+}
+
+impl Windows {
+    fn validate(&self) -> Result<()> {
+        match self {
+            Windows::Grid(grid) => grid.validate(),
+            Windows::Rolling { days: 0 } => Err(Error::InvalidParameter {
+                name: "days",
+                reason: "a rolling window of 0 days is empty: use 1 or more".into(),
+            }),
+            Windows::Rolling { .. } => Ok(()),
+            Windows::Brackets(brackets) => {
+                if brackets.is_empty() || brackets.len() > 4096 {
+                    return Err(Error::InvalidParameter {
+                        name: "brackets",
+                        reason: format!(
+                            "{} brackets given: give 1 to 4096 day ranges",
+                            brackets.len()
+                        ),
+                    });
+                }
+                let mut previous: Option<u32> = None;
+                for &(from, to) in brackets {
+                    if from > to || previous.is_some_and(|p| from <= p) {
+                        return Err(Error::InvalidParameter {
+                            name: "brackets",
+                            reason: format!(
+                                "bracket ({from}, {to}) is reversed or overlaps the one before: \
+                                 give ascending, disjoint (from, to) day ranges"
+                            ),
+                        });
+                    }
+                    previous = Some(to);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The base a customer's period numbers count from (its signup period or day).
+    #[inline]
+    fn base(&self, signup: Date) -> i32 {
+        match self {
+            Windows::Grid(grid) => grid.index(signup),
+            _ => signup.days(),
+        }
+    }
+
+    /// The period of an activity on `date` for a customer with `base`; negative before signup,
+    /// `None` for days outside every bracket.
+    #[inline]
+    fn period(&self, base: i32, date: Date) -> Option<i32> {
+        match self {
+            Windows::Grid(grid) => Some(grid.index(date) - base),
+            Windows::Rolling { days } => Some((date.days() - base).div_euclid(*days as i32)),
+            Windows::Brackets(brackets) => {
+                let day = date.days() - base;
+                if day < 0 {
+                    return Some(day);
+                }
+                let day = day as u32;
+                let i = brackets.partition_point(|&(_, to)| to < day);
+                (i < brackets.len() && brackets[i].0 <= day).then_some(i as i32)
+            }
+        }
+    }
+
+    /// The last period a customer who signed up on `signup` can be seen in by `analysis`
+    /// (complete periods only unless `partial`); -1 when none.
+    fn horizon(&self, signup: Date, analysis: Date, partial: bool) -> i32 {
+        let elapsed = analysis.days() - signup.days();
+        if elapsed < 0 {
+            return -1;
+        }
+        match self {
+            Windows::Grid(grid) => {
+                let started = grid.index(analysis) - grid.index(signup);
+                if partial || grid.ends_on(analysis) {
+                    started
+                } else {
+                    started - 1
+                }
+            }
+            Windows::Rolling { days } => {
+                let days = *days as i32;
+                if partial {
+                    elapsed / days
+                } else {
+                    (elapsed + 1) / days - 1
+                }
+            }
+            Windows::Brackets(brackets) => {
+                let elapsed = elapsed as u32;
+                brackets
+                    .iter()
+                    .take_while(|&&(from, to)| if partial { from } else { to } <= elapsed)
+                    .count() as i32
+                    - 1
+            }
+        }
+    }
+}
+
+/// What a retention cell counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RetentionMode {
+    /// Active in period p (Amplitude's N-day / bracket retention, PostHog's "recurring").
+    #[default]
+    Recurring,
+    /// Active in period p or any later observable period (Amplitude's "unbounded" or rolling
+    /// retention): a customer counts as retained until its last activity.
+    Unbounded,
+    /// First activity after signup falls in period p (the signup itself is not an activity here):
+    /// when do new customers first come back.
+    FirstTime,
+}
+
+/// What to do with activity the analysis cannot place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum OutOfWindow {
+    /// Fail with an error naming the first such record (default).
+    #[default]
+    Reject,
+    /// Leave it out and count it in the [`RetentionReport`].
+    Drop,
+}
+
+/// Settings of a retention analysis. The analysis date is required: no clock is read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetentionParams {
+    analysis_date: Date,
+    windows: Windows,
+    signup_is_activity: bool,
+    partial_periods: bool,
+    before_signup: OutOfWindow,
+    after_analysis: OutOfWindow,
+    unknown_customers: OutOfWindow,
+}
+
+impl RetentionParams {
+    /// Settings for an analysis on `analysis_date`, with calendar months since signup.
+    #[must_use]
+    pub fn new(analysis_date: Date) -> Self {
+        RetentionParams {
+            analysis_date,
+            windows: Windows::Grid(Grid::Calendar(crate::Period::Month)),
+            signup_is_activity: true,
+            partial_periods: false,
+            before_signup: OutOfWindow::Reject,
+            after_analysis: OutOfWindow::Reject,
+            unknown_customers: OutOfWindow::Reject,
+        }
+    }
+
+    /// How activity dates map to periods. Default: `Windows::Grid(Grid::Calendar(Period::Month))`.
+    #[must_use]
+    pub fn windows(mut self, windows: Windows) -> Self {
+        self.windows = windows;
+        self
+    }
+
+    /// Whether the signup counts as activity in period 0 (so period-0 retention is 1).
+    /// Default: true.
+    #[must_use]
+    pub fn signup_is_activity(mut self, yes: bool) -> Self {
+        self.signup_is_activity = yes;
+        self
+    }
+
+    /// Whether the period holding the analysis date counts although it has not ended (its cell
+    /// then undercounts). Default: false: a cell is shown only once its period has ended.
+    #[must_use]
+    pub fn partial_periods(mut self, yes: bool) -> Self {
+        self.partial_periods = yes;
+        self
+    }
+
+    /// Activity dated before the customer's signup. Default: [`OutOfWindow::Reject`].
+    #[must_use]
+    pub fn before_signup(mut self, policy: OutOfWindow) -> Self {
+        self.before_signup = policy;
+        self
+    }
+
+    /// Activity dated after the analysis date. Default: [`OutOfWindow::Reject`].
+    #[must_use]
+    pub fn after_analysis(mut self, policy: OutOfWindow) -> Self {
+        self.after_analysis = policy;
+        self
+    }
+
+    /// Activity of customers in no cohort (no signup, or a key that left them out), or unknown
+    /// to the lookup. Default: [`OutOfWindow::Reject`].
+    #[must_use]
+    pub fn unknown_customers(mut self, policy: OutOfWindow) -> Self {
+        self.unknown_customers = policy;
+        self
+    }
+
+    /// The analysis date.
+    #[must_use]
+    pub fn analysis_date(&self) -> Date {
+        self.analysis_date
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for empty windows or bad brackets.
+    pub fn validate(&self) -> Result<()> {
+        self.windows.validate()
+    }
+}
+
+/// What the analysis left out, by reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetentionReport {
+    /// Activity records seen.
+    pub records: u64,
+    /// Dropped: before the customer's signup.
+    pub before_signup: u64,
+    /// Dropped: after the analysis date.
+    pub after_analysis: u64,
+    /// Dropped: customer in no cohort or unknown.
+    pub unknown_customers: u64,
+    /// Not counted: in a period that has not ended (see
+    /// [`RetentionParams::partial_periods`]) or outside every bracket.
+    pub unobservable: u64,
+}
+
+impl RetentionReport {
+    fn add(&mut self, other: &RetentionReport) {
+        self.records += other.records;
+        self.before_signup += other.before_signup;
+        self.after_analysis += other.after_analysis;
+        self.unknown_customers += other.unknown_customers;
+        self.unobservable += other.unobservable;
+    }
+}
+
+/// Mergeable retention counts: per customer, the set of periods it was active in. Feed activity
+/// in chunks with [`RetentionCounts::add`], combine partial counts with
+/// [`RetentionCounts::merge`] (a union, so merging equals one pass), and read a
+/// [`RetentionMatrix`] per mode.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetentionCounts {
+    params: RetentionParams,
+    cohorts: Cohorts,
+    /// Per customer the base its period numbers count from.
+    base: Vec<i32>,
+    /// Per customer the last observable period (-1: none, or not a member).
+    horizon: Vec<i32>,
+    periods: usize,
+    words: usize,
+    /// `words` 64-bit words per customer: bit p = active in period p.
+    bits: Vec<u64>,
+    report: RetentionReport,
+}
+
+/// The most period bits kept per customer; more periods (years of days) need a coarser grid.
+const MAX_PERIODS: usize = 1 << 16;
+
+impl RetentionCounts {
+    /// Empty counts for `cohorts` under `params`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for bad windows, or more than 65,536 periods between the
+    /// first signup and the analysis date (use a coarser grid).
+    pub fn new(cohorts: &Cohorts, params: &RetentionParams) -> Result<Self> {
+        params.validate()?;
+        let analysis = params.analysis_date;
+        let n = cohorts.customer_count();
+        let mut base = vec![0i32; n];
+        let mut horizon = vec![-1i32; n];
+        let mut periods = 0usize;
+        for (i, (&c, &s)) in cohorts
+            .raw_cohorts()
+            .iter()
+            .zip(cohorts.raw_signups())
+            .enumerate()
+        {
+            if c == NO_COHORT {
+                continue;
+            }
+            let signup = Date::from_days(i64::from(s))?;
+            base[i] = params.windows.base(signup);
+            let h = params
+                .windows
+                .horizon(signup, analysis, params.partial_periods);
+            horizon[i] = h;
+            periods = periods.max((h + 1).max(0) as usize);
+        }
+        if let Windows::Brackets(b) = &params.windows {
+            periods = periods.min(b.len());
+        }
+        if periods > MAX_PERIODS {
+            return Err(Error::InvalidParameter {
+                name: "windows",
+                reason: format!(
+                    "{periods} periods from the first signup to the analysis date: at most \
+                     {MAX_PERIODS} are kept, use a coarser grid or a later first signup"
+                ),
+            });
+        }
+        let words = periods.div_ceil(64).max(1);
+        Ok(RetentionCounts {
+            params: params.clone(),
+            cohorts: cohorts.clone(),
+            base,
+            horizon,
+            periods,
+            words,
+            bits: vec![0; n * words],
+            report: RetentionReport::default(),
+        })
+    }
+
+    /// Adds activity records (any type naming a customer and a day).
+    ///
+    /// # Errors
+    /// Under [`OutOfWindow::Reject`] (the default of each policy): [`Error::OutOfRange`] naming
+    /// the first record dated before its customer's signup or after the analysis date,
+    /// [`Error::UnknownCustomer`] for a customer the lookup does not know or in no cohort.
+    /// Counts are unchanged when an error is returned.
+    pub fn add<K: Debug, R: CustomerDate<K>>(
+        &mut self,
+        lookup: &impl CustomerLookup<K>,
+        records: &[R],
+    ) -> Result<()> {
+        if lookup.customer_count() != self.cohorts.customer_count() {
+            return Err(Error::LengthMismatch {
+                what: "customer lookup",
+                expected: self.cohorts.customer_count(),
+                found: lookup.customer_count(),
+            });
+        }
+        let mut fresh = self.clone_empty();
+        fresh.scan(lookup, records)?;
+        self.merge(&fresh)
+    }
+
+    fn clone_empty(&self) -> RetentionCounts {
+        RetentionCounts {
+            params: self.params.clone(),
+            cohorts: Cohorts::clone(&self.cohorts),
+            base: self.base.clone(),
+            horizon: self.horizon.clone(),
+            periods: self.periods,
+            words: self.words,
+            bits: vec![0; self.bits.len()],
+            report: RetentionReport::default(),
+        }
+    }
+
+    /// One pass over `records` into `self` (callers keep `self` unseen on error).
+    fn scan<K: Debug, R: CustomerDate<K>>(
+        &mut self,
+        lookup: &impl CustomerLookup<K>,
+        records: &[R],
+    ) -> Result<()> {
+        let params = &self.params;
+        let analysis = params.analysis_date.days();
+        let cohorts = self.cohorts.raw_cohorts();
+        let words = self.words;
+        let mut report = RetentionReport {
+            records: records.len() as u64,
+            ..RetentionReport::default()
+        };
+        for (row, record) in records.iter().enumerate() {
+            let date = record.date();
+            let Some(id) = lookup
+                .lookup(record.customer())
+                .filter(|id| cohorts[id.index()] != NO_COHORT)
+            else {
+                if params.unknown_customers == OutOfWindow::Drop {
+                    report.unknown_customers += 1;
+                    continue;
+                }
+                return Err(Error::UnknownCustomer {
+                    record: format!("activity row {row} (a customer needs a signup in a cohort)"),
+                    customer: format!("{:?}", record.customer()),
+                });
+            };
+            let i = id.index();
+            if date.days() > analysis {
+                if params.after_analysis == OutOfWindow::Drop {
+                    report.after_analysis += 1;
+                    continue;
+                }
+                return Err(Error::OutOfRange {
+                    record: format!("activity row {row} (customer {:?})", record.customer()),
+                    field: format!("date {date}"),
+                    value: f64::from(date.days() - analysis),
+                    expected: "a date on or before the analysis date (value: days after it)",
+                });
+            }
+            let Some(p) = params.windows.period(self.base[i], date) else {
+                report.unobservable += 1;
+                continue;
+            };
+            if p < 0 || date.days() < self.cohorts.raw_signups()[i] {
+                if params.before_signup == OutOfWindow::Drop {
+                    report.before_signup += 1;
+                    continue;
+                }
+                return Err(Error::OutOfRange {
+                    record: format!("activity row {row} (customer {:?})", record.customer()),
+                    field: format!("date {date}"),
+                    value: f64::from(self.cohorts.raw_signups()[i] - date.days()),
+                    expected: "a date on or after the customer's signup (value: days before it)",
+                });
+            }
+            if p > self.horizon[i] {
+                report.unobservable += 1;
+                continue;
+            }
+            let p = p as usize;
+            self.bits[i * words + p / 64] |= 1u64 << (p % 64);
+        }
+        self.report.add(&report);
+        Ok(())
+    }
+
+    /// Merges counts of another chunk of activity for the same cohorts and settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the two were built for different cohorts or settings.
+    pub fn merge(&mut self, other: &RetentionCounts) -> Result<()> {
+        if self.params != other.params
+            || self.words != other.words
+            || self.bits.len() != other.bits.len()
+            || self.cohorts != other.cohorts
+        {
+            return Err(Error::InvalidParameter {
+                name: "other",
+                reason: "retention counts of different cohorts or settings cannot merge: build \
+                         both from the same Cohorts and RetentionParams"
+                    .into(),
+            });
+        }
+        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+            *a |= b;
+        }
+        self.report.add(&other.report);
+        Ok(())
+    }
+
+    /// What was left out so far.
+    #[must_use]
+    pub fn report(&self) -> RetentionReport {
+        self.report
+    }
+
+    /// The retention matrix in `mode`.
+    #[must_use]
+    pub fn matrix(&self, mode: RetentionMode) -> RetentionMatrix {
+        let k = self.cohorts.len();
+        let p = self.periods;
+        let mut retained = vec![0u64; k * p];
+        // reach[c * (p + 1) + h + 1]: members whose last observable period is h (h = -1 too).
+        let mut reach = vec![0u64; k * (p + 1)];
+        let signup_bit = self.params.signup_is_activity;
+        for (i, &c) in self.cohorts.raw_cohorts().iter().enumerate() {
+            if c == NO_COHORT {
+                continue;
+            }
+            let c = c as usize;
+            let h = self.horizon[i];
+            let h_index = (h + 1).clamp(0, p as i32) as usize;
+            reach[c * (p + 1) + h_index] += 1;
+            if h < 0 {
+                continue;
+            }
+            let bits = &self.bits[i * self.words..(i + 1) * self.words];
+            let row = &mut retained[c * p..(c + 1) * p];
+            match mode {
+                RetentionMode::Recurring => {
+                    let mut any0 = false;
+                    for (w, &word) in bits.iter().enumerate() {
+                        let mut word = word;
+                        while word != 0 {
+                            let b = word.trailing_zeros() as usize;
+                            row[w * 64 + b] += 1;
+                            any0 |= w == 0 && b == 0;
+                            word &= word - 1;
+                        }
+                    }
+                    if signup_bit && !any0 {
+                        row[0] += 1;
+                    }
+                }
+                RetentionMode::Unbounded => {
+                    let last = bits
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .find(|(_, &w)| w != 0)
+                        .map(|(w, &word)| (w * 64 + 63 - word.leading_zeros() as usize) as i32);
+                    let last = match last {
+                        Some(l) => Some(l),
+                        None if signup_bit => Some(0),
+                        None => None,
+                    };
+                    if let Some(l) = last {
+                        for cell in &mut row[..=l as usize] {
+                            *cell += 1;
+                        }
+                    }
+                }
+                RetentionMode::FirstTime => {
+                    if let Some((w, &word)) = bits.iter().enumerate().find(|(_, &w)| w != 0) {
+                        row[w * 64 + word.trailing_zeros() as usize] += 1;
+                    }
+                }
+            }
+        }
+        // eligible[c][q] = members whose last observable period is >= q.
+        let mut eligible = vec![0u64; k * p];
+        for c in 0..k {
+            let mut running = 0u64;
+            for q in (0..p).rev() {
+                running += reach[c * (p + 1) + q + 1];
+                eligible[c * p + q] = running;
+            }
+        }
+        RetentionMatrix {
+            mode,
+            labels: self.cohorts.labels().to_vec(),
+            sizes: self.cohorts.sizes().to_vec(),
+            periods: p,
+            retained,
+            eligible,
+        }
+    }
+}
+
+/// A cohort x period retention matrix: for each cohort and period after signup, how many
+/// members were retained and how many could have been (members whose period had ended by the
+/// analysis date). Cells nobody could reach yet are `None`, never 0.
+///
+/// ```text
+/// rate(c, p)        = retained(c, p) / eligible(c, p)         (None when eligible = 0)
+/// of_previous(c, p) = rate(c, p) / rate(c, p - 1)
+/// average(p)        = sum_c retained(c, p) / sum_c eligible(c, p)   (cohorts that reached p)
+/// ```
+///
+/// Reference: with calendar cohorts the rates equal a pandas pivot of distinct customers per
+/// (cohort, period) over cohort size.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetentionMatrix {
+    mode: RetentionMode,
+    labels: Vec<String>,
+    sizes: Vec<u64>,
+    periods: usize,
+    retained: Vec<u64>,
+    eligible: Vec<u64>,
+}
+
+/// One cell of a retention matrix, as a row for a heatmap.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetentionCell {
+    /// Cohort position.
+    pub cohort: usize,
+    /// Cohort label.
+    pub label: String,
+    /// Period after signup.
+    pub period: usize,
+    /// Members retained.
+    pub retained: u64,
+    /// Members that could be observed in the period.
+    pub eligible: u64,
+    /// `retained / eligible`, `None` when nobody could be observed.
+    pub rate: Option<f64>,
+}
+
+impl RetentionMatrix {
+    /// Computes the matrix in one call: counts of `records` for `cohorts` under `params`.
+    ///
+    /// # Errors
+    /// As [`RetentionCounts::new`] and [`RetentionCounts::add`].
+    ///
+    /// ```
+    /// use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams};
+    /// use saas_segmentation::{CustomerIndex, Date, Period};
+    ///
+    /// let d = |s: &str| s.parse::<Date>();
+    /// let index = CustomerIndex::from_keys(["a", "b", "c"])?;
+    /// let signups = [("a", d("2024-01-10")?), ("b", d("2024-01-20")?), ("c", d("2024-02-03")?)];
+    /// let cohorts = Cohorts::by_signup(&index, &signups, Grid::Calendar(Period::Month))?;
+    /// let activity = [("a", d("2024-02-11")?), ("a", d("2024-03-01")?), ("c", d("2024-03-09")?)];
+    /// let params = RetentionParams::new(d("2024-03-31")?);
+    /// let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params, RetentionMode::Recurring)?;
+    /// assert_eq!(matrix.labels(), ["2024-01", "2024-02"]);
+    /// assert_eq!(matrix.rate(0, 1), Some(0.5)); // a came back in February
+    /// assert_eq!(matrix.rate(1, 1), Some(1.0)); // c came back in March
+    /// assert_eq!(matrix.rate(1, 2), None);      // April is not over
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    pub fn compute<K: Debug, R: CustomerDate<K>>(
+        lookup: &impl CustomerLookup<K>,
+        cohorts: &Cohorts,
+        records: &[R],
+        params: &RetentionParams,
+        mode: RetentionMode,
+    ) -> Result<RetentionMatrix> {
+        let mut counts = RetentionCounts::new(cohorts, params)?;
+        if lookup.customer_count() != cohorts.customer_count() {
+            return Err(Error::LengthMismatch {
+                what: "customer lookup",
+                expected: cohorts.customer_count(),
+                found: lookup.customer_count(),
+            });
+        }
+        counts.scan(lookup, records)?;
+        Ok(counts.matrix(mode))
+    }
+
+    /// The mode the cells count.
+    #[must_use]
+    pub fn mode(&self) -> RetentionMode {
+        self.mode
+    }
+
+    /// Cohort labels (rows).
+    #[must_use]
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Cohort sizes.
+    #[must_use]
+    pub fn sizes(&self) -> &[u64] {
+        &self.sizes
+    }
+
+    /// The number of periods (columns): up to the last one any member could be observed in.
+    #[must_use]
+    pub fn periods(&self) -> usize {
+        self.periods
+    }
+
+    /// Members of cohort `cohort` retained in `period` (0 outside the matrix).
+    #[must_use]
+    pub fn retained(&self, cohort: usize, period: usize) -> u64 {
+        self.cell(cohort, period).map_or(0, |i| self.retained[i])
+    }
+
+    /// Members of cohort `cohort` observable in `period` (0 outside the matrix).
+    #[must_use]
+    pub fn eligible(&self, cohort: usize, period: usize) -> u64 {
+        self.cell(cohort, period).map_or(0, |i| self.eligible[i])
+    }
+
+    fn cell(&self, cohort: usize, period: usize) -> Option<usize> {
+        (cohort < self.labels.len() && period < self.periods)
+            .then(|| cohort * self.periods + period)
+    }
+
+    /// The share of observable members retained; `None` where nobody could be observed yet.
+    #[must_use]
+    pub fn rate(&self, cohort: usize, period: usize) -> Option<f64> {
+        let i = self.cell(cohort, period)?;
+        (self.eligible[i] > 0).then(|| self.retained[i] as f64 / self.eligible[i] as f64)
+    }
+
+    /// The rate as a share of the previous period's rate (`None` in period 0, where either is
+    /// unobservable, or after a period with no one retained).
+    #[must_use]
+    pub fn of_previous(&self, cohort: usize, period: usize) -> Option<f64> {
+        let previous = self.rate(cohort, period.checked_sub(1)?)?;
+        let current = self.rate(cohort, period)?;
+        (previous > 0.0).then(|| current / previous)
+    }
+
+    /// The weighted average curve: per period, retained over observable members summed over the
+    /// cohorts that reached it; `None` where none did.
+    #[must_use]
+    pub fn average(&self) -> Vec<Option<f64>> {
+        (0..self.periods)
+            .map(|p| {
+                let (r, e) = (0..self.labels.len()).fold((0u64, 0u64), |(r, e), c| {
+                    let i = c * self.periods + p;
+                    (r + self.retained[i], e + self.eligible[i])
+                });
+                (e > 0).then(|| r as f64 / e as f64)
+            })
+            .collect()
+    }
+
+    /// The rates as a dense table, rows = cohorts, `None` where unobservable.
+    #[must_use]
+    pub fn rates(&self) -> Vec<Vec<Option<f64>>> {
+        (0..self.labels.len())
+            .map(|c| (0..self.periods).map(|p| self.rate(c, p)).collect())
+            .collect()
+    }
+
+    /// Every cell as a row for a heatmap, cohort-major.
+    #[must_use]
+    pub fn cells(&self) -> Vec<RetentionCell> {
+        let mut out = Vec::with_capacity(self.retained.len());
+        for (c, label) in self.labels.iter().enumerate() {
+            for p in 0..self.periods {
+                let i = c * self.periods + p;
+                out.push(RetentionCell {
+                    cohort: c,
+                    label: label.clone(),
+                    period: p,
+                    retained: self.retained[i],
+                    eligible: self.eligible[i],
+                    rate: self.rate(c, p),
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,322 @@
+//! Revenue retention per cohort from monthly MRR.
+
+use std::fmt::Debug;
+
+use crate::date::{Date, Period};
+use crate::error::{ensure_finite, Error, Result};
+use crate::ids::CustomerLookup;
+use crate::records::MrrRecord;
+
+use super::assign::Cohorts;
+
+/// Per customer, (dense id, month index, MRR), sorted and checked: finite, non-negative, no
+/// duplicate month, none after the analysis month.
+pub(crate) fn checked_mrr_rows<K: Debug>(
+    lookup: &impl CustomerLookup<K>,
+    records: &[MrrRecord<K>],
+    analysis_month: i32,
+) -> Result<Vec<(u32, i32, f64, usize)>> {
+    if records.is_empty() {
+        return Err(Error::EmptyInput {
+            what: "MRR records",
+            item: "MRR record (customer, month, mrr)",
+        });
+    }
+    let mut rows = Vec::with_capacity(records.len());
+    for (row, r) in records.iter().enumerate() {
+        let name = || format!("MRR row {row} (customer {:?}, {})", r.customer, r.month);
+        let id = lookup
+            .lookup(&r.customer)
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("MRR row {row}"),
+                customer: format!("{:?}", r.customer),
+            })?;
+        ensure_finite(r.mrr, name, "mrr")?;
+        if r.mrr < 0.0 {
+            return Err(Error::OutOfRange {
+                record: name(),
+                field: "mrr".into(),
+                value: r.mrr,
+                expected: "an MRR of 0 or more (book credits as a lower MRR, not a negative one)",
+            });
+        }
+        let month = Period::Month.index(r.month);
+        if month > analysis_month {
+            return Err(Error::OutOfRange {
+                record: name(),
+                field: "month".into(),
+                value: f64::from(month - analysis_month),
+                expected: "a month on or before the analysis month (value: months after it)",
+            });
+        }
+        rows.push((id.0, month, r.mrr, row));
+    }
+    rows.sort_unstable_by_key(|&(id, month, _, row)| (id, month, row));
+    for pair in rows.windows(2) {
+        if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
+            let r = &records[pair[1].3];
+            return Err(Error::DuplicateName {
+                what: "MRR month of a customer",
+                name: format!(
+                    "{:?} {} (rows {} and {}): sum subscriptions into one row per month",
+                    r.customer,
+                    Period::Month.label(r.month),
+                    pair[0].3,
+                    pair[1].3
+                ),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Revenue retention per cohort: MRR in month m after each customer's first paying month, over
+/// the cohort's MRR in that first month; net (NRR: expansion counts) and gross (GRR: each
+/// customer capped at its starting MRR).
+///
+/// ```text
+/// start_i = first month with MRR > 0;  base(c, m) = sum of MRR_i(start_i) over members observable at m
+/// nrr(c, m) = sum_i MRR_i(start_i + m) / base(c, m)      (missing months count as 0)
+/// grr(c, m) = sum_i min(MRR_i(start_i + m), MRR_i(start_i)) / base(c, m)
+/// ```
+///
+/// Reference: equals a pandas pivot of summed MRR by (first month, months since) over the
+/// first-month sum.
+///
+/// ```
+/// use saas_segmentation::cohort::RevenueRetention;
+/// use saas_segmentation::records::MrrRecord;
+/// use saas_segmentation::{CustomerIndex, Date};
+///
+/// let m = |s: &str| format!("{s}-01").parse::<Date>();
+/// let index = CustomerIndex::from_keys(["a", "b"])?;
+/// let mrr = [
+///     MrrRecord::new("a", m("2024-01")?, 100.0),
+///     MrrRecord::new("a", m("2024-02")?, 150.0), // expansion
+///     MrrRecord::new("b", m("2024-01")?, 100.0),
+///     MrrRecord::new("b", m("2024-02")?, 0.0),   // churn
+/// ];
+/// let revenue = RevenueRetention::compute(&index, &mrr, m("2024-02")?, None)?;
+/// assert_eq!(revenue.net(0, 1), Some(0.75));
+/// assert_eq!(revenue.gross(0, 1), Some(0.5));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RevenueRetention {
+    labels: Vec<String>,
+    sizes: Vec<u64>,
+    months: usize,
+    base: Vec<f64>,
+    net: Vec<f64>,
+    gross: Vec<f64>,
+}
+
+impl RevenueRetention {
+    /// Computes revenue retention up to the month of `analysis` (that month counts as observed).
+    /// Cohorts are the first paying month unless `cohorts` gives a caller key (customers in no
+    /// cohort are then left out); months are counted from each customer's first paying month.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without records, [`Error::UnknownCustomer`],
+    /// [`Error::NonFinite`], [`Error::OutOfRange`] for a negative MRR or a month after the
+    /// analysis month, [`Error::DuplicateName`] for two rows of one customer and month,
+    /// [`Error::LengthMismatch`] when `cohorts` was built on another lookup.
+    pub fn compute<K: Debug>(
+        lookup: &impl CustomerLookup<K>,
+        records: &[MrrRecord<K>],
+        analysis: Date,
+        cohorts: Option<&Cohorts>,
+    ) -> Result<RevenueRetention> {
+        if let Some(c) = cohorts {
+            if c.customer_count() != lookup.customer_count() {
+                return Err(Error::LengthMismatch {
+                    what: "customer lookup",
+                    expected: c.customer_count(),
+                    found: lookup.customer_count(),
+                });
+            }
+        }
+        let analysis_month = Period::Month.index(analysis);
+        let rows = checked_mrr_rows(lookup, records, analysis_month)?;
+        // Per customer: (cohort key, start month, start MRR, [(offset, mrr)]).
+        struct Customer {
+            key: i64,
+            start: i32,
+            start_mrr: f64,
+            from: usize,
+            to: usize,
+        }
+        let mut customers: Vec<Customer> = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let id = rows[i].0;
+            let mut j = i;
+            while j < rows.len() && rows[j].0 == id {
+                j += 1;
+            }
+            if let Some(first) = (i..j).find(|&r| rows[r].2 > 0.0) {
+                let key = match cohorts {
+                    Some(c) => c.cohort_of(crate::CustomerId(id)).map_or(-1, |k| k as i64),
+                    None => i64::from(rows[first].1),
+                };
+                if key >= 0 {
+                    customers.push(Customer {
+                        key,
+                        start: rows[first].1,
+                        start_mrr: rows[first].2,
+                        from: first,
+                        to: j,
+                    });
+                }
+            }
+            i = j;
+        }
+        let (labels, sizes_len) = match cohorts {
+            Some(c) => (c.labels().to_vec(), c.len()),
+            None => {
+                let mut keys: Vec<i64> = customers.iter().map(|c| c.key).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for c in &mut customers {
+                    c.key = keys.binary_search(&c.key).unwrap_or(0) as i64;
+                }
+                let labels = keys
+                    .iter()
+                    .map(|&k| {
+                        Period::Month
+                            .start_of_index(k as i32)
+                            .map_or_else(|_| format!("month {k}"), |d| Period::Month.label(d))
+                    })
+                    .collect::<Vec<_>>();
+                let len = labels.len();
+                (labels, len)
+            }
+        };
+        let months = customers
+            .iter()
+            .map(|c| (analysis_month - c.start + 1) as usize)
+            .max()
+            .unwrap_or(0);
+        let k = sizes_len;
+        let mut sizes = vec![0u64; k];
+        let mut reach = vec![0.0f64; k * (months + 1)];
+        let mut net = vec![0.0f64; k * months];
+        let mut gross = vec![0.0f64; k * months];
+        for c in &customers {
+            let key = c.key as usize;
+            sizes[key] += 1;
+            let horizon = (analysis_month - c.start) as usize;
+            reach[key * (months + 1) + horizon] += c.start_mrr;
+            for &(_, month, mrr, _) in &rows[c.from..c.to] {
+                let m = (month - c.start) as usize;
+                net[key * months + m] += mrr;
+                gross[key * months + m] += mrr.min(c.start_mrr);
+            }
+        }
+        let mut base = vec![0.0f64; k * months];
+        for key in 0..k {
+            let mut running = 0.0;
+            for m in (0..months).rev() {
+                running += reach[key * (months + 1) + m];
+                base[key * months + m] = running;
+            }
+        }
+        Ok(RevenueRetention {
+            labels,
+            sizes,
+            months,
+            base,
+            net,
+            gross,
+        })
+    }
+
+    /// Cohort labels.
+    #[must_use]
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Paying customers per cohort.
+    #[must_use]
+    pub fn sizes(&self) -> &[u64] {
+        &self.sizes
+    }
+
+    /// Months after the first paying month covered (columns).
+    #[must_use]
+    pub fn months(&self) -> usize {
+        self.months
+    }
+
+    fn cell(&self, cohort: usize, month: usize) -> Option<usize> {
+        let i = (cohort < self.labels.len() && month < self.months)
+            .then(|| cohort * self.months + month)?;
+        (self.base[i] > 0.0).then_some(i)
+    }
+
+    /// Starting MRR of the members observable `month` months after their start.
+    #[must_use]
+    pub fn base(&self, cohort: usize, month: usize) -> f64 {
+        self.cell(cohort, month).map_or(0.0, |i| self.base[i])
+    }
+
+    /// MRR of the cohort `month` months after each member's start.
+    #[must_use]
+    pub fn mrr(&self, cohort: usize, month: usize) -> f64 {
+        self.cell(cohort, month).map_or(0.0, |i| self.net[i])
+    }
+
+    /// Net revenue retention `month` months after the start (1 at month 0); `None` where no
+    /// member is observable.
+    #[must_use]
+    pub fn net(&self, cohort: usize, month: usize) -> Option<f64> {
+        self.cell(cohort, month).map(|i| self.net[i] / self.base[i])
+    }
+
+    /// Gross revenue retention (each member capped at its starting MRR).
+    #[must_use]
+    pub fn gross(&self, cohort: usize, month: usize) -> Option<f64> {
+        self.cell(cohort, month)
+            .map(|i| self.gross[i] / self.base[i])
+    }
+
+    /// Net revenue retention per cohort at `month` (12 for the usual annual NRR).
+    #[must_use]
+    pub fn nrr_at(&self, month: usize) -> Vec<Option<f64>> {
+        (0..self.labels.len()).map(|c| self.net(c, month)).collect()
+    }
+
+    /// Gross revenue retention per cohort at `month`.
+    #[must_use]
+    pub fn grr_at(&self, month: usize) -> Vec<Option<f64>> {
+        (0..self.labels.len())
+            .map(|c| self.gross(c, month))
+            .collect()
+    }
+
+    /// Starting-MRR-weighted average of net retention over cohorts that reached each month.
+    #[must_use]
+    pub fn average_net(&self) -> Vec<Option<f64>> {
+        self.average(&self.net)
+    }
+
+    /// Starting-MRR-weighted average of gross retention over cohorts that reached each month.
+    #[must_use]
+    pub fn average_gross(&self) -> Vec<Option<f64>> {
+        self.average(&self.gross)
+    }
+
+    fn average(&self, values: &[f64]) -> Vec<Option<f64>> {
+        (0..self.months)
+            .map(|m| {
+                let (v, b) = (0..self.labels.len()).fold((0.0, 0.0), |(v, b), c| {
+                    let i = c * self.months + m;
+                    (v + values[i], b + self.base[i])
+                });
+                (b > 0.0).then(|| v / b)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,338 @@
+//! Survival analysis of customer lifetimes: Kaplan-Meier curves with exponential Greenwood
+//! intervals, log-rank tests for two or k groups, pairwise comparisons with Holm's correction,
+//! and the difference of survival at a fixed time.
+//!
+//! Durations come from the caller or from records: [`SurvivalData::from_mrr`] (months from the
+//! first paying month to churn, censored when still paying) and
+//! [`SurvivalData::from_activity`] (days from signup to the last activity, churned after a
+//! stated inactivity gap). [`compare_segments`] fits a curve per segment of a
+//! [`Segmentation`] and tests them.
+//!
+//! ```
+//! use saas_segmentation::survival::{logrank_test, survival_difference_at, KaplanMeierParams,
+//!     SurvivalGroup, Weighting};
+//!
+//! // Months until churn; false = still a customer (censored).
+//! let partner = [3.0, 8.0, 12.0, 12.0, 12.0, 5.0, 12.0, 9.0];
+//! let partner_churned = [true, true, false, false, false, true, false, true];
+//! let ads = [1.0, 2.0, 2.0, 4.0, 6.0, 12.0, 3.0, 5.0];
+//! let ads_churned = [true, true, true, true, true, false, true, true];
+//! let km = KaplanMeierParams::new();
+//! let (a, b) = (km.fit(&partner, &partner_churned)?, km.fit(&ads, &ads_churned)?);
+//! assert!((a.at(6.0).survival - 0.75).abs() < 1e-12);
+//! assert_eq!(b.median(), 3.0);
+//! let test = logrank_test(
+//!     &[SurvivalGroup::new(&partner, &partner_churned), SurvivalGroup::new(&ads, &ads_churned)],
+//!     Weighting::LogRank,
+//! )?;
+//! assert!(test.p_value < 0.05);
+//! let six_months = survival_difference_at(&a, &b, 6.0, 0.05)?;
+//! assert!(six_months.difference > 0.0);
+//! # Ok::<(), saas_segmentation::Error>(())
+//! ```
+
+mod kaplan_meier;
+mod logrank;
+
+use std::fmt::Debug;
+
+pub use kaplan_meier::{KaplanMeier, KaplanMeierParams, KaplanMeierRow, SurvivalPoint};
+pub use logrank::{
+    logrank_test, pairwise_logrank, survival_difference_at, LogRankTest, PairwiseLogRank,
+    SurvivalDifference, SurvivalGroup, Weighting,
+};
+
+use crate::date::{Date, Period};
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, CustomerLookup};
+use crate::records::{CustomerDate, MrrRecord};
+use crate::segmentation::Segmentation;
+
+/// Customer lifetimes: per customer a duration and whether churn was observed.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SurvivalData {
+    customers: Vec<CustomerId>,
+    durations: Vec<f64>,
+    observed: Vec<bool>,
+}
+
+impl SurvivalData {
+    /// Lifetimes in months from monthly MRR up to the month of `analysis`: the first paying
+    /// month starts a customer's life, the first later month with MRR 0 or no row ends it
+    /// (duration = paid months, churn observed); a customer still paying in the analysis month
+    /// is censored at the months paid so far. Only the first paying spell counts (a
+    /// reactivation does not extend it). Customers that never paid are left out.
+    ///
+    /// # Errors
+    /// As [`crate::cohort::RevenueRetention::compute`].
+    pub fn from_mrr<K: Debug>(
+        lookup: &impl CustomerLookup<K>,
+        records: &[MrrRecord<K>],
+        analysis: Date,
+    ) -> Result<SurvivalData> {
+        let analysis_month = Period::Month.index(analysis);
+        let rows = crate::cohort::checked_mrr_rows(lookup, records, analysis_month)?;
+        let mut data = SurvivalData::empty();
+        let mut i = 0;
+        while i < rows.len() {
+            let id = rows[i].0;
+            let mut j = i;
+            while j < rows.len() && rows[j].0 == id {
+                j += 1;
+            }
+            if let Some(first) = (i..j).find(|&r| rows[r].2 > 0.0) {
+                let start = rows[first].1;
+                let mut last = start;
+                for r in &rows[first + 1..j] {
+                    if r.1 == last + 1 && r.2 > 0.0 {
+                        last = r.1;
+                    } else {
+                        break;
+                    }
+                }
+                let churned = last < analysis_month;
+                data.push(CustomerId(id), f64::from(last - start + 1), churned);
+            }
+            i = j;
+        }
+        Ok(data)
+    }
+
+    /// Lifetimes in days from signup: a customer whose last activity (or signup, without any)
+    /// lies at least `inactive_days` before `analysis` churned at its last activity (duration =
+    /// last activity - signup); the others are censored at `analysis - signup`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without signups, [`Error::UnknownCustomer`],
+    /// [`Error::DuplicateName`] for two signups of one customer, [`Error::OutOfRange`] for
+    /// activity before its signup or after `analysis`, a signup after `analysis`, or
+    /// `inactive_days` of 0.
+    pub fn from_activity<K: Debug, S: CustomerDate<K>, R: CustomerDate<K>>(
+        lookup: &impl CustomerLookup<K>,
+        signups: &[S],
+        activity: &[R],
+        analysis: Date,
+        inactive_days: u32,
+    ) -> Result<SurvivalData> {
+        if inactive_days == 0 {
+            return Err(Error::InvalidParameter {
+                name: "inactive_days",
+                reason: "0 days of inactivity would churn everyone: use e.g. 30, 60 or 90".into(),
+            });
+        }
+        if signups.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "signups",
+                item: "signup record (customer, date)",
+            });
+        }
+        let n = lookup.customer_count();
+        let mut signup = vec![i32::MIN; n];
+        for (row, s) in signups.iter().enumerate() {
+            let id = lookup
+                .lookup(s.customer())
+                .ok_or_else(|| Error::UnknownCustomer {
+                    record: format!("signup row {row}"),
+                    customer: format!("{:?}", s.customer()),
+                })?;
+            if signup[id.index()] != i32::MIN {
+                return Err(Error::DuplicateName {
+                    what: "signup of customer",
+                    name: format!("{:?} (row {row})", s.customer()),
+                });
+            }
+            if s.date() > analysis {
+                return Err(Error::OutOfRange {
+                    record: format!("signup row {row} (customer {:?})", s.customer()),
+                    field: format!("date {}", s.date()),
+                    value: f64::from(s.date().days() - analysis.days()),
+                    expected: "a signup on or before the analysis date (value: days after it)",
+                });
+            }
+            signup[id.index()] = s.date().days();
+        }
+        let mut last = signup.clone();
+        for (row, r) in activity.iter().enumerate() {
+            let id = lookup
+                .lookup(r.customer())
+                .ok_or_else(|| Error::UnknownCustomer {
+                    record: format!("activity row {row}"),
+                    customer: format!("{:?}", r.customer()),
+                })?;
+            let s = signup[id.index()];
+            let day = r.date().days();
+            if s == i32::MIN || day < s || r.date() > analysis {
+                return Err(Error::OutOfRange {
+                    record: format!("activity row {row} (customer {:?})", r.customer()),
+                    field: format!("date {}", r.date()),
+                    value: f64::from(day),
+                    expected: "a date between the customer's signup and the analysis date",
+                });
+            }
+            last[id.index()] = last[id.index()].max(day);
+        }
+        let mut data = SurvivalData::empty();
+        for (i, (&s, &l)) in signup.iter().zip(&last).enumerate() {
+            if s == i32::MIN {
+                continue;
+            }
+            let churned = analysis.days() - l >= inactive_days as i32;
+            let end = if churned { l } else { analysis.days() };
+            data.push(CustomerId(i as u32), f64::from(end - s), churned);
+        }
+        Ok(data)
+    }
+
+    /// Lifetimes given directly.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when the three slices differ in length; the errors of
+    /// [`KaplanMeierParams::fit`] for the durations.
+    pub fn new(
+        customers: Vec<CustomerId>,
+        durations: Vec<f64>,
+        observed: Vec<bool>,
+    ) -> Result<Self> {
+        if customers.len() != durations.len() {
+            return Err(Error::LengthMismatch {
+                what: "customers",
+                expected: durations.len(),
+                found: customers.len(),
+            });
+        }
+        kaplan_meier::check_sample(&durations, &observed, None, "survival data")?;
+        Ok(SurvivalData {
+            customers,
+            durations,
+            observed,
+        })
+    }
+
+    fn empty() -> Self {
+        SurvivalData {
+            customers: Vec::new(),
+            durations: Vec::new(),
+            observed: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, customer: CustomerId, duration: f64, observed: bool) {
+        self.customers.push(customer);
+        self.durations.push(duration);
+        self.observed.push(observed);
+    }
+
+    /// The customers, in the order of the durations.
+    #[must_use]
+    pub fn customers(&self) -> &[CustomerId] {
+        &self.customers
+    }
+
+    /// The durations.
+    #[must_use]
+    pub fn durations(&self) -> &[f64] {
+        &self.durations
+    }
+
+    /// Whether churn was observed (false: censored).
+    #[must_use]
+    pub fn observed(&self) -> &[bool] {
+        &self.observed
+    }
+
+    /// The number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.durations.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.durations.is_empty()
+    }
+
+    /// Fits one Kaplan-Meier curve to all customers.
+    ///
+    /// # Errors
+    /// As [`KaplanMeierParams::fit`].
+    pub fn kaplan_meier(&self, params: &KaplanMeierParams) -> Result<KaplanMeier> {
+        params.fit(&self.durations, &self.observed)
+    }
+
+    /// Splits the data by segment: per segment (in segment order) the durations and flags of
+    /// its members; customers without a segment are left out.
+    #[must_use]
+    pub fn by_segment(&self, segmentation: &Segmentation) -> Vec<(Vec<f64>, Vec<bool>)> {
+        let mut groups = vec![(Vec::new(), Vec::new()); segmentation.segment_count()];
+        for ((c, &d), &o) in self
+            .customers
+            .iter()
+            .zip(&self.durations)
+            .zip(&self.observed)
+        {
+            if let Some(s) = segmentation.segment_of(*c) {
+                groups[s].0.push(d);
+                groups[s].1.push(o);
+            }
+        }
+        groups
+    }
+}
+
+/// Survival per segment and whether the segments differ.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SegmentSurvival {
+    /// Segment names, in segment order.
+    pub names: Vec<String>,
+    /// The curve per segment.
+    pub curves: Vec<KaplanMeier>,
+    /// The k-group log-rank test over all segments.
+    pub test: LogRankTest,
+    /// Every pair, Holm-adjusted.
+    pub pairs: Vec<PairwiseLogRank>,
+}
+
+/// Fits a Kaplan-Meier curve per segment and tests whether they differ (k-group log-rank and
+/// Holm-adjusted pairwise tests).
+///
+/// # Errors
+/// [`Error::EmptyInput`] naming an empty segment (drop it from the segmentation first), and the
+/// errors of [`logrank_test`].
+pub fn compare_segments(
+    data: &SurvivalData,
+    segmentation: &Segmentation,
+    params: &KaplanMeierParams,
+    weighting: Weighting,
+) -> Result<SegmentSurvival> {
+    let groups = data.by_segment(segmentation);
+    let mut curves = Vec::with_capacity(groups.len());
+    for (s, (d, o)) in groups.iter().enumerate() {
+        if d.is_empty() {
+            return Err(Error::InvalidParameter {
+                name: "segmentation",
+                reason: format!(
+                    "segment {:?} has no customer with a lifetime: remove it or add its customers",
+                    segmentation.segments()[s].name()
+                ),
+            });
+        }
+        curves.push(params.fit(d, o)?);
+    }
+    let views: Vec<SurvivalGroup<'_>> = groups
+        .iter()
+        .map(|(d, o)| SurvivalGroup::new(d, o))
+        .collect();
+    Ok(SegmentSurvival {
+        names: segmentation
+            .segments()
+            .iter()
+            .map(|s| s.name().to_owned())
+            .collect(),
+        curves,
+        test: logrank_test(&views, weighting)?,
+        pairs: pairwise_logrank(&views, weighting)?,
+    })
+}
