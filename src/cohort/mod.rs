@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use saas_segmentation::cohort::{Cohorts, RetentionMatrix, RetentionMode, RetentionParams, Windows};
-//! use saas_segmentation::{CustomerIndex, Date, Period};
+//! use saas_segmentation::{CustomerIndex, Date};
 //!
 //! let d = |s: &str| s.parse::<Date>();
 //! let index = CustomerIndex::from_keys(["a", "b", "c", "d"])?;
