@@ -1,0 +1,227 @@
+//! Cohort retention against pandas pivots (fixtures from `tests/fixtures/generate.py`).
+
+mod common;
+
+use common::{assert_close, fixture};
+use saas_segmentation::cohort::{
+    lifecycle, Cohorts, Grid, OutOfWindow, RetentionCounts, RetentionMatrix, RetentionMode,
+    RetentionParams, RevenueRetention, Windows,
+};
+use saas_segmentation::ids::DenseCustomers;
+use saas_segmentation::records::MrrRecord;
+use saas_segmentation::{CustomerId, Date, Error, Period};
+use serde_json::Value;
+
+struct Log {
+    analysis: Date,
+    signups: Vec<(CustomerId, Date)>,
+    events: Vec<(CustomerId, Date)>,
+}
+
+fn date(v: &Value) -> Date {
+    v.as_str().expect("date").parse().expect("ISO date")
+}
+
+fn pairs(v: &Value) -> Vec<(CustomerId, Date)> {
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (CustomerId(r[0].as_u64().expect("id") as u32), date(&r[1])))
+        .collect()
+}
+
+fn log(f: &Value) -> Log {
+    Log {
+        analysis: date(&f["analysis"]),
+        signups: pairs(&f["signups"]),
+        events: pairs(&f["events"]),
+    }
+}
+
+fn assert_rates(actual: &[Vec<Option<f64>>], expected: &Value, what: &str) {
+    let expected = expected.as_array().expect("rows");
+    assert_eq!(actual.len(), expected.len(), "{what}: cohorts");
+    for (c, (row, want)) in actual.iter().zip(expected).enumerate() {
+        let want = want.as_array().expect("row");
+        assert_eq!(row.len(), want.len(), "{what}: periods of cohort {c}");
+        for (p, (got, w)) in row.iter().zip(want).enumerate() {
+            match (got, w.as_f64()) {
+                (Some(g), Some(w)) => assert_close(*g, w, &format!("{what} [{c}, {p}]")),
+                (None, None) => {}
+                (g, w) => panic!("{what} [{c}, {p}]: got {g:?}, expected {w:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn calendar_matrices_match_pandas() {
+    let f = fixture("cohorts.json");
+    let log = log(&f);
+    let lookup = DenseCustomers(log.signups.len());
+    let cohorts =
+        Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
+    let labels: Vec<String> = f["recurring"]["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| l.as_str().expect("label").to_owned())
+        .collect();
+    assert_eq!(cohorts.labels(), labels.as_slice());
+    let params = RetentionParams::new(log.analysis);
+    for (mode, key) in [
+        (RetentionMode::Recurring, "recurring"),
+        (RetentionMode::Unbounded, "unbounded"),
+        (RetentionMode::FirstTime, "first_time"),
+    ] {
+        let matrix = RetentionMatrix::compute(&lookup, &cohorts, &log.events, &params, mode)
+            .expect("matrix");
+        assert_rates(&matrix.rates(), &f[key]["rates"], key);
+    }
+}
+
+#[test]
+fn rolling_windows_match_pandas() {
+    let f = fixture("cohorts.json");
+    let log = log(&f);
+    let lookup = DenseCustomers(log.signups.len());
+    let cohorts =
+        Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
+    let params = RetentionParams::new(log.analysis).windows(Windows::Rolling { days: 30 });
+    let matrix = RetentionMatrix::compute(
+        &lookup,
+        &cohorts,
+        &log.events,
+        &params,
+        RetentionMode::Recurring,
+    )
+    .expect("matrix");
+    assert_rates(&matrix.rates(), &f["rolling"]["rates"], "rolling 30");
+    assert_rates(
+        &[matrix.average()],
+        &Value::Array(vec![f["rolling"]["average"].clone()]),
+        "average",
+    );
+}
+
+#[test]
+fn merged_chunks_equal_one_pass() {
+    let f = fixture("cohorts.json");
+    let log = log(&f);
+    let lookup = DenseCustomers(log.signups.len());
+    let cohorts = Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Quarter))
+        .expect("cohorts");
+    let params = RetentionParams::new(log.analysis)
+        .windows(Windows::Brackets(vec![(0, 0), (1, 7), (8, 30), (31, 90), (91, 365)]));
+    let mut whole = RetentionCounts::new(&cohorts, &params).expect("counts");
+    whole.add(&lookup, &log.events).expect("add");
+    let (left, right) = log.events.split_at(log.events.len() / 3);
+    let mut a = RetentionCounts::new(&cohorts, &params).expect("counts");
+    let mut b = a.clone();
+    a.add(&lookup, right).expect("add");
+    b.add(&lookup, left).expect("add");
+    a.merge(&b).expect("merge");
+    for mode in [
+        RetentionMode::Recurring,
+        RetentionMode::Unbounded,
+        RetentionMode::FirstTime,
+    ] {
+        assert_eq!(a.matrix(mode), whole.matrix(mode));
+    }
+    assert_eq!(a.report(), whole.report());
+}
+
+#[test]
+fn revenue_retention_matches_pandas() {
+    let f = fixture("cohorts.json");
+    let analysis = date(&f["analysis"]);
+    let records: Vec<MrrRecord<u32>> = f["mrr"]
+        .as_array()
+        .expect("mrr")
+        .iter()
+        .map(|r| MrrRecord::new(r[0].as_u64().expect("id") as u32, date(&r[1]), r[2].as_f64().expect("mrr")))
+        .collect();
+    let index = saas_segmentation::CustomerIndex::from_keys(0u32..120).expect("index");
+    let revenue = RevenueRetention::compute(&index, &records, analysis, None).expect("revenue");
+    let labels: Vec<&str> = f["revenue"]["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| l.as_str().expect("label"))
+        .collect();
+    assert_eq!(revenue.labels(), labels.as_slice());
+    let table = |net: bool| -> Vec<Vec<Option<f64>>> {
+        (0..revenue.labels().len())
+            .map(|c| {
+                (0..revenue.months())
+                    .map(|m| if net { revenue.net(c, m) } else { revenue.gross(c, m) })
+                    .collect()
+            })
+            .collect()
+    };
+    assert_rates(&table(true), &f["revenue"]["net"], "NRR");
+    assert_rates(&table(false), &f["revenue"]["gross"], "GRR");
+}
+
+#[test]
+fn lifecycle_matches_pandas() {
+    let f = fixture("cohorts.json");
+    let log = log(&f);
+    let lookup = DenseCustomers(log.signups.len());
+    let periods =
+        lifecycle(&lookup, &log.events, Grid::Calendar(Period::Month), log.analysis).expect("ok");
+    let expected = f["lifecycle"].as_array().expect("lifecycle");
+    assert_eq!(periods.len(), expected.len());
+    for (got, want) in periods.iter().zip(expected) {
+        assert_eq!(got.label, want["label"].as_str().expect("label"));
+        let counts = [got.new, got.returning, got.resurrecting, got.dormant];
+        let want: Vec<u64> = ["new", "returning", "resurrecting", "dormant"]
+            .iter()
+            .map(|k| want[*k].as_u64().expect("count"))
+            .collect();
+        assert_eq!(counts.as_slice(), want.as_slice(), "{}", got.label);
+    }
+}
+
+#[test]
+fn bad_cohort_input_is_named() {
+    let d = |s: &str| s.parse::<Date>().expect("date");
+    let lookup = DenseCustomers(2);
+    let signups = [(CustomerId(0), d("2024-01-10")), (CustomerId(1), d("2024-02-01"))];
+    let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
+    let params = RetentionParams::new(d("2024-03-31"));
+    let compute = |events: &[(CustomerId, Date)], params: &RetentionParams| {
+        RetentionMatrix::compute(&lookup, &cohorts, events, params, RetentionMode::Recurring)
+    };
+    let before = [(CustomerId(0), d("2024-01-09"))];
+    assert!(matches!(compute(&before, &params), Err(Error::OutOfRange { .. })));
+    let dropped = compute(&before, &params.clone().before_signup(OutOfWindow::Drop)).expect("drop");
+    assert_eq!(dropped.rate(0, 0), Some(1.0));
+    let future = [(CustomerId(1), d("2024-04-01"))];
+    assert!(matches!(compute(&future, &params), Err(Error::OutOfRange { .. })));
+    let unknown = [(CustomerId(5), d("2024-02-01"))];
+    assert!(matches!(compute(&unknown, &params), Err(Error::UnknownCustomer { .. })));
+    let twice = [(CustomerId(0), d("2024-01-10")), (CustomerId(0), d("2024-01-11"))];
+    assert!(matches!(
+        Cohorts::by_signup(&lookup, &twice, Grid::Calendar(Period::Month)),
+        Err(Error::DuplicateName { .. })
+    ));
+    let none: [(CustomerId, Date); 0] = [];
+    assert!(matches!(
+        Cohorts::by_signup(&lookup, &none, Grid::Calendar(Period::Month)),
+        Err(Error::EmptyInput { .. })
+    ));
+    let zero = Grid::Days { length: 0, origin: d("2024-01-01") };
+    assert!(matches!(Cohorts::by_signup(&lookup, &signups, zero), Err(Error::InvalidParameter { .. })));
+    let bad = params.clone().windows(Windows::Brackets(vec![(0, 7), (5, 9)]));
+    assert!(matches!(compute(&[], &bad), Err(Error::InvalidParameter { .. })));
+    let index = saas_segmentation::CustomerIndex::from_keys(["a"]).expect("index");
+    let m = d("2024-01-01");
+    let negative = [MrrRecord::new("a", m, -5.0)];
+    assert!(matches!(RevenueRetention::compute(&index, &negative, m, None), Err(Error::OutOfRange { .. })));
+    let duplicate = [MrrRecord::new("a", m, 5.0), MrrRecord::new("a", d("2024-01-15"), 6.0)];
+    assert!(matches!(
+        RevenueRetention::compute(&index, &duplicate, m, None),
+        Err(Error::DuplicateName { .. })
+    ));
+}
