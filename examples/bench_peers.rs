@@ -10,7 +10,7 @@
 //! It is called as `bench_peers --workload rfm --data DIR --size 1m|10m --repeats R --warmup W`
 //! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp --max-iter 50 ...` or
 //! `--workload metric:silhouette|metric:davies_bouldin|metric:calinski_harabasz --size 10k|20k|1m`
-//! and prints one
+//! or `--workload cohort --size 10m`, and prints one
 //! JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
 //! `check` digest the peers print. Workloads the crate does not implement yet print a note and
 //! no record.
@@ -19,9 +19,14 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use saas_segmentation::cluster::{Init, KMeans};
+use saas_segmentation::cohort::{
+    Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams, Windows,
+};
+use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
 use saas_segmentation::{validate, Date};
+use saas_segmentation::{CustomerId, CustomerIndex};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +48,7 @@ fn main() {
     let warmup: usize = get("warmup", "1").parse().unwrap_or(1);
     match workload.as_str() {
         "rfm" => rfm(&data, &get("size", "1m"), repeats, warmup),
+        "cohort" => cohort(&data, &get("size", "10m"), repeats, warmup),
         "kmeans" => kmeans(
             &data,
             &get("n", "1m"),
@@ -153,6 +159,109 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
         env!("CARGO_PKG_VERSION"),
         transactions.len(),
         table.len(),
+    );
+}
+
+fn read_i32(path: &str) -> Vec<i32> {
+    read_column(path, b"i32")
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect()
+}
+
+/// The peers' cohort matrix: 30-day periods from 2020-01-01, cohort = signup period, cell =
+/// distinct customers of the cohort active in the period over the cohort's customers.
+fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
+    let name = format!("ev_{size}");
+    let ids: Vec<u32> = read_column(&format!("{data}/{name}.customer_id.bin"), b"u32")
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect();
+    let event_days = read_i32(&format!("{data}/{name}.event_day.bin"));
+    let signup_days = read_i32(&format!("{data}/{name}.signup_day.bin"));
+    let epoch = Date::from_ymd(2020, 1, 1).expect("valid date");
+    // The input tables of the crate's model: one signup per customer, and the activity log,
+    // both keyed by the external (sparse u32) customer id.
+    let mut seen = std::collections::HashSet::with_capacity(1 << 20);
+    let signups: Vec<(u32, Date)> = ids
+        .iter()
+        .zip(&signup_days)
+        .filter(|(&id, _)| seen.insert(id))
+        .map(|(&id, &d)| (id, epoch.add_days(i64::from(d)).expect("in range")))
+        .collect();
+    drop(seen);
+    let events: Vec<(u32, Date)> = ids
+        .iter()
+        .zip(&event_days)
+        .map(|(&id, &d)| (id, epoch.add_days(i64::from(d)).expect("in range")))
+        .collect();
+    let last = event_days.iter().max().copied().unwrap_or(0);
+    drop((ids, event_days, signup_days));
+    let grid = Grid::Days {
+        length: 30,
+        origin: epoch,
+    };
+    let params = RetentionParams::new(epoch.add_days(i64::from(last)).expect("in range"))
+        .windows(Windows::Grid(grid))
+        .partial_periods(true)
+        .signup_is_activity(false);
+    // Two runs: ids interned when the data is loaded (the crate's model: an index is built once
+    // and records carry dense ids), and the interning of the sparse external ids timed too.
+    let index = CustomerIndex::from_keys(signups.iter().map(|s| s.0)).expect("index");
+    let dense = |rows: &[(u32, Date)]| -> Vec<(CustomerId, Date)> {
+        rows.iter()
+            .map(|&(k, d)| (index.get(&k).expect("interned"), d))
+            .collect()
+    };
+    let (dense_signups, dense_events) = (dense(&signups), dense(&events));
+    let lookup = DenseCustomers(index.len());
+    let interned = || {
+        let cohorts = Cohorts::by_signup(&lookup, &dense_signups, grid).expect("valid signups");
+        RetentionMatrix::compute(
+            &lookup,
+            &cohorts,
+            &dense_events,
+            &params,
+            RetentionMode::Recurring,
+        )
+        .expect("valid log")
+    };
+    report_cohort(
+        size,
+        "ids interned at load",
+        events.len(),
+        measure(repeats, warmup, interned),
+    );
+    drop((dense_signups, dense_events, index));
+    let raw = || {
+        let index = CustomerIndex::from_keys(signups.iter().map(|s| s.0)).expect("index");
+        let cohorts = Cohorts::by_signup(&index, &signups, grid).expect("valid signups");
+        RetentionMatrix::compute(&index, &cohorts, &events, &params, RetentionMode::Recurring)
+            .expect("valid log")
+    };
+    report_cohort(
+        size,
+        "interning timed",
+        events.len(),
+        measure(repeats, warmup, raw),
+    );
+}
+
+type Measured<T> = (T, Vec<f64>, f64, u64, u64);
+
+fn report_cohort(size: &str, variant: &str, rows: usize, measured: Measured<RetentionMatrix>) {
+    let (matrix, times, median, after_load, peak) = measured;
+    let dense: Vec<Vec<f64>> = matrix
+        .rates()
+        .iter()
+        .map(|row| row.iter().map(|r| r.unwrap_or(0.0)).collect())
+        .collect();
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+    println!(
+        "{{\"tool\":\"saas-segmentation {} ({variant})\",\"workload\":\"cohort\",\"size\":\"{size}\",\"rows\":{rows},\"threads_requested\":{threads},\
+\"median_s\":{median},\"times_s\":{times:?},\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\"matrix\":{}}}",
+        env!("CARGO_PKG_VERSION"),
+        serde_json::to_string(&dense).expect("json"),
     );
 }
 

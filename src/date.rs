@@ -89,6 +89,11 @@ impl Date {
         Ok(Date(days_from_civil(year, month, day)))
     }
 
+    /// The date `days` days after 1970-01-01, for day numbers taken from valid dates.
+    pub(crate) const fn from_valid_days(days: i32) -> Date {
+        Date(days)
+    }
+
     /// Days since 1970-01-01.
     #[must_use]
     pub const fn days(self) -> i32 {

@@ -9,7 +9,9 @@ use saas_segmentation::survival::KaplanMeierParams;
 use saas_segmentation::{CustomerId, Date, Period};
 
 /// Signups over 2023 and events after each signup, up to 2024-06-30.
-fn log_strategy() -> impl Strategy<Value = (Vec<(CustomerId, Date)>, Vec<(CustomerId, Date)>)> {
+type Log = (Vec<(CustomerId, Date)>, Vec<(CustomerId, Date)>);
+
+fn log_strategy() -> impl Strategy<Value = Log> {
     (1usize..40).prop_flat_map(|n| {
         (
             proptest::collection::vec(0i64..365, n),
@@ -28,7 +30,10 @@ fn log_strategy() -> impl Strategy<Value = (Vec<(CustomerId, Date)>, Vec<(Custom
                     .map(|&(c, offset)| {
                         let s = signups[c].1;
                         let room = end.days_since(s);
-                        (CustomerId(c as u32), s.add_days(offset % (room + 1)).expect("date"))
+                        (
+                            CustomerId(c as u32),
+                            s.add_days(offset % (room + 1)).expect("date"),
+                        )
                     })
                     .collect();
                 (signups, events)

@@ -111,8 +111,13 @@ fn merged_chunks_equal_one_pass() {
     let lookup = DenseCustomers(log.signups.len());
     let cohorts = Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Quarter))
         .expect("cohorts");
-    let params = RetentionParams::new(log.analysis)
-        .windows(Windows::Brackets(vec![(0, 0), (1, 7), (8, 30), (31, 90), (91, 365)]));
+    let params = RetentionParams::new(log.analysis).windows(Windows::Brackets(vec![
+        (0, 0),
+        (1, 7),
+        (8, 30),
+        (31, 90),
+        (91, 365),
+    ]));
     let mut whole = RetentionCounts::new(&cohorts, &params).expect("counts");
     whole.add(&lookup, &log.events).expect("add");
     let (left, right) = log.events.split_at(log.events.len() / 3);
@@ -139,7 +144,13 @@ fn revenue_retention_matches_pandas() {
         .as_array()
         .expect("mrr")
         .iter()
-        .map(|r| MrrRecord::new(r[0].as_u64().expect("id") as u32, date(&r[1]), r[2].as_f64().expect("mrr")))
+        .map(|r| {
+            MrrRecord::new(
+                r[0].as_u64().expect("id") as u32,
+                date(&r[1]),
+                r[2].as_f64().expect("mrr"),
+            )
+        })
         .collect();
     let index = saas_segmentation::CustomerIndex::from_keys(0u32..120).expect("index");
     let revenue = RevenueRetention::compute(&index, &records, analysis, None).expect("revenue");
@@ -154,7 +165,13 @@ fn revenue_retention_matches_pandas() {
         (0..revenue.labels().len())
             .map(|c| {
                 (0..revenue.months())
-                    .map(|m| if net { revenue.net(c, m) } else { revenue.gross(c, m) })
+                    .map(|m| {
+                        if net {
+                            revenue.net(c, m)
+                        } else {
+                            revenue.gross(c, m)
+                        }
+                    })
                     .collect()
             })
             .collect()
@@ -168,8 +185,13 @@ fn lifecycle_matches_pandas() {
     let f = fixture("cohorts.json");
     let log = log(&f);
     let lookup = DenseCustomers(log.signups.len());
-    let periods =
-        lifecycle(&lookup, &log.events, Grid::Calendar(Period::Month), log.analysis).expect("ok");
+    let periods = lifecycle(
+        &lookup,
+        &log.events,
+        Grid::Calendar(Period::Month),
+        log.analysis,
+    )
+    .expect("ok");
     let expected = f["lifecycle"].as_array().expect("lifecycle");
     assert_eq!(periods.len(), expected.len());
     for (got, want) in periods.iter().zip(expected) {
@@ -187,21 +209,36 @@ fn lifecycle_matches_pandas() {
 fn bad_cohort_input_is_named() {
     let d = |s: &str| s.parse::<Date>().expect("date");
     let lookup = DenseCustomers(2);
-    let signups = [(CustomerId(0), d("2024-01-10")), (CustomerId(1), d("2024-02-01"))];
+    let signups = [
+        (CustomerId(0), d("2024-01-10")),
+        (CustomerId(1), d("2024-02-01")),
+    ];
     let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
     let params = RetentionParams::new(d("2024-03-31"));
     let compute = |events: &[(CustomerId, Date)], params: &RetentionParams| {
         RetentionMatrix::compute(&lookup, &cohorts, events, params, RetentionMode::Recurring)
     };
     let before = [(CustomerId(0), d("2024-01-09"))];
-    assert!(matches!(compute(&before, &params), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        compute(&before, &params),
+        Err(Error::OutOfRange { .. })
+    ));
     let dropped = compute(&before, &params.clone().before_signup(OutOfWindow::Drop)).expect("drop");
     assert_eq!(dropped.rate(0, 0), Some(1.0));
     let future = [(CustomerId(1), d("2024-04-01"))];
-    assert!(matches!(compute(&future, &params), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        compute(&future, &params),
+        Err(Error::OutOfRange { .. })
+    ));
     let unknown = [(CustomerId(5), d("2024-02-01"))];
-    assert!(matches!(compute(&unknown, &params), Err(Error::UnknownCustomer { .. })));
-    let twice = [(CustomerId(0), d("2024-01-10")), (CustomerId(0), d("2024-01-11"))];
+    assert!(matches!(
+        compute(&unknown, &params),
+        Err(Error::UnknownCustomer { .. })
+    ));
+    let twice = [
+        (CustomerId(0), d("2024-01-10")),
+        (CustomerId(0), d("2024-01-11")),
+    ];
     assert!(matches!(
         Cohorts::by_signup(&lookup, &twice, Grid::Calendar(Period::Month)),
         Err(Error::DuplicateName { .. })
@@ -211,15 +248,32 @@ fn bad_cohort_input_is_named() {
         Cohorts::by_signup(&lookup, &none, Grid::Calendar(Period::Month)),
         Err(Error::EmptyInput { .. })
     ));
-    let zero = Grid::Days { length: 0, origin: d("2024-01-01") };
-    assert!(matches!(Cohorts::by_signup(&lookup, &signups, zero), Err(Error::InvalidParameter { .. })));
-    let bad = params.clone().windows(Windows::Brackets(vec![(0, 7), (5, 9)]));
-    assert!(matches!(compute(&[], &bad), Err(Error::InvalidParameter { .. })));
+    let zero = Grid::Days {
+        length: 0,
+        origin: d("2024-01-01"),
+    };
+    assert!(matches!(
+        Cohorts::by_signup(&lookup, &signups, zero),
+        Err(Error::InvalidParameter { .. })
+    ));
+    let bad = params
+        .clone()
+        .windows(Windows::Brackets(vec![(0, 7), (5, 9)]));
+    assert!(matches!(
+        compute(&[], &bad),
+        Err(Error::InvalidParameter { .. })
+    ));
     let index = saas_segmentation::CustomerIndex::from_keys(["a"]).expect("index");
     let m = d("2024-01-01");
     let negative = [MrrRecord::new("a", m, -5.0)];
-    assert!(matches!(RevenueRetention::compute(&index, &negative, m, None), Err(Error::OutOfRange { .. })));
-    let duplicate = [MrrRecord::new("a", m, 5.0), MrrRecord::new("a", d("2024-01-15"), 6.0)];
+    assert!(matches!(
+        RevenueRetention::compute(&index, &negative, m, None),
+        Err(Error::OutOfRange { .. })
+    ));
+    let duplicate = [
+        MrrRecord::new("a", m, 5.0),
+        MrrRecord::new("a", d("2024-01-15"), 6.0),
+    ];
     assert!(matches!(
         RevenueRetention::compute(&index, &duplicate, m, None),
         Err(Error::DuplicateName { .. })

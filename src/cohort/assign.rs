@@ -38,6 +38,7 @@ impl Grid {
 
     /// The dense index of the period holding `date` (consecutive periods, consecutive indices).
     #[must_use]
+    #[inline]
     pub fn index(&self, date: Date) -> i32 {
         match *self {
             Grid::Calendar(period) => period.index(date),
@@ -74,6 +75,56 @@ impl Grid {
         match date.add_days(1) {
             Ok(next) => self.index(next) != self.index(date),
             Err(_) => true,
+        }
+    }
+}
+
+/// [`Grid::index`] for day numbers, with the division by a run length replaced by a
+/// multiplication (one activity record needs one index, and a hardware division costs more
+/// than the record's memory access).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum GridIndexer {
+    Calendar(Period),
+    Days {
+        origin: i32,
+        length: i64,
+        /// `ceil(2^64 / length)`: `floor(x / length) = (x * magic) >> 64` for 0 <= x < 2^32.
+        magic: u128,
+        /// A multiple of `length` that makes every supported `day - origin` non-negative.
+        lift: i64,
+    },
+}
+
+impl GridIndexer {
+    pub(crate) fn new(grid: Grid) -> Self {
+        match grid {
+            Grid::Calendar(period) => GridIndexer::Calendar(period),
+            Grid::Days { length, origin } => {
+                let length = i64::from(length.max(1));
+                let span = i64::from(Date::MAX.days()) - i64::from(Date::MIN.days()) + 1;
+                GridIndexer::Days {
+                    origin: origin.days(),
+                    length,
+                    magic: (1u128 << 64).div_ceil(length as u128),
+                    lift: (span + length - 1) / length * length,
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn index(&self, day: i32) -> i32 {
+        match *self {
+            GridIndexer::Calendar(period) => period.index(Date::from_valid_days(day)),
+            GridIndexer::Days {
+                origin,
+                length,
+                magic,
+                lift,
+            } => {
+                let x = (i64::from(day) - i64::from(origin) + lift) as u128;
+                ((x * magic) >> 64) as i32 - (lift / length) as i32
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::CustomerLookup;
 use crate::records::CustomerDate;
 
-use super::assign::{Cohorts, Grid, NO_COHORT};
+use super::assign::{Cohorts, Grid, GridIndexer, NO_COHORT};
 
 /// How an activity date maps to a period after signup.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,34 +61,6 @@ impl Windows {
                     previous = Some(to);
                 }
                 Ok(())
-            }
-        }
-    }
-
-    /// The base a customer's period numbers count from (its signup period or day).
-    #[inline]
-    fn base(&self, signup: Date) -> i32 {
-        match self {
-            Windows::Grid(grid) => grid.index(signup),
-            _ => signup.days(),
-        }
-    }
-
-    /// The period of an activity on `date` for a customer with `base`; negative before signup,
-    /// `None` for days outside every bracket.
-    #[inline]
-    fn period(&self, base: i32, date: Date) -> Option<i32> {
-        match self {
-            Windows::Grid(grid) => Some(grid.index(date) - base),
-            Windows::Rolling { days } => Some((date.days() - base).div_euclid(*days as i32)),
-            Windows::Brackets(brackets) => {
-                let day = date.days() - base;
-                if day < 0 {
-                    return Some(day);
-                }
-                let day = day as u32;
-                let i = brackets.partition_point(|&(_, to)| to < day);
-                (i < brackets.len() && brackets[i].0 <= day).then_some(i as i32)
             }
         }
     }
@@ -270,6 +242,107 @@ impl RetentionReport {
     }
 }
 
+/// Where one activity record falls for its customer.
+enum Place {
+    /// In period p, observable.
+    Period(usize),
+    /// Before the customer's signup.
+    BeforeSignup,
+    /// In a period that has not ended, or outside every bracket.
+    Unobservable,
+}
+
+/// The per-event arithmetic of a retention analysis, precomputed from the settings.
+struct Placer<'a> {
+    windows: &'a Windows,
+    /// For grid windows: the last grid index whose period is observable.
+    grid_limit: i32,
+    indexer: GridIndexer,
+    analysis: i32,
+    partial: bool,
+}
+
+impl<'a> Placer<'a> {
+    fn new(params: &'a RetentionParams) -> Self {
+        let analysis = params.analysis_date;
+        let grid_limit = match &params.windows {
+            Windows::Grid(grid) if !params.partial_periods && !grid.ends_on(analysis) => {
+                grid.index(analysis) - 1
+            }
+            Windows::Grid(grid) => grid.index(analysis),
+            _ => 0,
+        };
+        let indexer = match &params.windows {
+            Windows::Grid(grid) => GridIndexer::new(*grid),
+            _ => GridIndexer::new(Grid::Calendar(crate::Period::Day)),
+        };
+        Placer {
+            indexer,
+            windows: &params.windows,
+            grid_limit,
+            analysis: analysis.days(),
+            partial: params.partial_periods,
+        }
+    }
+
+    /// The period of activity on `day` of a customer who signed up on `signup` (both days since
+    /// 1970-01-01, `day` not after the analysis date).
+    #[inline]
+    fn place(&self, signup: i32, day: i32) -> Place {
+        if day < signup {
+            return Place::BeforeSignup;
+        }
+        let elapsed = day - signup;
+        match self.windows {
+            Windows::Grid(_) => {
+                let at = self.indexer.index(day);
+                if at > self.grid_limit {
+                    Place::Unobservable
+                } else {
+                    Place::Period((at - self.indexer.index(signup)) as usize)
+                }
+            }
+            Windows::Rolling { days } => {
+                let days = *days as i32;
+                let p = elapsed / days;
+                let end = signup + (p + 1) * days - 1;
+                if end > self.analysis && !self.partial {
+                    Place::Unobservable
+                } else {
+                    Place::Period(p as usize)
+                }
+            }
+            Windows::Brackets(brackets) => {
+                let e = elapsed as u32;
+                let i = brackets.partition_point(|&(_, to)| to < e);
+                match brackets.get(i) {
+                    Some(&(from, to)) if from <= e => {
+                        if signup + to as i32 > self.analysis && !self.partial {
+                            Place::Unobservable
+                        } else {
+                            Place::Period(i)
+                        }
+                    }
+                    _ => Place::Unobservable,
+                }
+            }
+        }
+    }
+}
+
+/// One customer's state during a scan: its first 64 period bits and its signup day
+/// (`NOT_MEMBER` when it is in no cohort). Kept together so an activity record costs one
+/// random memory access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Slot {
+    bits: u64,
+    signup: i32,
+    cohort: u32,
+}
+
+const NOT_MEMBER: i32 = i32::MIN;
+
 /// Mergeable retention counts: per customer, the set of periods it was active in. Feed activity
 /// in chunks with [`RetentionCounts::add`], combine partial counts with
 /// [`RetentionCounts::merge`] (a union, so merging equals one pass), and read a
@@ -278,20 +351,133 @@ impl RetentionReport {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RetentionCounts {
     params: RetentionParams,
-    cohorts: Cohorts,
-    /// Per customer the base its period numbers count from.
-    base: Vec<i32>,
-    /// Per customer the last observable period (-1: none, or not a member).
-    horizon: Vec<i32>,
+    labels: Vec<String>,
+    sizes: Vec<u64>,
     periods: usize,
     words: usize,
-    /// `words` 64-bit words per customer: bit p = active in period p.
-    bits: Vec<u64>,
+    slots: Vec<Slot>,
+    /// Period bits 64 and up: `words - 1` words per customer.
+    more: Vec<u64>,
     report: RetentionReport,
 }
 
 /// The most period bits kept per customer; more periods (years of days) need a coarser grid.
 const MAX_PERIODS: usize = 1 << 16;
+
+/// The number of periods (columns) a matrix needs for customers who signed up on `signups`.
+fn period_count(
+    windows: &Windows,
+    analysis: Date,
+    partial: bool,
+    signups: impl Iterator<Item = i32>,
+) -> Result<usize> {
+    let mut periods = 0usize;
+    let mut earliest: Option<i32> = None;
+    for s in signups {
+        earliest = Some(earliest.map_or(s, |e| e.min(s)));
+    }
+    if let Some(first) = earliest {
+        // The earliest signup reaches furthest: horizons fall as signups get later.
+        let h = windows.horizon(Date::from_valid_days(first), analysis, partial);
+        periods = (h + 1).max(0) as usize;
+    }
+    if let Windows::Brackets(b) = windows {
+        periods = periods.min(b.len());
+    }
+    if periods > MAX_PERIODS {
+        return Err(Error::InvalidParameter {
+            name: "windows",
+            reason: format!(
+                "{periods} periods from the first signup to the analysis date: at most \
+                 {MAX_PERIODS} are kept, use a coarser grid or a later first signup"
+            ),
+        });
+    }
+    Ok(periods)
+}
+
+/// What one scan needs to know about the record that failed or was dropped.
+fn record_name<K: Debug>(row: usize, key: &K) -> String {
+    format!("activity row {row} (customer {key:?})")
+}
+
+/// Applies the policies to one placed record; `Ok(Some(p))` to count it.
+#[inline]
+fn admit<K: Debug>(
+    params: &RetentionParams,
+    report: &mut RetentionReport,
+    place: Place,
+    row: usize,
+    key: &K,
+    date: Date,
+    signup: i32,
+) -> Result<Option<usize>> {
+    match place {
+        Place::Period(p) => Ok(Some(p)),
+        Place::Unobservable => {
+            report.unobservable += 1;
+            Ok(None)
+        }
+        Place::BeforeSignup => {
+            if params.before_signup == OutOfWindow::Drop {
+                report.before_signup += 1;
+                return Ok(None);
+            }
+            Err(Error::OutOfRange {
+                record: record_name(row, key),
+                field: format!("date {date}"),
+                value: f64::from(signup - date.days()),
+                expected: "a date on or after the customer's signup (value: days before it)",
+            })
+        }
+    }
+}
+
+/// The record is dated after the analysis date: drop it or fail.
+fn after_analysis<K: Debug>(
+    params: &RetentionParams,
+    report: &mut RetentionReport,
+    row: usize,
+    key: &K,
+    date: Date,
+) -> Result<()> {
+    if params.after_analysis == OutOfWindow::Drop {
+        report.after_analysis += 1;
+        return Ok(());
+    }
+    Err(Error::OutOfRange {
+        record: record_name(row, key),
+        field: format!("date {date}"),
+        value: f64::from(date.days() - params.analysis_date.days()),
+        expected: "a date on or before the analysis date (value: days after it)",
+    })
+}
+
+/// The record's customer is unknown or in no cohort: drop it or fail.
+fn unknown<K: Debug>(
+    params: &RetentionParams,
+    report: &mut RetentionReport,
+    row: usize,
+    key: &K,
+) -> Result<()> {
+    if params.unknown_customers == OutOfWindow::Drop {
+        report.unknown_customers += 1;
+        return Ok(());
+    }
+    Err(Error::UnknownCustomer {
+        record: format!("activity row {row} (a customer needs a signup in a cohort)"),
+        customer: format!("{key:?}"),
+    })
+}
+
+#[inline]
+fn set_bit(slot: &mut Slot, more: &mut [u64], p: usize) {
+    if p < 64 {
+        slot.bits |= 1u64 << p;
+    } else {
+        more[p / 64 - 1] |= 1u64 << (p % 64);
+    }
+}
 
 impl RetentionCounts {
     /// Empty counts for `cohorts` under `params`.
@@ -301,49 +487,34 @@ impl RetentionCounts {
     /// first signup and the analysis date (use a coarser grid).
     pub fn new(cohorts: &Cohorts, params: &RetentionParams) -> Result<Self> {
         params.validate()?;
-        let analysis = params.analysis_date;
-        let n = cohorts.customer_count();
-        let mut base = vec![0i32; n];
-        let mut horizon = vec![-1i32; n];
-        let mut periods = 0usize;
-        for (i, (&c, &s)) in cohorts
+        let slots: Vec<Slot> = cohorts
             .raw_cohorts()
             .iter()
             .zip(cohorts.raw_signups())
-            .enumerate()
-        {
-            if c == NO_COHORT {
-                continue;
-            }
-            let signup = Date::from_days(i64::from(s))?;
-            base[i] = params.windows.base(signup);
-            let h = params
-                .windows
-                .horizon(signup, analysis, params.partial_periods);
-            horizon[i] = h;
-            periods = periods.max((h + 1).max(0) as usize);
-        }
-        if let Windows::Brackets(b) = &params.windows {
-            periods = periods.min(b.len());
-        }
-        if periods > MAX_PERIODS {
-            return Err(Error::InvalidParameter {
-                name: "windows",
-                reason: format!(
-                    "{periods} periods from the first signup to the analysis date: at most \
-                     {MAX_PERIODS} are kept, use a coarser grid or a later first signup"
-                ),
-            });
-        }
+            .map(|(&c, &s)| Slot {
+                bits: 0,
+                signup: if c == NO_COHORT { NOT_MEMBER } else { s },
+                cohort: c,
+            })
+            .collect();
+        let periods = period_count(
+            &params.windows,
+            params.analysis_date,
+            params.partial_periods,
+            slots
+                .iter()
+                .filter(|s| s.signup != NOT_MEMBER)
+                .map(|s| s.signup),
+        )?;
         let words = periods.div_ceil(64).max(1);
         Ok(RetentionCounts {
             params: params.clone(),
-            cohorts: cohorts.clone(),
-            base,
-            horizon,
+            labels: cohorts.labels().to_vec(),
+            sizes: cohorts.sizes().to_vec(),
             periods,
             words,
-            bits: vec![0; n * words],
+            more: vec![0; slots.len() * (words - 1)],
+            slots,
             report: RetentionReport::default(),
         })
     }
@@ -353,102 +524,84 @@ impl RetentionCounts {
     /// # Errors
     /// Under [`OutOfWindow::Reject`] (the default of each policy): [`Error::OutOfRange`] naming
     /// the first record dated before its customer's signup or after the analysis date,
-    /// [`Error::UnknownCustomer`] for a customer the lookup does not know or in no cohort.
+    /// [`Error::UnknownCustomer`] for a customer the lookup does not know or in no cohort;
+    /// [`Error::LengthMismatch`] when `lookup` is not the one the cohorts were built with.
     /// Counts are unchanged when an error is returned.
     pub fn add<K: Debug, R: CustomerDate<K>>(
         &mut self,
         lookup: &impl CustomerLookup<K>,
         records: &[R],
     ) -> Result<()> {
-        if lookup.customer_count() != self.cohorts.customer_count() {
-            return Err(Error::LengthMismatch {
-                what: "customer lookup",
-                expected: self.cohorts.customer_count(),
-                found: lookup.customer_count(),
-            });
-        }
         let mut fresh = self.clone_empty();
         fresh.scan(lookup, records)?;
         self.merge(&fresh)
     }
 
     fn clone_empty(&self) -> RetentionCounts {
-        RetentionCounts {
-            params: self.params.clone(),
-            cohorts: Cohorts::clone(&self.cohorts),
-            base: self.base.clone(),
-            horizon: self.horizon.clone(),
-            periods: self.periods,
-            words: self.words,
-            bits: vec![0; self.bits.len()],
-            report: RetentionReport::default(),
-        }
+        let mut empty = self.clone();
+        empty.slots.iter_mut().for_each(|s| s.bits = 0);
+        empty.more.iter_mut().for_each(|w| *w = 0);
+        empty.report = RetentionReport::default();
+        empty
     }
 
-    /// One pass over `records` into `self` (callers keep `self` unseen on error).
+    /// One pass over `records` into `self` (callers discard `self` on error).
     fn scan<K: Debug, R: CustomerDate<K>>(
         &mut self,
         lookup: &impl CustomerLookup<K>,
         records: &[R],
     ) -> Result<()> {
+        if lookup.customer_count() != self.slots.len() {
+            return Err(Error::LengthMismatch {
+                what: "customer lookup",
+                expected: self.slots.len(),
+                found: lookup.customer_count(),
+            });
+        }
         let params = &self.params;
+        let placer = Placer::new(params);
         let analysis = params.analysis_date.days();
-        let cohorts = self.cohorts.raw_cohorts();
-        let words = self.words;
+        let extra = self.words - 1;
         let mut report = RetentionReport {
             records: records.len() as u64,
             ..RetentionReport::default()
         };
-        for (row, record) in records.iter().enumerate() {
-            let date = record.date();
-            let Some(id) = lookup
-                .lookup(record.customer())
-                .filter(|id| cohorts[id.index()] != NO_COHORT)
-            else {
-                if params.unknown_customers == OutOfWindow::Drop {
-                    report.unknown_customers += 1;
+        // Blocks of records: first resolve ids and gather the customers' signup days in a
+        // tight loop (independent loads, so many cache misses are in flight at once), then run
+        // the branchy logic on data that is now in cache.
+        const BLOCK: usize = 256;
+        let mut ids = [usize::MAX; BLOCK];
+        let mut signups = [NOT_MEMBER; BLOCK];
+        for (b, block) in records.chunks(BLOCK).enumerate() {
+            for (id, record) in ids.iter_mut().zip(block) {
+                *id = lookup
+                    .lookup(record.customer())
+                    .map_or(usize::MAX, |c| c.index());
+            }
+            for (signup, &id) in signups.iter_mut().zip(&ids[..block.len()]) {
+                *signup = self.slots.get(id).map_or(NOT_MEMBER, |s| s.signup);
+            }
+            for (j, record) in block.iter().enumerate() {
+                let row = b * BLOCK + j;
+                let (key, date, i) = (record.customer(), record.date(), ids[j]);
+                let signup = signups[j];
+                if signup == NOT_MEMBER {
+                    unknown(params, &mut report, row, key)?;
                     continue;
                 }
-                return Err(Error::UnknownCustomer {
-                    record: format!("activity row {row} (a customer needs a signup in a cohort)"),
-                    customer: format!("{:?}", record.customer()),
-                });
-            };
-            let i = id.index();
-            if date.days() > analysis {
-                if params.after_analysis == OutOfWindow::Drop {
-                    report.after_analysis += 1;
+                if date.days() > analysis {
+                    after_analysis(params, &mut report, row, key, date)?;
                     continue;
                 }
-                return Err(Error::OutOfRange {
-                    record: format!("activity row {row} (customer {:?})", record.customer()),
-                    field: format!("date {date}"),
-                    value: f64::from(date.days() - analysis),
-                    expected: "a date on or before the analysis date (value: days after it)",
-                });
-            }
-            let Some(p) = params.windows.period(self.base[i], date) else {
-                report.unobservable += 1;
-                continue;
-            };
-            if p < 0 || date.days() < self.cohorts.raw_signups()[i] {
-                if params.before_signup == OutOfWindow::Drop {
-                    report.before_signup += 1;
-                    continue;
+                let place = placer.place(signup, date.days());
+                if let Some(p) = admit(params, &mut report, place, row, key, date, signup)? {
+                    set_bit(
+                        &mut self.slots[i],
+                        &mut self.more[i * extra..(i + 1) * extra],
+                        p,
+                    );
                 }
-                return Err(Error::OutOfRange {
-                    record: format!("activity row {row} (customer {:?})", record.customer()),
-                    field: format!("date {date}"),
-                    value: f64::from(self.cohorts.raw_signups()[i] - date.days()),
-                    expected: "a date on or after the customer's signup (value: days before it)",
-                });
             }
-            if p > self.horizon[i] {
-                report.unobservable += 1;
-                continue;
-            }
-            let p = p as usize;
-            self.bits[i * words + p / 64] |= 1u64 << (p % 64);
         }
         self.report.add(&report);
         Ok(())
@@ -461,8 +614,14 @@ impl RetentionCounts {
     pub fn merge(&mut self, other: &RetentionCounts) -> Result<()> {
         if self.params != other.params
             || self.words != other.words
-            || self.bits.len() != other.bits.len()
-            || self.cohorts != other.cohorts
+            || self.slots.len() != other.slots.len()
+            || self.labels != other.labels
+            || self.sizes != other.sizes
+            || self
+                .slots
+                .iter()
+                .zip(&other.slots)
+                .any(|(a, b)| (a.signup, a.cohort) != (b.signup, b.cohort))
         {
             return Err(Error::InvalidParameter {
                 name: "other",
@@ -471,7 +630,10 @@ impl RetentionCounts {
                     .into(),
             });
         }
-        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+        for (a, b) in self.slots.iter_mut().zip(&other.slots) {
+            a.bits |= b.bits;
+        }
+        for (a, b) in self.more.iter_mut().zip(&other.more) {
             *a |= b;
         }
         self.report.add(&other.report);
@@ -487,83 +649,115 @@ impl RetentionCounts {
     /// The retention matrix in `mode`.
     #[must_use]
     pub fn matrix(&self, mode: RetentionMode) -> RetentionMatrix {
-        let k = self.cohorts.len();
-        let p = self.periods;
-        let mut retained = vec![0u64; k * p];
-        // reach[c * (p + 1) + h + 1]: members whose last observable period is h (h = -1 too).
-        let mut reach = vec![0u64; k * (p + 1)];
-        let signup_bit = self.params.signup_is_activity;
-        for (i, &c) in self.cohorts.raw_cohorts().iter().enumerate() {
-            if c == NO_COHORT {
-                continue;
-            }
-            let c = c as usize;
-            let h = self.horizon[i];
-            let h_index = (h + 1).clamp(0, p as i32) as usize;
-            reach[c * (p + 1) + h_index] += 1;
-            if h < 0 {
-                continue;
-            }
-            let bits = &self.bits[i * self.words..(i + 1) * self.words];
-            let row = &mut retained[c * p..(c + 1) * p];
-            match mode {
-                RetentionMode::Recurring => {
-                    let mut any0 = false;
-                    for (w, &word) in bits.iter().enumerate() {
-                        let mut word = word;
-                        while word != 0 {
-                            let b = word.trailing_zeros() as usize;
-                            row[w * 64 + b] += 1;
-                            any0 |= w == 0 && b == 0;
-                            word &= word - 1;
-                        }
-                    }
-                    if signup_bit && !any0 {
-                        row[0] += 1;
-                    }
-                }
-                RetentionMode::Unbounded => {
-                    let last = bits
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .find(|(_, &w)| w != 0)
-                        .map(|(w, &word)| (w * 64 + 63 - word.leading_zeros() as usize) as i32);
-                    let last = match last {
-                        Some(l) => Some(l),
-                        None if signup_bit => Some(0),
-                        None => None,
-                    };
-                    if let Some(l) = last {
-                        for cell in &mut row[..=l as usize] {
-                            *cell += 1;
-                        }
-                    }
-                }
-                RetentionMode::FirstTime => {
-                    if let Some((w, &word)) = bits.iter().enumerate().find(|(_, &w)| w != 0) {
-                        row[w * 64 + word.trailing_zeros() as usize] += 1;
-                    }
-                }
-            }
-        }
-        // eligible[c][q] = members whose last observable period is >= q.
-        let mut eligible = vec![0u64; k * p];
-        for c in 0..k {
-            let mut running = 0u64;
-            for q in (0..p).rev() {
-                running += reach[c * (p + 1) + q + 1];
-                eligible[c * p + q] = running;
-            }
-        }
-        RetentionMatrix {
+        let extra = self.words - 1;
+        let members = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.signup != NOT_MEMBER)
+            .map(|(i, slot)| {
+                (
+                    slot.cohort as usize,
+                    slot.signup,
+                    slot.bits,
+                    &self.more[i * extra..(i + 1) * extra],
+                )
+            });
+        tabulate(
+            &self.params,
             mode,
-            labels: self.cohorts.labels().to_vec(),
-            sizes: self.cohorts.sizes().to_vec(),
-            periods: p,
-            retained,
-            eligible,
+            self.labels.clone(),
+            self.sizes.clone(),
+            self.periods,
+            members,
+        )
+    }
+}
+
+/// Builds the matrix from members `(cohort, signup day, first 64 bits, further bits)`.
+fn tabulate<'a>(
+    params: &RetentionParams,
+    mode: RetentionMode,
+    labels: Vec<String>,
+    sizes: Vec<u64>,
+    periods: usize,
+    members: impl Iterator<Item = (usize, i32, u64, &'a [u64])>,
+) -> RetentionMatrix {
+    let k = labels.len();
+    let p = periods;
+    let mut retained = vec![0u64; k * p];
+    // reach[c * (p + 1) + h + 1]: members whose last observable period is h (h = -1 too).
+    let mut reach = vec![0u64; k * (p + 1)];
+    let signup_bit = params.signup_is_activity;
+    let analysis = params.analysis_date;
+    let mut words: Vec<u64> = Vec::new();
+    for (c, signup, first, more) in members {
+        let h = params
+            .windows
+            .horizon(
+                Date::from_valid_days(signup),
+                analysis,
+                params.partial_periods,
+            )
+            .min(p as i32 - 1);
+        reach[c * (p + 1) + (h + 1).max(0) as usize] += 1;
+        if h < 0 {
+            continue;
         }
+        words.clear();
+        words.push(first);
+        words.extend_from_slice(more);
+        let row = &mut retained[c * p..(c + 1) * p];
+        match mode {
+            RetentionMode::Recurring => {
+                if signup_bit {
+                    words[0] |= 1;
+                }
+                for (w, &word) in words.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        row[w * 64 + word.trailing_zeros() as usize] += 1;
+                        word &= word - 1;
+                    }
+                }
+            }
+            RetentionMode::Unbounded => {
+                let last = words
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, &w)| w != 0)
+                    .map(|(w, &word)| w * 64 + 63 - word.leading_zeros() as usize)
+                    .or(signup_bit.then_some(0));
+                if let Some(l) = last {
+                    for cell in &mut row[..=l] {
+                        *cell += 1;
+                    }
+                }
+            }
+            RetentionMode::FirstTime => {
+                if let Some((w, &word)) = words.iter().enumerate().find(|(_, &w)| w != 0) {
+                    row[w * 64 + word.trailing_zeros() as usize] += 1;
+                }
+            }
+        }
+    }
+    // eligible[c][q] = members whose last observable period is >= q.
+    let mut eligible = vec![0u64; k * p];
+    for c in 0..k {
+        let mut running = 0u64;
+        for q in (0..p).rev() {
+            running += reach[c * (p + 1) + q + 1];
+            eligible[c * p + q] = running;
+        }
+    }
+    RetentionMatrix {
+        mode,
+        labels,
+        sizes,
+        periods: p,
+        retained,
+        eligible,
     }
 }
 
