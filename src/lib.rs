@@ -10,6 +10,7 @@ pub mod activity;
 pub mod cluster;
 pub mod cohort;
 pub mod date;
+pub mod economics;
 pub mod error;
 pub mod features;
 pub mod ids;

@@ -1,0 +1,473 @@
+//! Ideal (and anti-ideal) customer profiles: which traits the best customers share, with lift,
+//! intervals and significance, and a fit score for prospects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::stats::distributions::normal_isf;
+use crate::stats::{holm, mannwhitneyu, proportions_ztest, Alternative, MannWhitneyMethod};
+use crate::validate::Variable;
+
+/// Settings of a profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ProfileParams {
+    min_support: f64,
+    min_lift: f64,
+    alpha: f64,
+}
+
+impl Default for ProfileParams {
+    fn default() -> Self {
+        ProfileParams {
+            min_support: 0.1,
+            min_lift: 1.2,
+            alpha: 0.05,
+        }
+    }
+}
+
+impl ProfileParams {
+    /// Defaults: support 10%, lift 1.2, alpha 0.05.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The least share of the group that must have a trait. Default: 0.1.
+    #[must_use]
+    pub fn min_support(mut self, share: f64) -> Self {
+        self.min_support = share;
+        self
+    }
+
+    /// The least lift (share in the group / share in the rest) a trait needs. Default: 1.2.
+    #[must_use]
+    pub fn min_lift(mut self, lift: f64) -> Self {
+        self.min_lift = lift;
+        self
+    }
+
+    /// Significance level, after Holm's correction over every candidate trait. Default: 0.05.
+    #[must_use]
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a support outside [0, 1], a lift below 1 or an alpha
+    /// outside (0, 1).
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.min_support) {
+            return Err(Error::InvalidParameter {
+                name: "min_support",
+                reason: format!("{} is not a share in [0, 1]", self.min_support),
+            });
+        }
+        if !(self.min_lift >= 1.0 && self.min_lift.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "min_lift",
+                reason: format!(
+                    "{} is below 1: a trait must be commoner in the group",
+                    self.min_lift
+                ),
+            });
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "alpha",
+                reason: format!("{} is not in (0, 1)", self.alpha),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a trait tests.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum TraitCondition {
+    /// A categorical variable equals a value.
+    Equals {
+        /// The value.
+        value: String,
+    },
+    /// A numeric variable lies in a closed range (the group's interquartile range).
+    Between {
+        /// Lower end.
+        low: f64,
+        /// Upper end.
+        high: f64,
+    },
+}
+
+/// One candidate trait with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Trait {
+    /// The variable.
+    pub variable: String,
+    /// The condition.
+    pub condition: TraitCondition,
+    /// Share of the group with the trait (support).
+    pub share_in_group: f64,
+    /// Share of the rest with the trait.
+    pub share_in_rest: f64,
+    /// Risk ratio share_in_group / share_in_rest (with 0.5 added to every cell when one is 0).
+    pub lift: f64,
+    /// Lower bound of the lift (log method).
+    pub lift_lower: f64,
+    /// Upper bound of the lift.
+    pub lift_upper: f64,
+    /// p-value of the test (two-proportion z; Mann-Whitney for numeric variables).
+    pub p_value: f64,
+    /// Holm-adjusted p-value over all candidates.
+    pub p_adjusted: f64,
+    /// Whether it passed support, lift and significance.
+    pub selected: bool,
+}
+
+impl Trait {
+    fn matches(&self, variable: &Variable, i: usize) -> bool {
+        match (&self.condition, variable) {
+            (TraitCondition::Equals { value }, Variable::Categorical { values, .. }) => {
+                values.get(i).and_then(|v| v.as_deref()) == Some(value.as_str())
+            }
+            (TraitCondition::Between { low, high }, Variable::Numeric { values, .. }) => values
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|v| *low <= v && v <= *high),
+            _ => false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let condition = match &self.condition {
+            TraitCondition::Equals { value } => format!("{} = {value}", self.variable),
+            TraitCondition::Between { low, high } => {
+                format!("{} in [{low:.4}, {high:.4}]", self.variable)
+            }
+        };
+        format!(
+            "{condition} ({:.0}% vs {:.0}%, {:.2}x, CI {:.2}-{:.2}, p = {:.2e})",
+            self.share_in_group * 100.0,
+            self.share_in_rest * 100.0,
+            self.lift,
+            self.lift_lower,
+            self.lift_upper,
+            self.p_adjusted
+        )
+    }
+}
+
+/// The traits a group of customers (top LTV quintile, or for an anti-profile the bottom
+/// quintile, churners, heavy support users) shares more than the rest.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IdealCustomerProfile {
+    group: String,
+    group_size: u64,
+    rest_size: u64,
+    candidates: Vec<Trait>,
+}
+
+/// Share-in-group, share-in-rest, lift and its interval for a 2 x 2 table, as statsmodels'
+/// `Table2x2(...).riskratio` and `riskratio_confint` (0.5 added to every cell if one is 0).
+fn risk_ratio(a: u64, n1: u64, b: u64, n2: u64, z: f64) -> (f64, f64, f64) {
+    let (mut a, mut c, mut b, mut d) = (a as f64, (n1 - a) as f64, b as f64, (n2 - b) as f64);
+    if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+        a += 0.5;
+        b += 0.5;
+        c += 0.5;
+        d += 0.5;
+    }
+    let rr = (a / (a + c)) / (b / (b + d));
+    let se = (1.0 / a - 1.0 / (a + c) + 1.0 / b - 1.0 / (b + d)).sqrt();
+    (rr, (rr.ln() - z * se).exp(), (rr.ln() + z * se).exp())
+}
+
+/// The linear-interpolation quantile of sorted values (numpy's default).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+}
+
+impl IdealCustomerProfile {
+    /// Profiles the customers with `in_group[i] == Some(true)` against those with `Some(false)`
+    /// (`None`: left out) over `variables` (one value per customer each). `group` names the
+    /// group in the description ("top 20% by LTV").
+    ///
+    /// For each category of each categorical variable, and for each numeric variable's
+    /// interquartile range in the group, the trait's share in the group and the rest, the lift
+    /// (risk ratio) with its log-method interval, and a p-value (two-proportion z test for
+    /// categories, Mann-Whitney for numbers), Holm-adjusted over all candidates. A trait is
+    /// selected when its support, lift and adjusted p-value pass `params`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when a variable does not have one value per customer;
+    /// [`Error::EmptyInput`] when the group or the rest is empty or there are no variables;
+    /// [`Error::InvalidParameter`] for bad settings.
+    ///
+    /// Reference: lift and interval match statsmodels `Table2x2.riskratio` /
+    /// `riskratio_confint`; the tests match `proportions_ztest` and scipy `mannwhitneyu`.
+    pub fn fit(
+        in_group: &[Option<bool>],
+        variables: &[Variable],
+        group: &str,
+        params: &ProfileParams,
+    ) -> Result<IdealCustomerProfile> {
+        params.validate()?;
+        if variables.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "profile variables",
+                item: "variable",
+            });
+        }
+        let n1 = in_group.iter().filter(|g| **g == Some(true)).count() as u64;
+        let n2 = in_group.iter().filter(|g| **g == Some(false)).count() as u64;
+        if n1 == 0 || n2 == 0 {
+            return Err(Error::EmptyInput {
+                what: if n1 == 0 {
+                    "profile group"
+                } else {
+                    "rest of the customers"
+                },
+                item: "customer",
+            });
+        }
+        let z = normal_isf(params.alpha / 2.0);
+        let mut candidates = Vec::new();
+        for variable in variables {
+            let (name, len) = match variable {
+                Variable::Numeric { name, values } => (name, values.len()),
+                Variable::Categorical { name, values } => (name, values.len()),
+            };
+            if len != in_group.len() {
+                return Err(Error::LengthMismatch {
+                    what: "profile variable",
+                    expected: in_group.len(),
+                    found: len,
+                });
+            }
+            match variable {
+                Variable::Categorical { values, .. } => {
+                    let mut counts: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+                    let (mut present1, mut present2) = (0u64, 0u64);
+                    for (v, g) in values.iter().zip(in_group) {
+                        let (Some(v), Some(g)) = (v.as_deref(), g) else {
+                            continue;
+                        };
+                        let entry = counts.entry(v).or_insert((0, 0));
+                        if *g {
+                            entry.0 += 1;
+                            present1 += 1;
+                        } else {
+                            entry.1 += 1;
+                            present2 += 1;
+                        }
+                    }
+                    if present1 == 0 || present2 == 0 {
+                        continue;
+                    }
+                    for (value, (a, b)) in counts {
+                        let (lift, lower, upper) = risk_ratio(a, present1, b, present2, z);
+                        let p =
+                            proportions_ztest([a, b], [present1, present2], Alternative::TwoSided)
+                                .map_or(1.0, |t| t.p_value);
+                        candidates.push(Trait {
+                            variable: name.clone(),
+                            condition: TraitCondition::Equals {
+                                value: value.to_owned(),
+                            },
+                            share_in_group: a as f64 / present1 as f64,
+                            share_in_rest: b as f64 / present2 as f64,
+                            lift,
+                            lift_lower: lower,
+                            lift_upper: upper,
+                            p_value: if p.is_nan() { 1.0 } else { p },
+                            p_adjusted: 1.0,
+                            selected: false,
+                        });
+                    }
+                }
+                Variable::Numeric { values, .. } => {
+                    let mut group_values = Vec::new();
+                    let mut rest_values = Vec::new();
+                    for (v, g) in values.iter().zip(in_group) {
+                        if let (Some(v), Some(g)) = (v, g) {
+                            if v.is_finite() {
+                                if *g {
+                                    group_values.push(*v);
+                                } else {
+                                    rest_values.push(*v);
+                                }
+                            }
+                        }
+                    }
+                    if group_values.is_empty() || rest_values.is_empty() {
+                        continue;
+                    }
+                    let p = mannwhitneyu(
+                        &group_values,
+                        &rest_values,
+                        true,
+                        Alternative::TwoSided,
+                        MannWhitneyMethod::Auto,
+                    )
+                    .map_or(1.0, |t| t.p_value);
+                    group_values.sort_by(f64::total_cmp);
+                    let (low, high) =
+                        (quantile(&group_values, 0.25), quantile(&group_values, 0.75));
+                    let inside = |v: &f64| low <= *v && *v <= high;
+                    let a = group_values.iter().filter(|v| inside(v)).count() as u64;
+                    let b = rest_values.iter().filter(|v| inside(v)).count() as u64;
+                    let (n_a, n_b) = (group_values.len() as u64, rest_values.len() as u64);
+                    let (lift, lower, upper) = risk_ratio(a, n_a, b, n_b, z);
+                    candidates.push(Trait {
+                        variable: name.clone(),
+                        condition: TraitCondition::Between { low, high },
+                        share_in_group: a as f64 / n_a as f64,
+                        share_in_rest: b as f64 / n_b as f64,
+                        lift,
+                        lift_lower: lower,
+                        lift_upper: upper,
+                        p_value: if p.is_nan() { 1.0 } else { p },
+                        p_adjusted: 1.0,
+                        selected: false,
+                    });
+                }
+            }
+        }
+        if !candidates.is_empty() {
+            let p: Vec<f64> = candidates
+                .iter()
+                .map(|t| t.p_value.clamp(0.0, 1.0))
+                .collect();
+            for (t, adjusted) in candidates.iter_mut().zip(holm(&p)?) {
+                t.p_adjusted = adjusted;
+                t.selected = t.share_in_group >= params.min_support
+                    && t.lift >= params.min_lift
+                    && t.lift_lower > 1.0
+                    && adjusted < params.alpha;
+            }
+        }
+        candidates.sort_by(|a, b| b.lift.total_cmp(&a.lift));
+        Ok(IdealCustomerProfile {
+            group: group.to_owned(),
+            group_size: n1,
+            rest_size: n2,
+            candidates,
+        })
+    }
+
+    /// Every candidate trait, highest lift first.
+    #[must_use]
+    pub fn candidates(&self) -> &[Trait] {
+        &self.candidates
+    }
+
+    /// The selected traits, highest lift first.
+    pub fn traits(&self) -> impl Iterator<Item = &Trait> + '_ {
+        self.candidates.iter().filter(|t| t.selected)
+    }
+
+    /// Customers in the group and in the rest.
+    #[must_use]
+    pub fn sizes(&self) -> (u64, u64) {
+        (self.group_size, self.rest_size)
+    }
+
+    /// How well each of a set of prospects fits: for each row of `variables` (the same
+    /// variables, one value per prospect), the matched traits' weights `ln(lift)` over the sum
+    /// of all selected traits' weights, in [0, 1], and the traits matched.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when the variables differ in length;
+    /// [`Error::Undefined`] when the profile selected no trait.
+    pub fn fit_scores(&self, variables: &[Variable]) -> Result<Vec<FitScore>> {
+        let selected: Vec<&Trait> = self.traits().collect();
+        if selected.is_empty() {
+            return Err(Error::Undefined {
+                reason: "the profile has no selected trait to score against: relax min_lift or \
+                         min_support, or add variables"
+                    .into(),
+            });
+        }
+        let len = |v: &Variable| match v {
+            Variable::Numeric { values, .. } => values.len(),
+            Variable::Categorical { values, .. } => values.len(),
+        };
+        let n = variables.first().map_or(0, len);
+        if let Some(v) = variables.iter().find(|v| len(v) != n) {
+            return Err(Error::LengthMismatch {
+                what: "prospect variable",
+                expected: n,
+                found: len(v),
+            });
+        }
+        let by_name = |name: &str| {
+            variables.iter().find(|v| match v {
+                Variable::Numeric { name: n, .. } | Variable::Categorical { name: n, .. } => {
+                    n == name
+                }
+            })
+        };
+        let total: f64 = selected.iter().map(|t| t.lift.ln()).sum();
+        Ok((0..n)
+            .map(|i| {
+                let matched: Vec<usize> = selected
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| by_name(&t.variable).is_some_and(|v| t.matches(v, i)))
+                    .map(|(k, _)| k)
+                    .collect();
+                let weight: f64 = matched.iter().map(|&k| selected[k].lift.ln()).sum();
+                FitScore {
+                    score: weight / total,
+                    matched: matched.len(),
+                    of: selected.len(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// How well one prospect fits a profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FitScore {
+    /// Lift-weighted share of the profile's traits matched, in [0, 1].
+    pub score: f64,
+    /// Traits matched.
+    pub matched: usize,
+    /// Traits in the profile.
+    pub of: usize,
+}
+
+impl fmt::Display for IdealCustomerProfile {
+    /// A plain-language description: the group, its size, and each selected trait with its
+    /// shares, lift, interval and adjusted p-value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let selected: Vec<&Trait> = self.traits().collect();
+        write!(
+            f,
+            "{} ({} customers, vs {} others)",
+            self.group, self.group_size, self.rest_size
+        )?;
+        if selected.is_empty() {
+            return write!(f, ": no trait sets them apart at the chosen thresholds");
+        }
+        write!(f, " are more often:")?;
+        for t in selected {
+            write!(f, "\n  - {}", t.describe())?;
+        }
+        Ok(())
+    }
+}

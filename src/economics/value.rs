@@ -1,0 +1,434 @@
+//! LTV, CAC, payback, proportions with Wilson intervals, value quantiles and revenue
+//! concentration.
+
+use crate::error::{ensure_finite, Error, Result};
+use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
+use crate::stats::distributions::normal_isf;
+
+fn check_margin(gross_margin: f64) -> Result<()> {
+    if gross_margin > 0.0 && gross_margin <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::OutOfRange {
+            record: "LTV".into(),
+            field: "gross_margin".into(),
+            value: gross_margin,
+            expected: "a share in (0, 1], e.g. 0.8 for 80% gross margin",
+        })
+    }
+}
+
+/// Lifetime value from ARPA, gross margin and a monthly churn rate.
+///
+/// ```text
+/// LTV = ARPA * gross_margin / churn_rate
+/// ```
+///
+/// # Errors
+/// [`Error::OutOfRange`] for a gross margin outside (0, 1], a negative or non-finite ARPA, or a
+/// churn rate outside [0, 1]; [`Error::Undefined`] for a churn rate of 0 (the lifetime would be
+/// infinite: use an observed LTV or a floor on churn instead).
+///
+/// Reference: ChartMogul's LTV (ARPA / customer churn rate), margin-adjusted.
+pub fn ltv(arpa: f64, gross_margin: f64, churn_rate: f64) -> Result<f64> {
+    check_margin(gross_margin)?;
+    ensure_finite(arpa, || "LTV".into(), "arpa")?;
+    if arpa < 0.0 {
+        return Err(Error::OutOfRange {
+            record: "LTV".into(),
+            field: "arpa".into(),
+            value: arpa,
+            expected: "an ARPA of 0 or more",
+        });
+    }
+    if !(0.0..=1.0).contains(&churn_rate) {
+        return Err(Error::OutOfRange {
+            record: "LTV".into(),
+            field: "churn_rate".into(),
+            value: churn_rate,
+            expected: "a monthly churn rate in [0, 1]",
+        });
+    }
+    if churn_rate == 0.0 {
+        return Err(Error::Undefined {
+            reason: "churn rate is 0, so ARPA / churn is infinite: use the observed LTV, or a \
+                     longer window that saw churn"
+                .into(),
+        });
+    }
+    Ok(arpa * gross_margin / churn_rate)
+}
+
+/// Customer acquisition cost: spend / new customers.
+///
+/// # Errors
+/// [`Error::OutOfRange`] for a negative or non-finite spend; [`Error::Undefined`] for zero new
+/// customers.
+pub fn cac(spend: f64, new_customers: u64) -> Result<f64> {
+    ensure_finite(spend, || "CAC".into(), "spend")?;
+    if spend < 0.0 {
+        return Err(Error::OutOfRange {
+            record: "CAC".into(),
+            field: "spend".into(),
+            value: spend,
+            expected: "a spend of 0 or more",
+        });
+    }
+    if new_customers == 0 {
+        return Err(Error::Undefined {
+            reason: "no new customers in the period: CAC is spend / new customers".into(),
+        });
+    }
+    Ok(spend / new_customers as f64)
+}
+
+/// Months to recover CAC from the gross profit of one new customer.
+///
+/// ```text
+/// payback = CAC / (new ARPA * gross_margin)
+/// ```
+///
+/// # Errors
+/// [`Error::OutOfRange`] for a gross margin outside (0, 1] or a negative CAC;
+/// [`Error::Undefined`] for an ARPA of 0 or less.
+pub fn cac_payback_months(cac: f64, new_arpa: f64, gross_margin: f64) -> Result<f64> {
+    check_margin(gross_margin)?;
+    ensure_finite(cac, || "CAC payback".into(), "cac")?;
+    ensure_finite(new_arpa, || "CAC payback".into(), "new_arpa")?;
+    if cac < 0.0 {
+        return Err(Error::OutOfRange {
+            record: "CAC payback".into(),
+            field: "cac".into(),
+            value: cac,
+            expected: "a CAC of 0 or more",
+        });
+    }
+    if new_arpa <= 0.0 {
+        return Err(Error::Undefined {
+            reason: "new customers bring no revenue, so CAC is never paid back".into(),
+        });
+    }
+    Ok(cac / (new_arpa * gross_margin))
+}
+
+/// A proportion with its Wilson score interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Proportion {
+    /// Successes.
+    pub successes: u64,
+    /// Trials.
+    pub trials: u64,
+    /// successes / trials.
+    pub estimate: f64,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// The proportion `successes / trials` with its Wilson score interval at `alpha`.
+///
+/// ```text
+/// center = (p + z^2 / 2n) / (1 + z^2 / n)
+/// half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2)
+/// ```
+///
+/// # Errors
+/// [`Error::Undefined`] for 0 trials; [`Error::OutOfRange`] for more successes than trials;
+/// [`Error::InvalidParameter`] for `alpha` outside (0, 1).
+///
+/// Reference: matches `statsmodels.stats.proportion.proportion_confint(method="wilson")`.
+pub fn wilson(successes: u64, trials: u64, alpha: f64) -> Result<Proportion> {
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(Error::InvalidParameter {
+            name: "alpha",
+            reason: format!("{alpha} is not in (0, 1): use 0.05 for 95% intervals"),
+        });
+    }
+    if trials == 0 {
+        return Err(Error::Undefined {
+            reason: "a proportion of 0 trials".into(),
+        });
+    }
+    if successes > trials {
+        return Err(Error::OutOfRange {
+            record: "proportion".into(),
+            field: "successes".into(),
+            value: successes as f64,
+            expected: "no more successes than trials",
+        });
+    }
+    let n = trials as f64;
+    let p = successes as f64 / n;
+    let z = normal_isf(alpha / 2.0);
+    let z2 = z * z;
+    let denominator = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denominator;
+    let half = z / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    Ok(Proportion {
+        successes,
+        trials,
+        estimate: p,
+        lower: center - half,
+        upper: center + half,
+    })
+}
+
+fn check_values(values: &[f64], what: &'static str) -> Result<()> {
+    if values.is_empty() {
+        return Err(Error::EmptyInput {
+            what,
+            item: "customer value",
+        });
+    }
+    for (i, &v) in values.iter().enumerate() {
+        ensure_finite(v, || format!("customer {i}"), what)?;
+        if v < 0.0 {
+            return Err(Error::OutOfRange {
+                record: format!("customer {i}"),
+                field: what.into(),
+                value: v,
+                expected: "a value of 0 or more (net refunds into revenue first)",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Groups of customers by value quantile (LTV quintiles by default).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ValueQuantiles {
+    segmentation: Segmentation,
+    groups: Vec<ValueGroup>,
+}
+
+/// One value group.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ValueGroup {
+    /// Its name: `top 20%` ... `bottom 20%`.
+    pub name: String,
+    /// Customers.
+    pub customers: u64,
+    /// Sum of their value.
+    pub value: f64,
+    /// Share of all value.
+    pub value_share: f64,
+    /// Smallest value in the group.
+    pub min: f64,
+    /// Largest value in the group.
+    pub max: f64,
+}
+
+impl ValueQuantiles {
+    /// Splits customers into `groups` equal-count groups by `values` (one per dense customer),
+    /// the highest first. Equal values are ordered by customer position (pandas
+    /// `qcut(rank(method="first"), q)`), so group sizes differ by at most one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for fewer than 2 groups or more groups than customers;
+    /// [`Error::EmptyInput`], [`Error::NonFinite`], [`Error::OutOfRange`] for negative values.
+    ///
+    /// Reference: the groups match pandas `qcut(values.rank(method="first"), q, labels=False)`
+    /// (group 0 here is pandas' highest label).
+    pub fn new(values: &[f64], groups: usize) -> Result<ValueQuantiles> {
+        check_values(values, "value")?;
+        if groups < 2 || groups > values.len() {
+            return Err(Error::InvalidParameter {
+                name: "groups",
+                reason: format!(
+                    "{groups} groups for {} customers: use 2 or more, at most one per customer",
+                    values.len()
+                ),
+            });
+        }
+        let n = values.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+        let mut labels = vec![None; n];
+        for (rank0, &i) in order.iter().enumerate() {
+            // pandas qcut on ranks 1..n: the edges are the q-quantiles of the ranks (linear
+            // interpolation), bins right-closed, the first including its left edge.
+            let rank = (rank0 + 1) as f64;
+            let mut bin = 0;
+            for b in 1..groups {
+                let edge = 1.0 + (n as f64 - 1.0) * b as f64 / groups as f64;
+                if rank > edge {
+                    bin = b;
+                }
+            }
+            labels[i] = Some(groups - 1 - bin);
+        }
+        let total: f64 = values.iter().sum();
+        let share = 100.0 / groups as f64;
+        let name = |g: usize| -> String {
+            let pct = format!("{}%", (share * 100.0).round() / 100.0);
+            if g == 0 {
+                format!("top {pct}")
+            } else if g == groups - 1 {
+                format!("bottom {pct}")
+            } else {
+                format!("group {} of {groups} ({pct})", g + 1)
+            }
+        };
+        let mut out: Vec<ValueGroup> = (0..groups)
+            .map(|g| ValueGroup {
+                name: name(g),
+                customers: 0,
+                value: 0.0,
+                value_share: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+            })
+            .collect();
+        for (i, label) in labels.iter().enumerate() {
+            let g = &mut out[label.unwrap_or(0)];
+            g.customers += 1;
+            g.value += values[i];
+            g.min = g.min.min(values[i]);
+            g.max = g.max.max(values[i]);
+        }
+        for g in &mut out {
+            g.value_share = if total > 0.0 { g.value / total } else { 0.0 };
+        }
+        let descriptors = out
+            .iter()
+            .map(|g| {
+                SegmentDescriptor::new(
+                    g.name.clone(),
+                    SegmentDefinition::Rule {
+                        description: format!("value in [{}, {}]", g.min, g.max),
+                    },
+                )
+            })
+            .collect();
+        Ok(ValueQuantiles {
+            segmentation: Segmentation::new(labels, descriptors)?,
+            groups: out,
+        })
+    }
+
+    /// The groups, highest value first.
+    #[must_use]
+    pub fn groups(&self) -> &[ValueGroup] {
+        &self.groups
+    }
+
+    /// The groups as a [`Segmentation`] (segment 0 = top).
+    #[must_use]
+    pub fn segmentation(&self) -> &Segmentation {
+        &self.segmentation
+    }
+}
+
+/// How concentrated value is across customers.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Concentration {
+    sorted_descending: Vec<f64>,
+    total: f64,
+    gini: f64,
+}
+
+impl Concentration {
+    /// Concentration of `values` (revenue or LTV per customer).
+    ///
+    /// ```text
+    /// Gini = sum_i (2i - n - 1) x_(i) / (n sum x)      (x ascending, i = 1..n)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`], [`Error::NonFinite`], [`Error::OutOfRange`] for a negative value;
+    /// [`Error::Undefined`] when all values are 0.
+    ///
+    /// Reference: the Gini coefficient of the Lorenz curve (numpy reference in the fixtures).
+    ///
+    /// ```
+    /// use saas_segmentation::economics::Concentration;
+    ///
+    /// let revenue = [900.0, 50.0, 20.0, 20.0, 10.0];
+    /// let c = Concentration::new(&revenue)?;
+    /// assert_eq!(c.top_share(0.2), 0.9); // the top 20% of customers bring 90%
+    /// assert!(c.gini() > 0.7);
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    pub fn new(values: &[f64]) -> Result<Concentration> {
+        check_values(values, "value")?;
+        let mut sorted: Vec<f64> = values.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let total: f64 = sorted.iter().sum();
+        if total <= 0.0 {
+            return Err(Error::Undefined {
+                reason: "every value is 0: there is nothing to be concentrated".into(),
+            });
+        }
+        let n = sorted.len() as f64;
+        // Ascending rank i of the k-th largest is n - k.
+        let weighted: f64 = sorted
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| (2.0 * (n - k as f64) - n - 1.0) * x)
+            .sum();
+        Ok(Concentration {
+            gini: weighted / (n * total),
+            sorted_descending: sorted,
+            total,
+        })
+    }
+
+    /// The Gini coefficient, in [0, 1 - 1/n].
+    #[must_use]
+    pub fn gini(&self) -> f64 {
+        self.gini
+    }
+
+    /// The share of value held by the top `share` of customers (0.2: the top 20%, rounded up
+    /// to whole customers).
+    #[must_use]
+    pub fn top_share(&self, share: f64) -> f64 {
+        let share = share.clamp(0.0, 1.0);
+        let k = (share * self.sorted_descending.len() as f64 - 1e-9)
+            .ceil()
+            .max(0.0) as usize;
+        self.sorted_descending[..k.min(self.sorted_descending.len())]
+            .iter()
+            .sum::<f64>()
+            / self.total
+    }
+
+    /// The smallest share of customers that holds at least `value_share` of the value ("half
+    /// the customers bring 90%": `customers_for(0.9)` is 0.5).
+    #[must_use]
+    pub fn customers_for(&self, value_share: f64) -> f64 {
+        let target = value_share.clamp(0.0, 1.0) * self.total;
+        let mut running = 0.0;
+        for (k, &x) in self.sorted_descending.iter().enumerate() {
+            running += x;
+            if running >= target * (1.0 - 1e-12) {
+                return (k + 1) as f64 / self.sorted_descending.len() as f64;
+            }
+        }
+        1.0
+    }
+
+    /// Lorenz curve points `(share of customers, share of value)`, customers ascending by
+    /// value, from (0, 0) to (1, 1), at most `points` + 1 of them.
+    #[must_use]
+    pub fn lorenz(&self, points: usize) -> Vec<(f64, f64)> {
+        let n = self.sorted_descending.len();
+        let points = points.clamp(1, n);
+        let mut out = vec![(0.0, 0.0)];
+        let mut running = 0.0;
+        let mut next = 1;
+        for (i, &x) in self.sorted_descending.iter().rev().enumerate() {
+            running += x;
+            if (i + 1) * points >= next * n {
+                out.push(((i + 1) as f64 / n as f64, running / self.total));
+                next += 1;
+            }
+        }
+        out
+    }
+}
