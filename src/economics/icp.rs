@@ -117,7 +117,7 @@ pub struct Trait {
     pub share_in_group: f64,
     /// Share of the rest with the trait.
     pub share_in_rest: f64,
-    /// Risk ratio share_in_group / share_in_rest (with 0.5 added to every cell when one is 0).
+    /// Risk ratio share_in_group / share_in_rest (an empty cell of the 2 x 2 table counts 0.5).
     pub lift: f64,
     /// Lower bound of the lift (log method).
     pub lift_lower: f64,
@@ -177,15 +177,11 @@ pub struct IdealCustomerProfile {
 }
 
 /// Share-in-group, share-in-rest, lift and its interval for a 2 x 2 table, as statsmodels'
-/// `Table2x2(...).riskratio` and `riskratio_confint` (0.5 added to every cell if one is 0).
+/// `Table2x2(...).riskratio` and `riskratio_confint`: an empty cell counts 0.5, so a trait
+/// nobody in the rest has gets a large finite lift with a wide interval, not infinity.
 fn risk_ratio(a: u64, n1: u64, b: u64, n2: u64, z: f64) -> (f64, f64, f64) {
-    let (mut a, mut c, mut b, mut d) = (a as f64, (n1 - a) as f64, b as f64, (n2 - b) as f64);
-    if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
-        a += 0.5;
-        b += 0.5;
-        c += 0.5;
-        d += 0.5;
-    }
+    let shift = |x: u64| if x == 0 { 0.5 } else { x as f64 };
+    let (a, c, b, d) = (shift(a), shift(n1 - a), shift(b), shift(n2 - b));
     let rr = (a / (a + c)) / (b / (b + d));
     let se = (1.0 / a - 1.0 / (a + c) + 1.0 / b - 1.0 / (b + d)).sqrt();
     (rr, (rr.ln() - z * se).exp(), (rr.ln() + z * se).exp())
