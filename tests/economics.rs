@@ -57,16 +57,37 @@ fn mrr_bridge_matches_pandas() {
             (got.reactivation, "reactivation"),
             (got.end_mrr, "end"),
         ] {
-            assert_close(value, want[key].as_f64().expect("number"), &format!("{label} {key}"));
+            assert_close(
+                value,
+                want[key].as_f64().expect("number"),
+                &format!("{label} {key}"),
+            );
         }
-        assert_eq!(got.customers_start, want["customers_start"].as_u64().expect("n"));
-        assert_eq!(got.churned_customers, want["churned_customers"].as_u64().expect("n"));
+        assert_eq!(
+            got.customers_start,
+            want["customers_start"].as_u64().expect("n")
+        );
+        assert_eq!(
+            got.churned_customers,
+            want["churned_customers"].as_u64().expect("n")
+        );
     }
     let window = revenue_retention(&lookup, &records(), &params, month(6), month(18), true)
         .expect("window")[0];
-    assert_eq!(window.customers, f["window"]["customers"].as_u64().expect("n"));
-    assert_close(window.nrr().expect("nrr"), f["window"]["nrr"].as_f64().expect("nrr"), "NRR");
-    assert_close(window.grr().expect("grr"), f["window"]["grr"].as_f64().expect("grr"), "GRR");
+    assert_eq!(
+        window.customers,
+        f["window"]["customers"].as_u64().expect("n")
+    );
+    assert_close(
+        window.nrr().expect("nrr"),
+        f["window"]["nrr"].as_f64().expect("nrr"),
+        "NRR",
+    );
+    assert_close(
+        window.grr().expect("grr"),
+        f["window"]["grr"].as_f64().expect("grr"),
+        "GRR",
+    );
 }
 
 #[test]
@@ -90,13 +111,22 @@ fn cancelling_one_of_two_subscriptions_is_contraction() {
     let [feb, mar, apr] = moves.months() else {
         panic!("three months expected");
     };
-    assert_eq!((feb.contraction, feb.churn, feb.churned_customers), (100.0, 0.0, 0));
+    assert_eq!(
+        (feb.contraction, feb.churn, feb.churned_customers),
+        (100.0, 0.0, 0)
+    );
     assert_eq!((mar.churn, mar.churned_customers), (300.0, 1));
-    assert_eq!((apr.reactivation, apr.new, apr.reactivated_customers), (300.0, 0.0, 1));
+    assert_eq!(
+        (apr.reactivation, apr.new, apr.reactivated_customers),
+        (300.0, 0.0, 1)
+    );
     assert_eq!(feb.quick_ratio(), Some(0.0));
     assert_eq!(feb.gross_mrr_churn_rate(), Some(0.25));
     let duplicate = [sub("seats", "2024-01", 1.0), sub("seats", "2024-01", 2.0)];
-    assert!(matches!(customer_mrr(&duplicate), Err(Error::DuplicateName { .. })));
+    assert!(matches!(
+        customer_mrr(&duplicate),
+        Err(Error::DuplicateName { .. })
+    ));
 }
 
 #[test]
@@ -123,10 +153,19 @@ fn quintiles_match_pandas_qcut_and_gini_matches_numpy() {
     let shares: f64 = quintiles.groups().iter().map(|g| g.value_share).sum();
     assert_within(shares, 1.0, 1e-12, "shares sum to 1");
     let concentration = Concentration::new(&values).expect("concentration");
-    assert_close(concentration.gini(), f["gini"].as_f64().expect("gini"), "Gini");
+    assert_close(
+        concentration.gini(),
+        f["gini"].as_f64().expect("gini"),
+        "Gini",
+    );
     let lorenz = concentration.lorenz(10);
     assert_eq!(lorenz.first(), Some(&(0.0, 0.0)));
-    assert_within(lorenz.last().expect("point").1, 1.0, 1e-12, "Lorenz ends at 1");
+    assert_within(
+        lorenz.last().expect("point").1,
+        1.0,
+        1e-12,
+        "Lorenz ends at 1",
+    );
 }
 
 #[test]
@@ -139,8 +178,18 @@ fn wilson_and_lift_match_statsmodels() {
             case["alpha"].as_f64().expect("alpha"),
         )
         .expect("wilson");
-        assert_within(p.lower, case["lower"].as_f64().expect("lo"), STAT_TOL, "lower");
-        assert_within(p.upper, case["upper"].as_f64().expect("hi"), STAT_TOL, "upper");
+        assert_within(
+            p.lower,
+            case["lower"].as_f64().expect("lo"),
+            STAT_TOL,
+            "lower",
+        );
+        assert_within(
+            p.upper,
+            case["upper"].as_f64().expect("hi"),
+            STAT_TOL,
+            "upper",
+        );
     }
     for case in f["risk_ratios"].as_array().expect("cases") {
         let get = |k: &str| case[k].as_u64().expect("count") as usize;
@@ -167,9 +216,24 @@ fn wilson_and_lift_match_statsmodels() {
             .iter()
             .find(|t| format!("{:?}", t.condition).contains("\"x\""))
             .expect("trait x");
-        assert_within(x.lift, case["lift"].as_f64().expect("lift"), STAT_TOL, "lift");
-        assert_within(x.lift_lower, case["lower"].as_f64().expect("lo"), STAT_TOL, "lift lower");
-        assert_within(x.lift_upper, case["upper"].as_f64().expect("hi"), STAT_TOL, "lift upper");
+        assert_within(
+            x.lift,
+            case["lift"].as_f64().expect("lift"),
+            STAT_TOL,
+            "lift",
+        );
+        assert_within(
+            x.lift_lower,
+            case["lower"].as_f64().expect("lo"),
+            STAT_TOL,
+            "lift lower",
+        );
+        assert_within(
+            x.lift_upper,
+            case["upper"].as_f64().expect("hi"),
+            STAT_TOL,
+            "lift upper",
+        );
         assert_within(x.p_value, case["p_value"].as_f64().expect("p"), P_TOL, "p");
     }
 }
@@ -178,14 +242,32 @@ fn wilson_and_lift_match_statsmodels() {
 fn unit_economics_refuse_undefined_inputs() {
     assert_eq!(ltv(100.0, 0.8, 0.02).expect("ltv"), 4000.0);
     assert!(matches!(ltv(100.0, 0.8, 0.0), Err(Error::Undefined { .. })));
-    assert!(matches!(ltv(100.0, 0.0, 0.1), Err(Error::OutOfRange { .. })));
-    assert!(matches!(ltv(100.0, 1.5, 0.1), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        ltv(100.0, 0.0, 0.1),
+        Err(Error::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ltv(100.0, 1.5, 0.1),
+        Err(Error::OutOfRange { .. })
+    ));
     assert_eq!(cac(10_000.0, 20).expect("cac"), 500.0);
     assert!(matches!(cac(10_000.0, 0), Err(Error::Undefined { .. })));
-    assert_eq!(cac_payback_months(500.0, 100.0, 0.5).expect("payback"), 10.0);
-    assert!(matches!(ValueQuantiles::new(&[1.0, 2.0], 1), Err(Error::InvalidParameter { .. })));
-    assert!(matches!(Concentration::new(&[0.0, 0.0]), Err(Error::Undefined { .. })));
-    assert!(matches!(Concentration::new(&[-1.0]), Err(Error::OutOfRange { .. })));
+    assert_eq!(
+        cac_payback_months(500.0, 100.0, 0.5).expect("payback"),
+        10.0
+    );
+    assert!(matches!(
+        ValueQuantiles::new(&[1.0, 2.0], 1),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        Concentration::new(&[0.0, 0.0]),
+        Err(Error::Undefined { .. })
+    ));
+    assert!(matches!(
+        Concentration::new(&[-1.0]),
+        Err(Error::OutOfRange { .. })
+    ));
     let lookup = DenseCustomers(1);
     let m = Date::from_ymd(2024, 1, 1).expect("date");
     let negative = [MrrRecord::new(CustomerId(0), m, -5.0)];
@@ -195,12 +277,19 @@ fn unit_economics_refuse_undefined_inputs() {
         Err(Error::OutOfRange { .. })
     ));
     assert!(MrrMovements::compute(&lookup, &negative, &params.credits(CreditPolicy::Zero)).is_ok());
-    let twice = [MrrRecord::new(CustomerId(0), m, 5.0), MrrRecord::new(CustomerId(0), m, 6.0)];
+    let twice = [
+        MrrRecord::new(CustomerId(0), m, 5.0),
+        MrrRecord::new(CustomerId(0), m, 6.0),
+    ];
     assert!(matches!(
         MrrMovements::compute(&lookup, &twice, &params),
         Err(Error::DuplicateName { .. })
     ));
-    let later = [MrrRecord::new(CustomerId(0), m.add_months(1).expect("date"), 5.0)];
+    let later = [MrrRecord::new(
+        CustomerId(0),
+        m.add_months(1).expect("date"),
+        5.0,
+    )];
     assert!(matches!(
         MrrMovements::compute(&lookup, &later, &params),
         Err(Error::OutOfRange { .. })

@@ -11,19 +11,22 @@ use saas_segmentation::{CustomerId, Date};
 /// Per customer a run of months with MRR (0 allowed), some months missing.
 fn mrr_strategy() -> impl Strategy<Value = (usize, Vec<MrrRecord<CustomerId>>)> {
     (1usize..25).prop_flat_map(|n| {
-        proptest::collection::vec((0..n, 0i64..18, prop_oneof![Just(0.0), 1.0f64..500.0]), 1..200)
-            .prop_map(move |rows| {
-                let start = Date::from_ymd(2023, 1, 1).expect("date");
-                let mut seen = std::collections::HashSet::new();
-                let records = rows
-                    .into_iter()
-                    .filter(|(c, m, _)| seen.insert((*c, *m)))
-                    .map(|(c, m, v)| {
-                        MrrRecord::new(CustomerId(c as u32), start.add_months(m).expect("date"), v)
-                    })
-                    .collect();
-                (n, records)
-            })
+        proptest::collection::vec(
+            (0..n, 0i64..18, prop_oneof![Just(0.0), 1.0f64..500.0]),
+            1..200,
+        )
+        .prop_map(move |rows| {
+            let start = Date::from_ymd(2023, 1, 1).expect("date");
+            let mut seen = std::collections::HashSet::new();
+            let records = rows
+                .into_iter()
+                .filter(|(c, m, _)| seen.insert((*c, *m)))
+                .map(|(c, m, v)| {
+                    MrrRecord::new(CustomerId(c as u32), start.add_months(m).expect("date"), v)
+                })
+                .collect();
+            (n, records)
+        })
     })
 }
 

@@ -172,7 +172,11 @@ pub fn wilson(successes: u64, trials: u64, alpha: f64) -> Result<Proportion> {
         estimate: p,
         // At 0 or n successes the bound is exactly 0 or 1; the formula rounds near it.
         lower: if successes == 0 { 0.0 } else { center - half },
-        upper: if successes == trials { 1.0 } else { center + half },
+        upper: if successes == trials {
+            1.0
+        } else {
+            center + half
+        },
     })
 }
 
