@@ -166,19 +166,23 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     /// # Errors
     /// [`Error::IndexFull`] when the index already holds `u32::MAX` customers.
     pub fn intern(&mut self, key: K) -> Result<CustomerId> {
-        if let Some(&id) = self.ids.get(&key) {
-            return Ok(id);
+        let next = self.keys.len();
+        match self.ids.entry(key) {
+            std::collections::hash_map::Entry::Occupied(entry) => Ok(*entry.get()),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let next =
+                    u32::try_from(next)
+                        .ok()
+                        .filter(|&n| n < u32::MAX)
+                        .ok_or(Error::IndexFull {
+                            max: u64::from(u32::MAX),
+                        })?;
+                let id = CustomerId(next);
+                self.keys.push(entry.key().clone());
+                entry.insert(id);
+                Ok(id)
+            }
         }
-        let next = u32::try_from(self.keys.len())
-            .ok()
-            .filter(|&n| n < u32::MAX)
-            .ok_or(Error::IndexFull {
-                max: u64::from(u32::MAX),
-            })?;
-        let id = CustomerId(next);
-        self.keys.push(key.clone());
-        self.ids.insert(key, id);
-        Ok(id)
     }
 
     /// The id of `key`, or `None` when the index does not hold it.

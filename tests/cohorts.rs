@@ -279,3 +279,57 @@ fn bad_cohort_input_is_named() {
         Err(Error::DuplicateName { .. })
     ));
 }
+
+/// Large enough for the `parallel` feature's chunked scan: it must equal the serial counts and
+/// name the same first bad record.
+#[test]
+fn chunked_scan_equals_serial_counts() {
+    let start = Date::from_ymd(2023, 1, 1).expect("date");
+    let n = 5_000u32;
+    let signups: Vec<(CustomerId, Date)> = (0..n)
+        .map(|c| {
+            (
+                CustomerId(c),
+                start.add_days(i64::from(c % 300)).expect("date"),
+            )
+        })
+        .collect();
+    let mut events: Vec<(CustomerId, Date)> = (0..(1u32 << 20) + 1000)
+        .map(|i| {
+            let c = i.wrapping_mul(2_654_435_761) % n;
+            let offset = i64::from(i % 97) * 3;
+            (
+                CustomerId(c),
+                start.add_days(i64::from(c % 300) + offset).expect("date"),
+            )
+        })
+        .collect();
+    let lookup = DenseCustomers(n as usize);
+    let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
+    let params = RetentionParams::new(Date::from_ymd(2025, 6, 30).expect("date"));
+    let one = RetentionMatrix::compute(
+        &lookup,
+        &cohorts,
+        &events,
+        &params,
+        RetentionMode::Recurring,
+    )
+    .expect("matrix");
+    let mut serial = RetentionCounts::new(&cohorts, &params).expect("counts");
+    serial.add(&lookup, &events).expect("add");
+    assert_eq!(one, serial.matrix(RetentionMode::Recurring));
+    let bad = events.len() - 10;
+    events[bad].1 = Date::from_ymd(2026, 1, 1).expect("date");
+    let error = RetentionMatrix::compute(
+        &lookup,
+        &cohorts,
+        &events,
+        &params,
+        RetentionMode::Recurring,
+    )
+    .expect_err("after the analysis date");
+    assert!(
+        error.to_string().contains(&format!("activity row {bad} ")),
+        "{error}"
+    );
+}

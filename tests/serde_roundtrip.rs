@@ -96,3 +96,52 @@ fn public_types_round_trip() {
     round_trip(&matrix);
     round_trip(matrix.scaler().unwrap());
 }
+
+#[test]
+fn analysis_results_round_trip_and_bad_tables_are_refused() {
+    use saas_segmentation::cohort::{
+        Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams,
+    };
+    use saas_segmentation::survival::KaplanMeierParams;
+    use saas_segmentation::validate::Contingency;
+
+    let d = |s: &str| s.parse::<saas_segmentation::Date>().expect("date");
+    let index = saas_segmentation::CustomerIndex::from_keys(["a", "b"]).expect("index");
+    let signups = [("a", d("2024-01-03")), ("b", d("2024-02-03"))];
+    let cohorts = Cohorts::by_signup(
+        &index,
+        &signups,
+        Grid::Calendar(saas_segmentation::Period::Month),
+    )
+    .expect("cohorts");
+    let activity = [("a", d("2024-02-10"))];
+    let matrix = RetentionMatrix::compute(
+        &index,
+        &cohorts,
+        &activity,
+        &RetentionParams::new(d("2024-03-31")),
+        RetentionMode::Recurring,
+    )
+    .expect("matrix");
+    let text = serde_json::to_string(&matrix).expect("serialize");
+    assert_eq!(
+        serde_json::from_str::<RetentionMatrix>(&text).expect("parse"),
+        matrix
+    );
+    let km = KaplanMeierParams::new()
+        .fit(&[1.0, 2.0, 3.0], &[true, false, true])
+        .expect("fit");
+    let text = serde_json::to_string(&km).expect("serialize");
+    assert_eq!(
+        serde_json::from_str::<saas_segmentation::survival::KaplanMeier>(&text).expect("parse"),
+        km
+    );
+    let table = Contingency::new(&[0, 0, 1], &[1, 0, 1]).expect("table");
+    let text = serde_json::to_string(&table).expect("serialize");
+    assert_eq!(
+        serde_json::from_str::<Contingency>(&text).expect("parse"),
+        table
+    );
+    let bad = r#"{"classes":[0,1],"clusters":[0,1],"counts":[1,2]}"#;
+    assert!(serde_json::from_str::<Contingency>(bad).is_err());
+}

@@ -533,7 +533,7 @@ impl RetentionCounts {
         records: &[R],
     ) -> Result<()> {
         let mut fresh = self.clone_empty();
-        fresh.scan(lookup, records)?;
+        fresh.scan(lookup, records, 0)?;
         self.merge(&fresh)
     }
 
@@ -545,11 +545,44 @@ impl RetentionCounts {
         empty
     }
 
+    /// Scans `records`; with the `parallel` feature and a large input, in one chunk per rayon
+    /// thread merged in order (a union, so the result is the serial one, and the error reported
+    /// is the first in row order).
+    fn scan_all<K: Debug + Sync, R: CustomerDate<K> + Sync>(
+        &mut self,
+        lookup: &(impl CustomerLookup<K> + Sync),
+        records: &[R],
+    ) -> Result<()> {
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            let threads = rayon::current_num_threads();
+            if threads > 1 && records.len() >= 1 << 20 {
+                let chunk = records.len().div_ceil(threads);
+                let parts: Vec<Result<RetentionCounts>> = records
+                    .par_chunks(chunk)
+                    .enumerate()
+                    .map(|(i, part)| {
+                        let mut counts = self.clone_empty();
+                        counts.scan(lookup, part, i * chunk)?;
+                        Ok(counts)
+                    })
+                    .collect();
+                for part in parts {
+                    self.merge(&part?)?;
+                }
+                return Ok(());
+            }
+        }
+        self.scan(lookup, records, 0)
+    }
+
     /// One pass over `records` into `self` (callers discard `self` on error).
     fn scan<K: Debug, R: CustomerDate<K>>(
         &mut self,
         lookup: &impl CustomerLookup<K>,
         records: &[R],
+        first_row: usize,
     ) -> Result<()> {
         if lookup.customer_count() != self.slots.len() {
             return Err(Error::LengthMismatch {
@@ -582,7 +615,7 @@ impl RetentionCounts {
                 *signup = self.slots.get(id).map_or(NOT_MEMBER, |s| s.signup);
             }
             for (j, record) in block.iter().enumerate() {
-                let row = b * BLOCK + j;
+                let row = first_row + b * BLOCK + j;
                 let (key, date, i) = (record.customer(), record.date(), ids[j]);
                 let signup = signups[j];
                 if signup == NOT_MEMBER {
@@ -803,7 +836,9 @@ pub struct RetentionCell {
 }
 
 impl RetentionMatrix {
-    /// Computes the matrix in one call: counts of `records` for `cohorts` under `params`.
+    /// Computes the matrix in one call: counts of `records` for `cohorts` under `params`. With
+    /// the `parallel` feature, inputs of 2^20 records or more are scanned in one chunk per rayon
+    /// thread and merged; the result is the serial one.
     ///
     /// # Errors
     /// As [`RetentionCounts::new`] and [`RetentionCounts::add`].
@@ -825,8 +860,8 @@ impl RetentionMatrix {
     /// assert_eq!(matrix.rate(1, 2), None);      // April is not over
     /// # Ok::<(), saas_segmentation::Error>(())
     /// ```
-    pub fn compute<K: Debug, R: CustomerDate<K>>(
-        lookup: &impl CustomerLookup<K>,
+    pub fn compute<K: Debug + Sync, R: CustomerDate<K> + Sync>(
+        lookup: &(impl CustomerLookup<K> + Sync),
         cohorts: &Cohorts,
         records: &[R],
         params: &RetentionParams,
@@ -840,7 +875,7 @@ impl RetentionMatrix {
                 found: lookup.customer_count(),
             });
         }
-        counts.scan(lookup, records)?;
+        counts.scan_all(lookup, records)?;
         Ok(counts.matrix(mode))
     }
 

@@ -23,12 +23,47 @@ use statrs::function::gamma::ln_gamma;
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "ContingencyData")
+)]
 pub struct Contingency {
     classes: Vec<usize>,
     clusters: Vec<usize>,
     /// Row-major, classes x clusters.
     counts: Vec<u64>,
+}
+
+/// The serialized form of a [`Contingency`], checked before it becomes one so a hand-edited
+/// table cannot index past its counts.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ContingencyData {
+    classes: Vec<usize>,
+    clusters: Vec<usize>,
+    counts: Vec<u64>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ContingencyData> for Contingency {
+    type Error = Error;
+
+    fn try_from(data: ContingencyData) -> Result<Self> {
+        let cells = data.classes.len().checked_mul(data.clusters.len());
+        if cells != Some(data.counts.len()) {
+            return Err(Error::LengthMismatch {
+                what: "contingency counts",
+                expected: cells.unwrap_or(usize::MAX),
+                found: data.counts.len(),
+            });
+        }
+        Ok(Contingency {
+            classes: data.classes,
+            clusters: data.clusters,
+            counts: data.counts,
+        })
+    }
 }
 
 /// The distinct values of `labels` in increasing order, and each label's position among them.
