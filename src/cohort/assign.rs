@@ -160,12 +160,82 @@ impl Cohorts {
         grid: Grid,
     ) -> Result<Cohorts> {
         grid.validate()?;
-        Cohorts::build(
-            lookup,
-            signups,
-            |_, date| Some(grid.index(date)),
-            |&i| grid.label(i),
-        )
+        if signups.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "signups",
+                item: "signup record (customer, date)",
+            });
+        }
+        // Signup periods are small integers: a dense table from period to cohort replaces the
+        // ordered map of the general path.
+        let indexer = GridIndexer::new(grid);
+        let n = lookup.customer_count();
+        let mut signup = vec![i32::MIN; n];
+        let mut period = vec![0i32; n];
+        let (mut low, mut high) = (i32::MAX, i32::MIN);
+        for (row, record) in signups.iter().enumerate() {
+            let id = lookup
+                .lookup(record.customer())
+                .ok_or_else(|| Error::UnknownCustomer {
+                    record: format!("signup row {row}"),
+                    customer: format!("{:?}", record.customer()),
+                })?;
+            if signup[id.index()] != i32::MIN {
+                return Err(Error::DuplicateName {
+                    what: "signup of customer",
+                    name: format!("{:?} (row {row})", record.customer()),
+                });
+            }
+            let day = record.date().days();
+            let p = indexer.index(day);
+            signup[id.index()] = day;
+            period[id.index()] = p;
+            low = low.min(p);
+            high = high.max(p);
+        }
+        let span = (i64::from(high) - i64::from(low) + 1) as usize;
+        if span > 4 * n.max(1 << 16) {
+            // Very sparse periods (days over millennia): the general path.
+            return Cohorts::build(
+                lookup,
+                signups,
+                |_, date| Some(grid.index(date)),
+                |&i| grid.label(i),
+            );
+        }
+        let mut present = vec![NO_COHORT; span];
+        for (&s, &p) in signup.iter().zip(&period) {
+            if s != i32::MIN {
+                present[(p - low) as usize] = 0;
+            }
+        }
+        let mut labels = Vec::new();
+        for (offset, slot) in present.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = labels.len() as u32;
+                labels.push(grid.label(low + offset as i32));
+            }
+        }
+        let mut sizes = vec![0u64; labels.len()];
+        let cohort: Vec<u32> = signup
+            .iter()
+            .zip(&period)
+            .map(|(&s, &p)| {
+                if s == i32::MIN {
+                    NO_COHORT
+                } else {
+                    let c = present[(p - low) as usize];
+                    sizes[c as usize] += 1;
+                    c
+                }
+            })
+            .collect();
+        Ok(Cohorts {
+            signup,
+            cohort,
+            labels,
+            sizes,
+        })
     }
 
     /// Cohorts by any caller key: `key(customer, signup)` returns the cohort key (acquisition

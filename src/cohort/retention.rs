@@ -723,16 +723,21 @@ fn tabulate<'a>(
     let mut reach = vec![0u64; k * (p + 1)];
     let signup_bit = params.signup_is_activity;
     let analysis = params.analysis_date;
+    let placer = Placer::new(params);
     let mut words: Vec<u64> = Vec::new();
     for (c, signup, first, more) in members {
-        let h = params
-            .windows
-            .horizon(
+        let h = match &params.windows {
+            // The last observable grid period is one for everybody: no per-customer calendar.
+            Windows::Grid(_) if signup <= analysis.days() => {
+                placer.grid_limit - placer.indexer.index(signup)
+            }
+            windows => windows.horizon(
                 Date::from_valid_days(signup),
                 analysis,
                 params.partial_periods,
-            )
-            .min(p as i32 - 1);
+            ),
+        }
+        .min(p as i32 - 1);
         reach[c * (p + 1) + (h + 1).max(0) as usize] += 1;
         if h < 0 {
             continue;
