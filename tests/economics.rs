@@ -295,3 +295,101 @@ fn unit_economics_refuse_undefined_inputs() {
         Err(Error::OutOfRange { .. })
     ));
 }
+
+#[test]
+fn observed_ltv_profiles_icp_scores_and_time_to_value() {
+    use saas_segmentation::activity::{Activity, ActivityEvent};
+    use saas_segmentation::economics::{
+        observed_ltv, retention_by_time_to_value, time_to_first_value, time_to_value_by_segment,
+        GroupSummary,
+    };
+    use saas_segmentation::Segmentation;
+
+    let lookup = DenseCustomers(150);
+    let rows = records();
+    let value = observed_ltv(&lookup, &rows, &MrrParams::new(month(23)), 0.8).expect("ltv");
+    let mut sums = vec![0.0; 150];
+    for r in &rows {
+        sums[r.customer.index()] += r.mrr * 0.8;
+    }
+    for (got, want) in value.iter().zip(&sums) {
+        assert_close(*got, *want, "observed LTV");
+    }
+    let quintiles = ValueQuantiles::new(&value, 5).expect("quintiles");
+    let median = quintiles.groups()[2].min;
+    let plan: Vec<Option<String>> = value
+        .iter()
+        .map(|v| Some(if *v > median { "enterprise" } else { "starter" }.to_owned()))
+        .collect();
+    let seats: Vec<Option<f64>> = value.iter().map(|v| Some(v / 1000.0)).collect();
+    let variables = [
+        Variable::categorical("plan", plan),
+        Variable::numeric("seats", seats),
+    ];
+    let profile = quintiles.profile(&variables).expect("profile");
+    assert!(matches!(
+        &profile[0].groups[0],
+        GroupSummary::Categorical { most_common: Some(v), .. } if v == "enterprise"
+    ));
+    let icp = IdealCustomerProfile::fit(
+        &quintiles.top_flags(),
+        &variables,
+        "top 20%",
+        &ProfileParams::new(),
+    )
+    .expect("icp");
+    assert!(icp.traits().count() >= 1, "{icp}");
+    let scores = icp.fit_scores(&variables).expect("scores");
+    let top_mean: f64 = quintiles
+        .top_flags()
+        .iter()
+        .zip(&scores)
+        .filter(|(f, _)| **f == Some(true))
+        .map(|(_, s)| s.score)
+        .sum::<f64>()
+        / 30.0;
+    assert!(top_mean > 0.5 && scores.iter().all(|s| (0.0..=1.0).contains(&s.score)));
+    let anti = IdealCustomerProfile::fit(
+        &quintiles.bottom_flags(),
+        &variables,
+        "bottom 20%",
+        &ProfileParams::new(),
+    )
+    .expect("anti-ICP");
+    assert!(anti.to_string().starts_with("bottom 20%"));
+
+    let d = |s: &str| s.parse::<Date>().expect("date");
+    let index = saas_segmentation::CustomerIndex::from_keys(["a", "b", "c"]).expect("index");
+    let signups = [
+        ("a", d("2024-01-01")),
+        ("b", d("2024-01-01")),
+        ("c", d("2024-01-10")),
+    ];
+    let log = vec![
+        Activity::new("a", d("2024-01-03"), ActivityEvent::Workflow("invite")),
+        Activity::new("a", d("2024-01-02"), ActivityEvent::Workflow("invite")),
+        Activity::new("b", d("2024-02-15"), ActivityEvent::Workflow("invite")),
+        Activity::new("c", d("2024-01-11"), ActivityEvent::Feature("invite")),
+    ];
+    let ttfv = time_to_first_value(&index, &signups, &log, &["invite"]).expect("ttfv");
+    assert_eq!(ttfv, vec![Some(1), Some(45), None]);
+    let segments = Segmentation::from_labels(&[0, 0, 1]).expect("segments");
+    let by = time_to_value_by_segment(&ttfv, &segments, 7, 0.05).expect("by segment");
+    assert_eq!(
+        (by[0].median_days, by[0].reached_within.successes),
+        (Some(23.0), 1)
+    );
+    let speed = retention_by_time_to_value(
+        &ttfv,
+        &[Some(true), Some(false), Some(false)],
+        &[7, 30],
+        0.05,
+    )
+    .expect("speed");
+    assert_eq!(
+        speed.labels,
+        ["<= 7 days", "8-30 days", "> 30 days", "never"]
+    );
+    assert_eq!(speed.retained[0].map(|p| p.estimate), Some(1.0));
+    assert!(speed.retained[1].is_none());
+}

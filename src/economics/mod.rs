@@ -29,8 +29,9 @@
 //!     "industry",
 //!     (0..100).map(|i| Some(if i % 5 == 0 { "fintech" } else { "retail" }.to_owned())).collect(),
 //! );
-//! let top: Vec<Option<bool>> = quintiles.segmentation().labels().iter().map(|l| l.map(|s| s == 0)).collect();
-//! let icp = IdealCustomerProfile::fit(&top, &[industry], "top 20% by LTV", &ProfileParams::new())?;
+//! let profile = quintiles.profile(std::slice::from_ref(&industry))?; // top and bottom side by side
+//! assert_eq!(profile[0].groups.len(), 5);
+//! let icp = IdealCustomerProfile::fit(&quintiles.top_flags(), &[industry], "top 20% by LTV", &ProfileParams::new())?;
 //! assert_eq!(icp.traits().count(), 1);
 //! assert!(icp.to_string().contains("industry = fintech"));
 //! # Ok::<(), saas_segmentation::Error>(())
@@ -57,5 +58,6 @@ pub use ttfv::{
     SegmentTimeToValue,
 };
 pub use value::{
-    cac, cac_payback_months, ltv, wilson, Concentration, Proportion, ValueGroup, ValueQuantiles,
+    cac, cac_payback_months, ltv, observed_ltv, wilson, Concentration, GroupProfile, GroupSummary,
+    Proportion, ValueGroup, ValueQuantiles,
 };

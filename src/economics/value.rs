@@ -4,6 +4,7 @@
 use crate::error::{ensure_finite, Error, Result};
 use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
 use crate::stats::distributions::normal_isf;
+use crate::validate::Variable;
 
 fn check_margin(gross_margin: f64) -> Result<()> {
     if gross_margin > 0.0 && gross_margin <= 1.0 {
@@ -326,6 +327,174 @@ impl ValueQuantiles {
     pub fn segmentation(&self) -> &Segmentation {
         &self.segmentation
     }
+
+    /// Customers in the top group (`Some(true)`) against the rest, for
+    /// [`IdealCustomerProfile::fit`](super::IdealCustomerProfile::fit).
+    #[must_use]
+    pub fn top_flags(&self) -> Vec<Option<bool>> {
+        self.flags(0)
+    }
+
+    /// Customers in the bottom group against the rest, for an anti-ICP.
+    #[must_use]
+    pub fn bottom_flags(&self) -> Vec<Option<bool>> {
+        self.flags(self.groups.len() - 1)
+    }
+
+    fn flags(&self, group: usize) -> Vec<Option<bool>> {
+        self.segmentation
+            .labels()
+            .iter()
+            .map(|l| l.map(|g| g == group))
+            .collect()
+    }
+
+    /// The characteristics of each group side by side: per variable, for numbers the mean and
+    /// median of each group, for categories the most common value and its share in each group
+    /// (missing values left out).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when a variable does not have one value per customer.
+    pub fn profile(&self, variables: &[Variable]) -> Result<Vec<GroupProfile>> {
+        let labels = self.segmentation.labels();
+        let k = self.groups.len();
+        let mut out = Vec::with_capacity(variables.len());
+        for variable in variables {
+            match variable {
+                Variable::Numeric { name, values } => {
+                    if values.len() != labels.len() {
+                        return Err(Error::LengthMismatch {
+                            what: "profile variable",
+                            expected: labels.len(),
+                            found: values.len(),
+                        });
+                    }
+                    let mut groups: Vec<Vec<f64>> = vec![Vec::new(); k];
+                    for (l, v) in labels.iter().zip(values) {
+                        if let (Some(g), Some(v)) = (l, v) {
+                            if v.is_finite() {
+                                groups[*g].push(*v);
+                            }
+                        }
+                    }
+                    let summaries = groups
+                        .into_iter()
+                        .map(|mut g| {
+                            if g.is_empty() {
+                                return GroupSummary::Numeric {
+                                    mean: None,
+                                    median: None,
+                                };
+                            }
+                            g.sort_by(f64::total_cmp);
+                            let m = g.len() / 2;
+                            let median = if g.len() % 2 == 1 {
+                                g[m]
+                            } else {
+                                (g[m - 1] + g[m]) / 2.0
+                            };
+                            GroupSummary::Numeric {
+                                mean: Some(g.iter().sum::<f64>() / g.len() as f64),
+                                median: Some(median),
+                            }
+                        })
+                        .collect();
+                    out.push(GroupProfile {
+                        variable: name.clone(),
+                        groups: summaries,
+                    });
+                }
+                Variable::Categorical { name, values } => {
+                    if values.len() != labels.len() {
+                        return Err(Error::LengthMismatch {
+                            what: "profile variable",
+                            expected: labels.len(),
+                            found: values.len(),
+                        });
+                    }
+                    let mut counts: Vec<std::collections::BTreeMap<&str, u64>> =
+                        vec![std::collections::BTreeMap::new(); k];
+                    for (l, v) in labels.iter().zip(values) {
+                        if let (Some(g), Some(v)) = (l, v) {
+                            *counts[*g].entry(v.as_str()).or_insert(0) += 1;
+                        }
+                    }
+                    let summaries = counts
+                        .into_iter()
+                        .map(|c| {
+                            let total: u64 = c.values().sum();
+                            // Most common value; ties to the first in order.
+                            let top =
+                                c.iter()
+                                    .fold(None::<(&str, u64)>, |best, (&v, &n)| match best {
+                                        Some((_, b)) if b >= n => best,
+                                        _ => Some((v, n)),
+                                    });
+                            GroupSummary::Categorical {
+                                most_common: top.map(|(v, _)| v.to_owned()),
+                                share: top.map(|(_, n)| n as f64 / total as f64),
+                            }
+                        })
+                        .collect();
+                    out.push(GroupProfile {
+                        variable: name.clone(),
+                        groups: summaries,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One variable summarised per value group.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct GroupProfile {
+    /// The variable.
+    pub variable: String,
+    /// Its summary per group, top first.
+    pub groups: Vec<GroupSummary>,
+}
+
+/// A variable's summary in one group.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum GroupSummary {
+    /// A number: mean and median (`None` without values).
+    Numeric {
+        /// Mean.
+        mean: Option<f64>,
+        /// Median.
+        median: Option<f64>,
+    },
+    /// A category: the most common value and its share.
+    Categorical {
+        /// Most common value.
+        most_common: Option<String>,
+        /// Its share of the group's known values.
+        share: Option<f64>,
+    },
+}
+
+/// Observed lifetime value per customer: the sum of its monthly MRR up to the analysis month
+/// times the gross margin (dense order; 0 for customers without records). It needs no churn
+/// estimate, so it exists where ARPA / churn does not, and it feeds [`ValueQuantiles`].
+///
+/// # Errors
+/// The errors of [`MrrMovements::compute`](super::MrrMovements::compute), and
+/// [`Error::OutOfRange`] for a gross margin outside (0, 1].
+pub fn observed_ltv<K: std::fmt::Debug>(
+    lookup: &impl crate::ids::CustomerLookup<K>,
+    records: &[crate::records::MrrRecord<K>],
+    params: &super::MrrParams,
+    gross_margin: f64,
+) -> Result<Vec<f64>> {
+    check_margin(gross_margin)?;
+    let series = params.series(lookup, records)?;
+    Ok((0..series.customers())
+        .map(|c| series.of(c).map(|(_, v)| v).sum::<f64>() * gross_margin)
+        .collect())
 }
 
 /// How concentrated value is across customers.
