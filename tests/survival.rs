@@ -255,3 +255,58 @@ fn bad_survival_input_is_named() {
         Err(Error::InvalidParameter { .. })
     ));
 }
+
+#[test]
+fn lifetimes_from_records_and_per_segment_curves() {
+    use saas_segmentation::records::MrrRecord;
+    use saas_segmentation::survival::{compare_segments, SurvivalData};
+    use saas_segmentation::{CustomerIndex, Date, Segmentation};
+
+    let m = |s: &str| format!("{s}-01").parse::<Date>().expect("date");
+    let index = CustomerIndex::from_keys(["a", "b", "c", "d"]).expect("index");
+    let mrr = [
+        MrrRecord::new("a", m("2024-01"), 0.0),
+        MrrRecord::new("a", m("2024-02"), 50.0),
+        MrrRecord::new("a", m("2024-03"), 50.0), // churns in April: 2 months, observed
+        MrrRecord::new("b", m("2024-01"), 10.0),
+        MrrRecord::new("b", m("2024-04"), 10.0), // churned in February, came back: 1 month
+        MrrRecord::new("c", m("2024-03"), 20.0),
+        MrrRecord::new("c", m("2024-04"), 20.0), // still paying: censored at 2
+    ];
+    let data = SurvivalData::from_mrr(&index, &mrr, m("2024-04")).expect("lifetimes");
+    assert_eq!(data.durations(), [2.0, 1.0, 2.0]);
+    assert_eq!(data.observed(), [true, true, false]);
+
+    let d = |s: &str| s.parse::<Date>().expect("date");
+    let signups = [
+        ("a", d("2024-01-01")),
+        ("b", d("2024-01-01")),
+        ("c", d("2024-03-01")),
+        ("d", d("2024-03-15")),
+    ];
+    let activity = [
+        ("a", d("2024-01-20")),
+        ("b", d("2024-03-25")),
+        ("c", d("2024-03-02")),
+    ];
+    let data = SurvivalData::from_activity(&index, &signups, &activity, d("2024-04-01"), 30)
+        .expect("lifetimes");
+    assert_eq!(data.durations(), [19.0, 91.0, 1.0, 17.0]);
+    assert_eq!(data.observed(), [true, false, true, false]); // c: 30 days quiet
+    let before = [("a", d("2023-12-31"))];
+    assert!(matches!(
+        SurvivalData::from_activity(&index, &signups, &before, d("2024-04-01"), 30),
+        Err(Error::OutOfRange { .. })
+    ));
+    let segments = Segmentation::from_labels(&[0, 1, 0, 1]).expect("segments");
+    let result = compare_segments(
+        &data,
+        &segments,
+        &KaplanMeierParams::new(),
+        Weighting::LogRank,
+    )
+    .expect("compare");
+    assert_eq!(result.curves.len(), 2);
+    assert_eq!(result.pairs.len(), 1);
+    assert!((0.0..=1.0).contains(&result.test.p_value));
+}

@@ -142,6 +142,44 @@ pub struct Cohorts {
     sizes: Vec<u64>,
 }
 
+/// The signup day of every customer of `lookup` (`NO_SIGNUP` for customers without one), read
+/// once with the checks every signup-based analysis needs.
+///
+/// # Errors
+/// [`Error::EmptyInput`] without signups, [`Error::UnknownCustomer`] for a customer the lookup
+/// does not know, [`Error::DuplicateName`] for a customer with two signups.
+pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
+    lookup: &impl CustomerLookup<K>,
+    signups: &[R],
+) -> Result<Vec<i32>> {
+    if signups.is_empty() {
+        return Err(Error::EmptyInput {
+            what: "signups",
+            item: "signup record (customer, date)",
+        });
+    }
+    let mut signup = vec![NO_SIGNUP; lookup.customer_count()];
+    for (row, record) in signups.iter().enumerate() {
+        let id = lookup
+            .lookup(record.customer())
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("signup row {row}"),
+                customer: format!("{:?}", record.customer()),
+            })?;
+        if signup[id.index()] != NO_SIGNUP {
+            return Err(Error::DuplicateName {
+                what: "signup of customer",
+                name: format!("{:?} (row {row})", record.customer()),
+            });
+        }
+        signup[id.index()] = record.date().days();
+    }
+    Ok(signup)
+}
+
+/// Marks a customer without a signup in [`signup_days`].
+pub(crate) const NO_SIGNUP: i32 = i32::MIN;
+
 pub(crate) const NO_COHORT: u32 = u32::MAX;
 
 impl Cohorts {
@@ -160,39 +198,24 @@ impl Cohorts {
         grid: Grid,
     ) -> Result<Cohorts> {
         grid.validate()?;
-        if signups.is_empty() {
-            return Err(Error::EmptyInput {
-                what: "signups",
-                item: "signup record (customer, date)",
-            });
-        }
         // Signup periods are small integers: a dense table from period to cohort replaces the
         // ordered map of the general path.
+        let signup = signup_days(lookup, signups)?;
         let indexer = GridIndexer::new(grid);
-        let n = lookup.customer_count();
-        let mut signup = vec![i32::MIN; n];
-        let mut period = vec![0i32; n];
+        let n = signup.len();
         let (mut low, mut high) = (i32::MAX, i32::MIN);
-        for (row, record) in signups.iter().enumerate() {
-            let id = lookup
-                .lookup(record.customer())
-                .ok_or_else(|| Error::UnknownCustomer {
-                    record: format!("signup row {row}"),
-                    customer: format!("{:?}", record.customer()),
-                })?;
-            if signup[id.index()] != i32::MIN {
-                return Err(Error::DuplicateName {
-                    what: "signup of customer",
-                    name: format!("{:?} (row {row})", record.customer()),
-                });
-            }
-            let day = record.date().days();
-            let p = indexer.index(day);
-            signup[id.index()] = day;
-            period[id.index()] = p;
-            low = low.min(p);
-            high = high.max(p);
-        }
+        let period: Vec<i32> = signup
+            .iter()
+            .map(|&day| {
+                if day == NO_SIGNUP {
+                    return 0;
+                }
+                let p = indexer.index(day);
+                low = low.min(p);
+                high = high.max(p);
+                p
+            })
+            .collect();
         let span = (i64::from(high) - i64::from(low) + 1) as usize;
         if span > 4 * n.max(1 << 16) {
             // Very sparse periods (days over millennia): the general path.
@@ -205,7 +228,7 @@ impl Cohorts {
         }
         let mut present = vec![NO_COHORT; span];
         for (&s, &p) in signup.iter().zip(&period) {
-            if s != i32::MIN {
+            if s != NO_SIGNUP {
                 present[(p - low) as usize] = 0;
             }
         }
@@ -221,7 +244,7 @@ impl Cohorts {
             .iter()
             .zip(&period)
             .map(|(&s, &p)| {
-                if s == i32::MIN {
+                if s == NO_SIGNUP {
                     NO_COHORT
                 } else {
                     let c = present[(p - low) as usize];
@@ -292,31 +315,16 @@ impl Cohorts {
         mut key: impl FnMut(CustomerId, Date) -> Option<G>,
         mut label: impl FnMut(&G) -> String,
     ) -> Result<Cohorts> {
-        if signups.is_empty() {
-            return Err(Error::EmptyInput {
-                what: "signups",
-                item: "signup record (customer, date)",
-            });
-        }
-        let n = lookup.customer_count();
-        let mut signup = vec![i32::MIN; n];
-        let mut keys: Vec<Option<G>> = (0..n).map(|_| None).collect();
-        for (row, record) in signups.iter().enumerate() {
-            let id = lookup
-                .lookup(record.customer())
-                .ok_or_else(|| Error::UnknownCustomer {
-                    record: format!("signup row {row}"),
-                    customer: format!("{:?}", record.customer()),
-                })?;
-            if signup[id.index()] != i32::MIN {
-                return Err(Error::DuplicateName {
-                    what: "signup of customer",
-                    name: format!("{:?} (row {row})", record.customer()),
-                });
-            }
-            signup[id.index()] = record.date().days();
-            keys[id.index()] = key(id, record.date());
-        }
+        let signup = signup_days(lookup, signups)?;
+        let keys: Vec<Option<G>> = signup
+            .iter()
+            .zip(0u32..)
+            .map(|(&day, id)| {
+                (day != NO_SIGNUP)
+                    .then(|| key(CustomerId(id), Date::from_valid_days(day)))
+                    .flatten()
+            })
+            .collect();
         let distinct: BTreeMap<&G, u32> = keys
             .iter()
             .flatten()
@@ -337,9 +345,10 @@ impl Cohorts {
                 None => NO_COHORT,
             })
             .collect();
+        let mut signup = signup;
         for (s, c) in signup.iter_mut().zip(&cohort) {
             if *c == NO_COHORT {
-                *s = i32::MIN;
+                *s = NO_SIGNUP;
             }
         }
         Ok(Cohorts {

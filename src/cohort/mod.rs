@@ -41,11 +41,11 @@ mod lifecycle;
 mod retention;
 mod revenue;
 
+pub(crate) use assign::{signup_days, NO_SIGNUP};
 pub use assign::{Cohorts, Grid};
 pub use lifecycle::{lifecycle, stickiness, LifecyclePeriod, StickinessPeriod};
 pub use retention::{
     OutOfWindow, RetentionCell, RetentionCounts, RetentionMatrix, RetentionMode, RetentionParams,
     RetentionReport, Windows,
 };
-pub(crate) use revenue::checked_mrr_rows;
 pub use revenue::RevenueRetention;

@@ -3,72 +3,12 @@
 use std::fmt::Debug;
 
 use crate::date::{Date, Period};
-use crate::error::{ensure_finite, Error, Result};
+use crate::economics::{CreditPolicy, MrrSeries};
+use crate::error::{Error, Result};
 use crate::ids::CustomerLookup;
 use crate::records::MrrRecord;
 
 use super::assign::Cohorts;
-
-/// Per customer, (dense id, month index, MRR), sorted and checked: finite, non-negative, no
-/// duplicate month, none after the analysis month.
-pub(crate) fn checked_mrr_rows<K: Debug>(
-    lookup: &impl CustomerLookup<K>,
-    records: &[MrrRecord<K>],
-    analysis_month: i32,
-) -> Result<Vec<(u32, i32, f64, usize)>> {
-    if records.is_empty() {
-        return Err(Error::EmptyInput {
-            what: "MRR records",
-            item: "MRR record (customer, month, mrr)",
-        });
-    }
-    let mut rows = Vec::with_capacity(records.len());
-    for (row, r) in records.iter().enumerate() {
-        let name = || format!("MRR row {row} (customer {:?}, {})", r.customer, r.month);
-        let id = lookup
-            .lookup(&r.customer)
-            .ok_or_else(|| Error::UnknownCustomer {
-                record: format!("MRR row {row}"),
-                customer: format!("{:?}", r.customer),
-            })?;
-        ensure_finite(r.mrr, name, "mrr")?;
-        if r.mrr < 0.0 {
-            return Err(Error::OutOfRange {
-                record: name(),
-                field: "mrr".into(),
-                value: r.mrr,
-                expected: "an MRR of 0 or more (book credits as a lower MRR, not a negative one)",
-            });
-        }
-        let month = Period::Month.index(r.month);
-        if month > analysis_month {
-            return Err(Error::OutOfRange {
-                record: name(),
-                field: "month".into(),
-                value: f64::from(month - analysis_month),
-                expected: "a month on or before the analysis month (value: months after it)",
-            });
-        }
-        rows.push((id.0, month, r.mrr, row));
-    }
-    rows.sort_unstable_by_key(|&(id, month, _, row)| (id, month, row));
-    for pair in rows.windows(2) {
-        if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
-            let r = &records[pair[1].3];
-            return Err(Error::DuplicateName {
-                what: "MRR month of a customer",
-                name: format!(
-                    "{:?} {} (rows {} and {}): sum subscriptions into one row per month",
-                    r.customer,
-                    Period::Month.label(r.month),
-                    pair[0].3,
-                    pair[1].3
-                ),
-            });
-        }
-    }
-    Ok(rows)
-}
 
 /// Revenue retention per cohort: MRR in month m after each customer's first paying month, over
 /// the cohort's MRR in that first month; net (NRR: expansion counts) and gross (GRR: each
@@ -138,7 +78,7 @@ impl RevenueRetention {
             }
         }
         let analysis_month = Period::Month.index(analysis);
-        let rows = checked_mrr_rows(lookup, records, analysis_month)?;
+        let series = MrrSeries::build(lookup, records, analysis_month, CreditPolicy::Reject)?;
         // Per customer: (cohort key, start month, start MRR, [(offset, mrr)]).
         struct Customer {
             key: i64,
@@ -148,29 +88,25 @@ impl RevenueRetention {
             to: usize,
         }
         let mut customers: Vec<Customer> = Vec::new();
-        let mut i = 0;
-        while i < rows.len() {
-            let id = rows[i].0;
-            let mut j = i;
-            while j < rows.len() && rows[j].0 == id {
-                j += 1;
-            }
-            if let Some(first) = (i..j).find(|&r| rows[r].2 > 0.0) {
+        for c in 0..series.customers() {
+            let (i, j) = (series.starts[c], series.starts[c + 1]);
+            if let Some(first) = (i..j).find(|&r| series.values[r] > 0.0) {
                 let key = match cohorts {
-                    Some(c) => c.cohort_of(crate::CustomerId(id)).map_or(-1, |k| k as i64),
-                    None => i64::from(rows[first].1),
+                    Some(k) => k
+                        .cohort_of(crate::CustomerId(c as u32))
+                        .map_or(-1, |k| k as i64),
+                    None => i64::from(series.months[first]),
                 };
                 if key >= 0 {
                     customers.push(Customer {
                         key,
-                        start: rows[first].1,
-                        start_mrr: rows[first].2,
+                        start: series.months[first],
+                        start_mrr: series.values[first],
                         from: first,
                         to: j,
                     });
                 }
             }
-            i = j;
         }
         let (labels, sizes_len) = match cohorts {
             Some(c) => (c.labels().to_vec(), c.len()),
@@ -208,7 +144,10 @@ impl RevenueRetention {
             sizes[key] += 1;
             let horizon = (analysis_month - c.start) as usize;
             reach[key * (months + 1) + horizon] += c.start_mrr;
-            for &(_, month, mrr, _) in &rows[c.from..c.to] {
+            for (&month, &mrr) in series.months[c.from..c.to]
+                .iter()
+                .zip(&series.values[c.from..c.to])
+            {
                 let m = (month - c.start) as usize;
                 net[key * months + m] += mrr;
                 gross[key * months + m] += mrr.min(c.start_mrr);

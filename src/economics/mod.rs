@@ -53,6 +53,7 @@ pub use movements::{
     WindowRetention,
 };
 pub use series::CreditPolicy;
+pub(crate) use series::MrrSeries;
 pub use ttfv::{
     retention_by_time_to_value, time_to_first_value, time_to_value_by_segment, RetentionBySpeed,
     SegmentTimeToValue,

@@ -31,22 +31,11 @@ pub fn time_to_first_value<K: Debug, S: CustomerDate<K>, E: PartialEq>(
             item: "workflow that delivers value",
         });
     }
-    let n = lookup.customer_count();
-    let mut signup = vec![None; n];
-    for (row, s) in signups.iter().enumerate() {
-        let id = lookup
-            .lookup(s.customer())
-            .ok_or_else(|| Error::UnknownCustomer {
-                record: format!("signup row {row}"),
-                customer: format!("{:?}", s.customer()),
-            })?;
-        if signup[id.index()].replace(s.date()).is_some() {
-            return Err(Error::DuplicateName {
-                what: "signup of customer",
-                name: format!("{:?} (row {row})", s.customer()),
-            });
-        }
-    }
+    let signup: Vec<Option<crate::Date>> = crate::cohort::signup_days(lookup, signups)?
+        .into_iter()
+        .map(|d| (d != crate::cohort::NO_SIGNUP).then(|| crate::Date::from_valid_days(d)))
+        .collect();
+    let n = signup.len();
     let mut first: Vec<Option<i64>> = vec![None; n];
     for (row, a) in activity.iter().enumerate() {
         let ActivityEvent::Workflow(w) = &a.event else {

@@ -72,29 +72,28 @@ impl SurvivalData {
         analysis: Date,
     ) -> Result<SurvivalData> {
         let analysis_month = Period::Month.index(analysis);
-        let rows = crate::cohort::checked_mrr_rows(lookup, records, analysis_month)?;
+        let series = crate::economics::MrrSeries::build(
+            lookup,
+            records,
+            analysis_month,
+            crate::economics::CreditPolicy::Reject,
+        )?;
         let mut data = SurvivalData::empty();
-        let mut i = 0;
-        while i < rows.len() {
-            let id = rows[i].0;
-            let mut j = i;
-            while j < rows.len() && rows[j].0 == id {
-                j += 1;
-            }
-            if let Some(first) = (i..j).find(|&r| rows[r].2 > 0.0) {
-                let start = rows[first].1;
-                let mut last = start;
-                for r in &rows[first + 1..j] {
-                    if r.1 == last + 1 && r.2 > 0.0 {
-                        last = r.1;
-                    } else {
-                        break;
-                    }
+        for c in 0..series.customers() {
+            let mut entries = series.of(c).skip_while(|&(_, v)| v <= 0.0);
+            let Some((start, _)) = entries.next() else {
+                continue;
+            };
+            let mut last = start;
+            for (month, v) in entries {
+                if month == last + 1 && v > 0.0 {
+                    last = month;
+                } else {
+                    break;
                 }
-                let churned = last < analysis_month;
-                data.push(CustomerId(id), f64::from(last - start + 1), churned);
             }
-            i = j;
+            let churned = last < analysis_month;
+            data.push(CustomerId(c as u32), f64::from(last - start + 1), churned);
         }
         Ok(data)
     }
@@ -121,36 +120,18 @@ impl SurvivalData {
                 reason: "0 days of inactivity would churn everyone: use e.g. 30, 60 or 90".into(),
             });
         }
-        if signups.is_empty() {
-            return Err(Error::EmptyInput {
-                what: "signups",
-                item: "signup record (customer, date)",
+        let signup = crate::cohort::signup_days(lookup, signups)?;
+        if let Some((i, &day)) = signup
+            .iter()
+            .enumerate()
+            .find(|(_, &d)| d > analysis.days())
+        {
+            return Err(Error::OutOfRange {
+                record: format!("signup of customer id {i}"),
+                field: format!("date {}", Date::from_valid_days(day)),
+                value: f64::from(day - analysis.days()),
+                expected: "a signup on or before the analysis date (value: days after it)",
             });
-        }
-        let n = lookup.customer_count();
-        let mut signup = vec![i32::MIN; n];
-        for (row, s) in signups.iter().enumerate() {
-            let id = lookup
-                .lookup(s.customer())
-                .ok_or_else(|| Error::UnknownCustomer {
-                    record: format!("signup row {row}"),
-                    customer: format!("{:?}", s.customer()),
-                })?;
-            if signup[id.index()] != i32::MIN {
-                return Err(Error::DuplicateName {
-                    what: "signup of customer",
-                    name: format!("{:?} (row {row})", s.customer()),
-                });
-            }
-            if s.date() > analysis {
-                return Err(Error::OutOfRange {
-                    record: format!("signup row {row} (customer {:?})", s.customer()),
-                    field: format!("date {}", s.date()),
-                    value: f64::from(s.date().days() - analysis.days()),
-                    expected: "a signup on or before the analysis date (value: days after it)",
-                });
-            }
-            signup[id.index()] = s.date().days();
         }
         let mut last = signup.clone();
         for (row, r) in activity.iter().enumerate() {
@@ -162,7 +143,7 @@ impl SurvivalData {
                 })?;
             let s = signup[id.index()];
             let day = r.date().days();
-            if s == i32::MIN || day < s || r.date() > analysis {
+            if s == crate::cohort::NO_SIGNUP || day < s || r.date() > analysis {
                 return Err(Error::OutOfRange {
                     record: format!("activity row {row} (customer {:?})", r.customer()),
                     field: format!("date {}", r.date()),
@@ -174,7 +155,7 @@ impl SurvivalData {
         }
         let mut data = SurvivalData::empty();
         for (i, (&s, &l)) in signup.iter().zip(&last).enumerate() {
-            if s == i32::MIN {
+            if s == crate::cohort::NO_SIGNUP {
                 continue;
             }
             let churned = analysis.days() - l >= inactive_days as i32;
