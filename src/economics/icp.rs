@@ -132,6 +132,31 @@ pub struct Trait {
 }
 
 impl Trait {
+    /// A candidate held by `group[0]` of `group[1]` group members and `rest[0]` of `rest[1]`
+    /// others, with the test's p-value; not yet adjusted or selected.
+    fn candidate(
+        variable: &str,
+        condition: TraitCondition,
+        group: [u64; 2],
+        rest: [u64; 2],
+        p_value: f64,
+        z: f64,
+    ) -> Trait {
+        let (lift, lift_lower, lift_upper) = risk_ratio(group[0], group[1], rest[0], rest[1], z);
+        Trait {
+            variable: variable.to_owned(),
+            condition,
+            share_in_group: group[0] as f64 / group[1] as f64,
+            share_in_rest: rest[0] as f64 / rest[1] as f64,
+            lift,
+            lift_lower,
+            lift_upper,
+            p_value: if p_value.is_nan() { 1.0 } else { p_value },
+            p_adjusted: 1.0,
+            selected: false,
+        }
+    }
+
     fn matches(&self, variable: &Variable, i: usize) -> bool {
         match (&self.condition, variable) {
             (TraitCondition::Equals { value }, Variable::Categorical { values, .. }) => {
@@ -273,24 +298,20 @@ impl IdealCustomerProfile {
                         continue;
                     }
                     for (value, (a, b)) in counts {
-                        let (lift, lower, upper) = risk_ratio(a, present1, b, present2, z);
                         let p =
                             proportions_ztest([a, b], [present1, present2], Alternative::TwoSided)
                                 .map_or(1.0, |t| t.p_value);
-                        candidates.push(Trait {
-                            variable: name.clone(),
-                            condition: TraitCondition::Equals {
-                                value: value.to_owned(),
-                            },
-                            share_in_group: a as f64 / present1 as f64,
-                            share_in_rest: b as f64 / present2 as f64,
-                            lift,
-                            lift_lower: lower,
-                            lift_upper: upper,
-                            p_value: if p.is_nan() { 1.0 } else { p },
-                            p_adjusted: 1.0,
-                            selected: false,
-                        });
+                        let condition = TraitCondition::Equals {
+                            value: value.to_owned(),
+                        };
+                        candidates.push(Trait::candidate(
+                            name,
+                            condition,
+                            [a, present1],
+                            [b, present2],
+                            p,
+                            z,
+                        ));
                     }
                 }
                 Variable::Numeric { values, .. } => {
@@ -325,19 +346,8 @@ impl IdealCustomerProfile {
                     let a = group_values.iter().filter(|v| inside(v)).count() as u64;
                     let b = rest_values.iter().filter(|v| inside(v)).count() as u64;
                     let (n_a, n_b) = (group_values.len() as u64, rest_values.len() as u64);
-                    let (lift, lower, upper) = risk_ratio(a, n_a, b, n_b, z);
-                    candidates.push(Trait {
-                        variable: name.clone(),
-                        condition: TraitCondition::Between { low, high },
-                        share_in_group: a as f64 / n_a as f64,
-                        share_in_rest: b as f64 / n_b as f64,
-                        lift,
-                        lift_lower: lower,
-                        lift_upper: upper,
-                        p_value: if p.is_nan() { 1.0 } else { p },
-                        p_adjusted: 1.0,
-                        selected: false,
-                    });
+                    let condition = TraitCondition::Between { low, high };
+                    candidates.push(Trait::candidate(name, condition, [a, n_a], [b, n_b], p, z));
                 }
             }
         }
