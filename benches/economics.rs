@@ -31,11 +31,11 @@ fn records(customers: u64) -> Vec<MrrRecord<CustomerId>> {
         let (start, length) = (h % 24, (h >> 8) % 40 + 1);
         let base = 50.0 * (1 + (h >> 16) % 20) as f64;
         for m in start..(start + length).min(36) {
-            if (h >> 40) % 7 == 0 && m == start + 3 {
+            if (h >> 40).is_multiple_of(7) && m == start + 3 {
                 continue;
             }
             let level = base * (1.0 + 0.25 * ((m - start) / 6) as f64 * ((h >> 24) % 3) as f64);
-            let level = if (h >> 32) % 5 == 0 && m - start >= 12 {
+            let level = if (h >> 32).is_multiple_of(5) && m - start >= 12 {
                 level / 2.0
             } else {
                 level

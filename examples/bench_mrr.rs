@@ -28,14 +28,14 @@ fn mrr(c: u64, m: u64) -> f64 {
     if m < start || m >= start + length {
         return 0.0;
     }
-    if (h >> 40) % 7 == 0 && m == start + 3 {
+    if (h >> 40).is_multiple_of(7) && m == start + 3 {
         return 0.0; // a pause: churn, then reactivation
     }
     let base = 50.0 * (1 + (h >> 16) % 20) as f64;
     let steps = ((m - start) / 6) as f64;
     let growth = ((h >> 24) % 3) as f64;
     let level = base * (1.0 + 0.25 * steps * growth);
-    if (h >> 32) % 5 == 0 && m - start >= 12 {
+    if (h >> 32).is_multiple_of(5) && m - start >= 12 {
         level / 2.0
     } else {
         level

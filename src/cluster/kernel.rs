@@ -2,12 +2,13 @@
 //! k-means++ candidates.
 //!
 //! Both loops are written once, over fixed-width lane arrays that LLVM vectorises, and compiled
-//! twice: for the x86-64 baseline (SSE2) and, where the CPU has it, for AVX2, selected at run time.
-//! The AVX2 build is the only `unsafe` in the crate: calling a `#[target_feature]` function is
-//! unsafe because running it on a CPU without the feature is undefined, and the call is guarded by
-//! `is_x86_feature_detected!`. FMA is deliberately *not* enabled: fused multiply-add rounds
-//! differently, and the same seed must give the same labels on every machine. Each lane performs
-//! the same operations in the same order in both builds, so their results are bit-identical.
+//! for the x86-64 baseline (SSE2) and, where the CPU has them, with AVX2 + FMA or AVX-512,
+//! selected at run time. The SIMD builds are the only `unsafe` here: calling a
+//! `#[target_feature]` function is unsafe because running it on a CPU without the feature is
+//! undefined, and every call is guarded by `is_x86_feature_detected!`. Every product is a fused
+//! multiply-add (`f64::mul_add` in the portable build, which rounds once on every platform), and
+//! each lane performs the same operations in the same order in every build, so their results are
+//! bit-identical (a unit test checks).
 #![allow(unsafe_code)]
 
 /// Centroids processed together; one lane per centroid.
@@ -121,6 +122,11 @@ pub(crate) fn assign(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
+        if has_avx512() {
+            // SAFETY: the CPU supports AVX-512F, AVX2 and FMA, checked on the line above.
+            unsafe { assign_avx512(block, packed, labels, partial, update) };
+            return;
+        }
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
             unsafe { assign_avx2(block, packed, labels, partial, update) };
@@ -128,6 +134,226 @@ pub(crate) fn assign(
         }
     }
     assign_portable(block, packed, labels, partial, update);
+}
+
+/// Whether the CPU runs the AVX-512 build (AVX-512F with AVX2 and FMA; checked once by std, then
+/// cached).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn assign_avx512(
+    block: &Block<'_>,
+    packed: &Packed,
+    labels: &mut [usize],
+    partial: &mut Partial,
+    update: bool,
+) {
+    match (block.weights, update) {
+        (None, true) => avx512::assign::<false, true>(block, packed, labels, partial),
+        (None, false) => avx512::assign::<false, false>(block, packed, labels, partial),
+        (Some(_), true) => avx512::assign::<true, true>(block, packed, labels, partial),
+        (Some(_), false) => avx512::assign::<true, false>(block, packed, labels, partial),
+    }
+}
+
+/// The assignment loop with AVX-512: one 8-wide register holds the scores of a block of eight
+/// centroids, so for k <= 8 a row's scores, minimum and winner never leave registers. Eight rows
+/// are scored together (eight independent chains of fused multiply-adds hide their latency).
+/// Every lane performs exactly the operations of [`scores_of`] and the winner is chosen as in
+/// [`lowest`], so the results equal the portable path's bit for bit (a unit test checks).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::{
+        __m512d, __mmask8, _mm512_add_pd, _mm512_cmpeq_pd_mask, _mm512_fmadd_pd, _mm512_loadu_pd,
+        _mm512_maskz_loadu_pd, _mm512_mul_pd, _mm512_reduce_min_pd, _mm512_set1_pd,
+        _mm512_setzero_pd, _mm512_storeu_pd,
+    };
+
+    use super::{lowest, record, Block, Packed, Partial, LANES};
+
+    /// Rows scored together.
+    const ROWS: usize = 8;
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn assign<const WEIGHTED: bool, const UPDATE: bool>(
+        block: &Block<'_>,
+        packed: &Packed,
+        labels: &mut [usize],
+        partial: &mut Partial,
+    ) {
+        let d = packed.d;
+        let rows = block.rows.len() / d;
+        let tiles = rows / ROWS;
+        if packed.norms.len() == 1 && d <= LANES && labels.len() == rows {
+            small::<WEIGHTED, UPDATE>(block, packed, labels, partial);
+            return;
+        }
+        if packed.norms.len() == 1 {
+            let norm = _mm512_loadu_pd(packed.norms[0].as_ptr());
+            let centroids = &packed.blocks[..d];
+            for (tile, x) in block.rows.chunks_exact(ROWS * d).enumerate() {
+                let mut acc = [norm; ROWS];
+                for (j, c) in centroids.iter().enumerate() {
+                    let c = _mm512_loadu_pd(c.as_ptr());
+                    for (t, a) in acc.iter_mut().enumerate() {
+                        *a = _mm512_fmadd_pd(_mm512_set1_pd(x[t * d + j]), c, *a);
+                    }
+                }
+                for (t, &a) in acc.iter().enumerate() {
+                    let (best, score) = winner(a);
+                    let row = tile * ROWS + t;
+                    record::<WEIGHTED, UPDATE>(block, row, best, score, d, labels, partial);
+                }
+            }
+            for row in tiles * ROWS..rows {
+                let x = &block.rows[row * d..(row + 1) * d];
+                let mut a = norm;
+                for (&v, c) in x.iter().zip(centroids) {
+                    a = _mm512_fmadd_pd(_mm512_set1_pd(v), _mm512_loadu_pd(c.as_ptr()), a);
+                }
+                let (best, score) = winner(a);
+                record::<WEIGHTED, UPDATE>(block, row, best, score, d, labels, partial);
+            }
+            return;
+        }
+        let width = packed.norms.len() * LANES;
+        let mut scores = vec![0.0; ROWS * width];
+        for tile in 0..rows.div_ceil(ROWS) {
+            let first = tile * ROWS;
+            let count = ROWS.min(rows - first);
+            let x = &block.rows[first * d..(first + count) * d];
+            for (b, (centroids, norm)) in
+                packed.blocks.chunks_exact(d).zip(&packed.norms).enumerate()
+            {
+                let mut acc = [_mm512_loadu_pd(norm.as_ptr()); ROWS];
+                for (j, c) in centroids.iter().enumerate() {
+                    let c = _mm512_loadu_pd(c.as_ptr());
+                    for (t, a) in acc.iter_mut().enumerate().take(count) {
+                        *a = _mm512_fmadd_pd(_mm512_set1_pd(x[t * d + j]), c, *a);
+                    }
+                }
+                for (t, &a) in acc.iter().enumerate().take(count) {
+                    let at = t * width + b * LANES;
+                    _mm512_storeu_pd(scores[at..at + LANES].as_mut_ptr(), a);
+                }
+            }
+            for t in 0..count {
+                let (best, score) = lowest(&scores[t * width..(t + 1) * width]);
+                record::<WEIGHTED, UPDATE>(block, first + t, best, score, d, labels, partial);
+            }
+        }
+    }
+
+    /// k <= 8 and d <= 8: a row, the scores and each cluster's running sum are one register each,
+    /// and the running sums live on the stack instead of in `partial` (loaded from it first and
+    /// stored back at the end). Sums, weights and the score are added in row order exactly as
+    /// [`record`] adds them.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn small<const WEIGHTED: bool, const UPDATE: bool>(
+        block: &Block<'_>,
+        packed: &Packed,
+        labels: &mut [usize],
+        partial: &mut Partial,
+    ) {
+        let d = packed.d;
+        let k = packed.k;
+        let rows = labels.len();
+        let norm = _mm512_loadu_pd(packed.norms[0].as_ptr());
+        let mut centroids = [_mm512_setzero_pd(); LANES];
+        for (c, values) in centroids.iter_mut().zip(&packed.blocks[..d]) {
+            *c = _mm512_loadu_pd(values.as_ptr());
+        }
+        let lanes: __mmask8 = u8::MAX >> (LANES - d);
+        let mut sums = [_mm512_setzero_pd(); LANES];
+        let mut weights = [0.0f64; LANES];
+        if UPDATE {
+            for c in 0..k {
+                let mut start = [0.0; LANES];
+                start[..d].copy_from_slice(&partial.sums[c * d..(c + 1) * d]);
+                sums[c] = _mm512_loadu_pd(start.as_ptr());
+                weights[c] = partial.weights[c];
+            }
+        }
+        let mut score = partial.score;
+        let mut changed = 0;
+        let x = block.rows.as_ptr();
+        let mut step = |i: usize, a: __m512d| {
+            let (best, s) = winner(a);
+            let label = &mut labels[i];
+            changed += usize::from(*label != best);
+            *label = best;
+            let weight = if WEIGHTED {
+                block.weights.map_or(1.0, |w| w[i])
+            } else {
+                1.0
+            };
+            score += if WEIGHTED { weight * s } else { s };
+            if UPDATE {
+                // SAFETY: i < rows, so the d values from i * d are inside `block.rows`.
+                let v = unsafe { _mm512_maskz_loadu_pd(lanes, x.add(i * d)) };
+                let v = if WEIGHTED {
+                    _mm512_mul_pd(v, _mm512_set1_pd(weight))
+                } else {
+                    v
+                };
+                let sum = &mut sums[best];
+                *sum = _mm512_add_pd(*sum, v);
+                weights[best] += weight;
+            }
+        };
+        // The scores of `$r` rows from row `$first`: a macro rather than a function so that it
+        // is always inlined into this AVX-512 function, with the scores kept in registers.
+        macro_rules! tile_scores {
+            ($first:expr, $r:expr) => {{
+                let mut acc = [norm; $r];
+                for (j, &c) in centroids.iter().enumerate().take(d) {
+                    for (t, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: the tile's rows are below `rows` and j < d, so the index is
+                        // inside `block.rows`.
+                        let v = unsafe { *x.add(($first + t) * d + j) };
+                        *a = _mm512_fmadd_pd(_mm512_set1_pd(v), c, *a);
+                    }
+                }
+                acc
+            }};
+        }
+        let tiles = rows / ROWS;
+        for tile in 0..tiles {
+            let acc = tile_scores!(tile * ROWS, ROWS);
+            for (t, &a) in acc.iter().enumerate() {
+                step(tile * ROWS + t, a);
+            }
+        }
+        for i in tiles * ROWS..rows {
+            let [a] = tile_scores!(i, 1);
+            step(i, a);
+        }
+        partial.score = score;
+        partial.changed += changed;
+        if UPDATE {
+            for c in 0..k {
+                let mut out = [0.0; LANES];
+                _mm512_storeu_pd(out.as_mut_ptr(), sums[c]);
+                partial.sums[c * d..(c + 1) * d].copy_from_slice(&out[..d]);
+                partial.weights[c] = weights[c];
+            }
+        }
+    }
+
+    /// The lowest of eight scores and its lane, ties to the lowest lane (as [`lowest`]).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn winner(scores: __m512d) -> (usize, f64) {
+        let min = _mm512_reduce_min_pd(scores);
+        let mask = _mm512_cmpeq_pd_mask(scores, _mm512_set1_pd(min));
+        // An empty mask only when the scores overflowed to NaN, which the callers rule out.
+        let lane = mask.trailing_zeros() as usize;
+        (if lane < LANES { lane } else { 0 }, min)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -648,28 +874,65 @@ mod tests {
         assert_eq!(label_of(&[0.1, 0.0], &packed), 9);
     }
 
+    /// Runs one build of the assignment and returns what it found.
+    fn run_build(
+        build: usize,
+        block: &Block<'_>,
+        packed: &Packed,
+        n: usize,
+        update: bool,
+    ) -> Option<(Vec<usize>, Partial)> {
+        let mut labels = vec![usize::MAX; n];
+        let mut partial = Partial::zero(packed.k, packed.d);
+        match build {
+            0 => assign_portable(block, packed, &mut labels, &mut partial, update),
+            #[cfg(target_arch = "x86_64")]
+            1 if has_avx2_fma() => {
+                // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
+                unsafe { assign_avx2(block, packed, &mut labels, &mut partial, update) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            2 if has_avx512() => {
+                // SAFETY: the CPU supports AVX-512F, AVX2 and FMA, checked on the line above.
+                unsafe { assign_avx512(block, packed, &mut labels, &mut partial, update) }
+            }
+            3 => assign(block, packed, &mut labels, &mut partial, update),
+            _ => return None,
+        }
+        Some((labels, partial))
+    }
+
     #[test]
-    fn portable_and_dispatched_builds_agree_bit_for_bit() {
-        let d = 3;
-        let rows: Vec<f64> = (0..303).map(|i| ((i * 37 % 101) as f64).sin()).collect();
-        let centers: Vec<f64> = (0..11 * d).map(|i| ((i * 13) as f64).cos()).collect();
-        let offset = vec![0.1, -0.2, 0.3];
-        let packed = Packed::new(&centers, &offset, 11, d);
-        let weights: Vec<f64> = (0..101).map(|i| f64::from(i % 7)).collect();
-        for w in [None, Some(&weights[..])] {
-            let block = Block {
-                rows: &rows,
-                weights: w,
-            };
-            let mut a_labels = vec![usize::MAX; 101];
-            let mut b_labels = vec![usize::MAX; 101];
-            let mut a = Partial::zero(11, d);
-            let mut b = Partial::zero(11, d);
-            assign(&block, &packed, &mut a_labels, &mut a, true);
-            assign_portable(&block, &packed, &mut b_labels, &mut b, true);
-            assert_eq!(a_labels, b_labels);
-            assert_eq!(a.sums, b.sums);
-            assert_eq!(a.score.to_bits(), b.score.to_bits());
+    fn portable_and_simd_builds_agree_bit_for_bit() {
+        // k = 5 and 8 take the single-register path of the AVX-512 build, 11 and 17 the
+        // blocked one; 101 and 7 rows leave remainders after the tiles of 4 and 8 rows.
+        for (k, d, n) in [(5, 8, 101), (8, 3, 7), (11, 3, 101), (17, 9, 45)] {
+            let rows: Vec<f64> = (0..n * d).map(|i| ((i * 37 % 101) as f64).sin()).collect();
+            let centers: Vec<f64> = (0..k * d).map(|i| ((i * 13) as f64).cos()).collect();
+            let offset: Vec<f64> = (0..d).map(|j| 0.1 * j as f64 - 0.2).collect();
+            let packed = Packed::new(&centers, &offset, k, d);
+            let weights: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+            for w in [None, Some(&weights[..])] {
+                let block = Block {
+                    rows: &rows,
+                    weights: w,
+                };
+                for update in [false, true] {
+                    let (labels, reference) = run_build(0, &block, &packed, n, update).unwrap();
+                    for build in 1..=3 {
+                        let Some((other, partial)) = run_build(build, &block, &packed, n, update)
+                        else {
+                            continue;
+                        };
+                        assert_eq!(labels, other, "build {build}, k {k}");
+                        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&reference.sums), bits(&partial.sums));
+                        assert_eq!(bits(&reference.weights), bits(&partial.weights));
+                        assert_eq!(reference.score.to_bits(), partial.score.to_bits());
+                        assert_eq!(reference.changed, partial.changed);
+                    }
+                }
+            }
         }
     }
 }

@@ -39,7 +39,7 @@ fn checked_table(table: &[f64], rows: usize) -> Result<usize> {
             item: "cell",
         });
     }
-    if table.len() % rows != 0 {
+    if !table.len().is_multiple_of(rows) {
         return Err(Error::InvalidParameter {
             name: "table",
             reason: format!(
