@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod model;
+mod prefetch;
 
 pub mod activity;
 pub mod cluster;

@@ -86,12 +86,15 @@ impl Grid {
 pub(crate) enum GridIndexer {
     Calendar(Period),
     Days {
-        origin: i32,
-        length: i64,
-        /// `ceil(2^64 / length)`: `floor(x / length) = (x * magic) >> 64` for 0 <= x < 2^32.
-        magic: u128,
-        /// A multiple of `length` that makes every supported `day - origin` non-negative.
-        lift: i64,
+        /// Added to a day so that every supported day maps to a non-negative `x`: a multiple of
+        /// `length` (the lift) less the origin.
+        offset: i64,
+        /// `ceil(2^64 / length)`: `floor(x / length) = (x * magic) >> 64` for 0 <= x < 2^32
+        /// and length >= 2 (length 1 divides by nothing).
+        magic: u64,
+        unit: bool,
+        /// The lift divided by `length`, taken back off the quotient.
+        base: i32,
     },
 }
 
@@ -102,11 +105,16 @@ impl GridIndexer {
             Grid::Days { length, origin } => {
                 let length = i64::from(length.max(1));
                 let span = i64::from(Date::MAX.days()) - i64::from(Date::MIN.days()) + 1;
+                let lift = (span + length - 1) / length * length;
                 GridIndexer::Days {
-                    origin: origin.days(),
-                    length,
-                    magic: (1u128 << 64).div_ceil(length as u128),
-                    lift: (span + length - 1) / length * length,
+                    offset: lift - i64::from(origin.days()),
+                    magic: if length == 1 {
+                        0
+                    } else {
+                        (1u128 << 64).div_ceil(length as u128) as u64
+                    },
+                    unit: length == 1,
+                    base: (lift / length) as i32,
                 }
             }
         }
@@ -117,13 +125,18 @@ impl GridIndexer {
         match *self {
             GridIndexer::Calendar(period) => period.index(Date::from_valid_days(day)),
             GridIndexer::Days {
-                origin,
-                length,
+                offset,
                 magic,
-                lift,
+                unit,
+                base,
             } => {
-                let x = (i64::from(day) - i64::from(origin) + lift) as u128;
-                ((x * magic) >> 64) as i32 - (lift / length) as i32
+                let x = (i64::from(day) + offset) as u64;
+                let quotient = if unit {
+                    x
+                } else {
+                    ((u128::from(x) * u128::from(magic)) >> 64) as u64
+                };
+                quotient as i32 - base
             }
         }
     }
@@ -411,5 +424,25 @@ impl Cohorts {
 
     pub(crate) fn raw_signups(&self) -> &[i32] {
         &self.signup
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_grid_indexer_equals_floor_division() {
+        for length in [1u32, 2, 7, 30, 91, 365, 1000] {
+            for origin in [Date::MIN, Date::from_valid_days(0), Date::MAX] {
+                let indexer = GridIndexer::new(Grid::Days { length, origin });
+                let days = (Date::MIN.days()..=Date::MAX.days()).step_by(997);
+                for day in days.chain([Date::MIN.days(), Date::MAX.days()]) {
+                    let expected =
+                        (i64::from(day) - i64::from(origin.days())).div_euclid(i64::from(length));
+                    assert_eq!(i64::from(indexer.index(day)), expected, "{length} {day}");
+                }
+            }
+        }
     }
 }

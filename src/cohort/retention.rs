@@ -610,6 +610,9 @@ impl RetentionCounts {
                 *id = lookup
                     .lookup(record.customer())
                     .map_or(usize::MAX, |c| c.index());
+                if let Some(slot) = self.slots.get(*id) {
+                    crate::prefetch::prefetch(slot);
+                }
             }
             for (signup, &id) in signups.iter_mut().zip(&ids[..block.len()]) {
                 *signup = self.slots.get(id).map_or(NOT_MEMBER, |s| s.signup);
