@@ -17,9 +17,9 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::num::NonZeroU32;
 
 use crate::error::{Error, Result};
 
@@ -117,19 +117,46 @@ pub type KeyBuildHasher = BuildHasherDefault<KeyHasher>;
 ///
 /// `K` is any `Hash + Eq` key: `String`, `&str`, `u64`, a tuple. Ids are assigned in order of
 /// first appearance, starting at 0.
-#[derive(Debug, Clone)]
+///
+/// The map is an open-addressing table (linear probing, at most half full) whose slots hold
+/// each key beside its id, so a lookup is one cache line away from the hash, and
+/// [`CustomerLookup::prefetch`] can announce that line ahead of time.
+#[derive(Clone)]
 pub struct CustomerIndex<K> {
-    ids: HashMap<K, CustomerId, KeyBuildHasher>,
+    /// `2^bits` slots; `(key, id + 1)`.
+    slots: Vec<Option<(K, NonZeroU32)>>,
+    bits: u32,
     keys: Vec<K>,
 }
+
+impl<K: fmt::Debug> fmt::Debug for CustomerIndex<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerIndex")
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+/// The smallest table: 16 slots.
+const MIN_BITS: u32 = 4;
 
 impl<K> Default for CustomerIndex<K> {
     fn default() -> Self {
         CustomerIndex {
-            ids: HashMap::default(),
+            slots: empty_slots(MIN_BITS),
+            bits: MIN_BITS,
             keys: Vec::new(),
         }
     }
+}
+
+fn empty_slots<K>(bits: u32) -> Vec<Option<(K, NonZeroU32)>> {
+    (0..1usize << bits).map(|_| None).collect()
+}
+
+#[inline]
+fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    KeyBuildHasher::default().hash_one(key)
 }
 
 impl<K: Hash + Eq + Clone> CustomerIndex<K> {
@@ -142,8 +169,14 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     /// An empty index with room for `capacity` customers.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
+        let bits = capacity
+            .saturating_mul(2)
+            .checked_next_power_of_two()
+            .map_or(usize::BITS - 1, usize::ilog2)
+            .max(MIN_BITS);
         CustomerIndex {
-            ids: HashMap::with_capacity_and_hasher(capacity, KeyBuildHasher::default()),
+            slots: empty_slots(bits),
+            bits,
             keys: Vec::with_capacity(capacity),
         }
     }
@@ -154,11 +187,40 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     /// [`Error::IndexFull`] past `u32::MAX` distinct keys.
     pub fn from_keys<I: IntoIterator<Item = K>>(keys: I) -> Result<Self> {
         let keys = keys.into_iter();
-        let mut index = Self::with_capacity(keys.size_hint().0);
-        for key in keys {
-            index.intern(key)?;
+        // Pre-size from the hint, but never trust a huge one: the table grows as needed.
+        let mut index = Self::with_capacity(keys.size_hint().0.min(1 << 24));
+        // In groups of 16: announce a group's slots, then intern it, so that the cache misses
+        // of a group overlap.
+        let mut group: Vec<K> = Vec::with_capacity(16);
+        let mut keys = keys.peekable();
+        while keys.peek().is_some() {
+            group.extend(keys.by_ref().take(16));
+            for key in &group {
+                index.prefetch(key);
+            }
+            for key in group.drain(..) {
+                index.intern(key)?;
+            }
         }
         Ok(index)
+    }
+
+    /// The slot of `key` (holding it, or the empty slot where it would go).
+    #[inline]
+    fn position<Q>(&self, key: &Q, hash: u64) -> usize
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> (64 - self.bits)) as usize;
+        while let Some((k, _)) = &self.slots[i] {
+            if k.borrow() == key {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        i
     }
 
     /// The id of `key`, adding it when it is new.
@@ -166,33 +228,50 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     /// # Errors
     /// [`Error::IndexFull`] when the index already holds `u32::MAX` customers.
     pub fn intern(&mut self, key: K) -> Result<CustomerId> {
-        let next = self.keys.len();
-        match self.ids.entry(key) {
-            std::collections::hash_map::Entry::Occupied(entry) => Ok(*entry.get()),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let next =
-                    u32::try_from(next)
-                        .ok()
-                        .filter(|&n| n < u32::MAX)
-                        .ok_or(Error::IndexFull {
-                            max: u64::from(u32::MAX),
-                        })?;
-                let id = CustomerId(next);
-                self.keys.push(entry.key().clone());
-                entry.insert(id);
-                Ok(id)
+        let i = self.position(&key, hash_of(&key));
+        if let Some((_, id)) = &self.slots[i] {
+            return Ok(CustomerId(id.get() - 1));
+        }
+        let next = u32::try_from(self.keys.len())
+            .ok()
+            .filter(|&n| n < u32::MAX)
+            .ok_or(Error::IndexFull {
+                max: u64::from(u32::MAX),
+            })?;
+        self.keys.push(key.clone());
+        self.slots[i] = Some((key, NonZeroU32::MIN.saturating_add(next)));
+        if self.keys.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        Ok(CustomerId(next))
+    }
+
+    /// Doubles the table and re-places every key.
+    fn grow(&mut self) {
+        self.bits += 1;
+        let old = std::mem::replace(&mut self.slots, empty_slots(self.bits));
+        let mask = self.slots.len() - 1;
+        for (key, id) in old.into_iter().flatten() {
+            let mut i = (hash_of(&key) >> (64 - self.bits)) as usize;
+            while self.slots[i].is_some() {
+                i = (i + 1) & mask;
             }
+            self.slots[i] = Some((key, id));
         }
     }
 
     /// The id of `key`, or `None` when the index does not hold it.
     #[must_use]
+    #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<CustomerId>
     where
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.ids.get(key).copied()
+        let i = self.position(key, hash_of(key));
+        self.slots[i]
+            .as_ref()
+            .map(|(_, id)| CustomerId(id.get() - 1))
     }
 
     /// The id of `key`, or [`Error::UnknownCustomer`] naming `record`.
@@ -276,6 +355,13 @@ pub trait CustomerLookup<K: ?Sized> {
     fn customer_count(&self) -> usize;
     /// The dense id of `key`, or `None` when unknown.
     fn lookup(&self, key: &K) -> Option<CustomerId>;
+    /// A hint that `key` will be looked up soon: loops over many records call it a few records
+    /// ahead, so that the memory the lookup needs is on its way. Never changes a result; the
+    /// default does nothing.
+    #[inline]
+    fn prefetch(&self, key: &K) {
+        let _ = key;
+    }
 }
 
 impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
@@ -286,6 +372,12 @@ impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
     #[inline]
     fn lookup(&self, key: &K) -> Option<CustomerId> {
         self.get(key)
+    }
+
+    #[inline]
+    fn prefetch(&self, key: &K) {
+        let home = (hash_of(key) >> (64 - self.bits)) as usize;
+        crate::prefetch::prefetch(&self.slots[home]);
     }
 }
 
@@ -359,5 +451,25 @@ mod tests {
             vec![CustomerId(1), CustomerId(2), CustomerId(0)]
         );
         assert!(index.check(CustomerId(3)).is_err());
+    }
+
+    #[test]
+    fn the_table_grows_and_keeps_first_appearance_ids() {
+        // Keys that collide in the low bits, repeated, through many doublings.
+        let keys: Vec<u64> = (0..20_000u64).map(|i| (i % 7_000) << 32).collect();
+        let index = CustomerIndex::from_keys(keys.iter().copied()).unwrap();
+        assert_eq!(index.len(), 7_000);
+        for (i, key) in keys.iter().enumerate().take(7_000) {
+            assert_eq!(index.get(key), Some(CustomerId(i as u32)));
+            assert_eq!(index.key(CustomerId(i as u32)), Some(key));
+        }
+        assert_eq!(index.get(&(7_000u64 << 32)), None);
+        let mut strings = CustomerIndex::with_capacity(0);
+        for i in 0..1_000 {
+            assert_eq!(strings.intern(format!("cus_{i}")).unwrap(), CustomerId(i));
+        }
+        assert_eq!(strings.get("cus_999"), Some(CustomerId(999)));
+        assert_eq!(strings.get("cus_1000"), None);
+        assert_eq!(strings.intern("cus_5".to_owned()).unwrap(), CustomerId(5));
     }
 }

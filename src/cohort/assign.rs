@@ -173,6 +173,9 @@ pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
     }
     let mut signup = vec![NO_SIGNUP; lookup.customer_count()];
     for (row, record) in signups.iter().enumerate() {
+        if let Some(ahead) = signups.get(row + 16) {
+            lookup.prefetch(ahead.customer());
+        }
         let id = lookup
             .lookup(record.customer())
             .ok_or_else(|| Error::UnknownCustomer {

@@ -287,7 +287,7 @@ impl<'a> Placer<'a> {
 
     /// The period of activity on `day` of a customer who signed up on `signup` (both days since
     /// 1970-01-01, `day` not after the analysis date).
-    #[inline]
+    #[inline(always)]
     fn place(&self, signup: i32, day: i32) -> Place {
         if day < signup {
             return Place::BeforeSignup;
@@ -603,10 +603,15 @@ impl RetentionCounts {
         // tight loop (independent loads, so many cache misses are in flight at once), then run
         // the branchy logic on data that is now in cache.
         const BLOCK: usize = 256;
+        // How many records ahead the lookup's memory is requested.
+        const LOOKUP_AHEAD: usize = 16;
         let mut ids = [usize::MAX; BLOCK];
         let mut signups = [NOT_MEMBER; BLOCK];
         for (b, block) in records.chunks(BLOCK).enumerate() {
-            for (id, record) in ids.iter_mut().zip(block) {
+            for (j, (id, record)) in ids.iter_mut().zip(block).enumerate() {
+                if let Some(ahead) = records.get(b * BLOCK + j + LOOKUP_AHEAD) {
+                    lookup.prefetch(ahead.customer());
+                }
                 *id = lookup
                     .lookup(record.customer())
                     .map_or(usize::MAX, |c| c.index());
