@@ -532,17 +532,39 @@ impl RetentionCounts {
         lookup: &impl CustomerLookup<K>,
         records: &[R],
     ) -> Result<()> {
+        if self.report.records == 0 {
+            // Nothing added yet (every bit is clear): scan in place, and clear again on error.
+            let scanned = self.scan(lookup, records, 0);
+            if scanned.is_err() {
+                self.reset();
+            }
+            return scanned;
+        }
         let mut fresh = self.clone_empty();
         fresh.scan(lookup, records, 0)?;
-        self.merge(&fresh)
+        self.or_bits(&fresh);
+        Ok(())
     }
 
+    /// Clears the period bits and the report.
+    fn reset(&mut self) {
+        self.slots.iter_mut().for_each(|s| s.bits = 0);
+        self.more.iter_mut().for_each(|w| *w = 0);
+        self.report = RetentionReport::default();
+    }
+
+    /// The same cohorts and settings, with no activity.
     fn clone_empty(&self) -> RetentionCounts {
-        let mut empty = self.clone();
-        empty.slots.iter_mut().for_each(|s| s.bits = 0);
-        empty.more.iter_mut().for_each(|w| *w = 0);
-        empty.report = RetentionReport::default();
-        empty
+        RetentionCounts {
+            params: self.params.clone(),
+            labels: self.labels.clone(),
+            sizes: self.sizes.clone(),
+            periods: self.periods,
+            words: self.words,
+            slots: self.slots.iter().map(|s| Slot { bits: 0, ..*s }).collect(),
+            more: vec![0; self.more.len()],
+            report: RetentionReport::default(),
+        }
     }
 
     /// Scans `records`; with the `parallel` feature and a large input, in one chunk per rayon
@@ -559,17 +581,29 @@ impl RetentionCounts {
             let threads = rayon::current_num_threads();
             if threads > 1 && records.len() >= 1 << 20 {
                 let chunk = records.len().div_ceil(threads);
-                let parts: Vec<Result<RetentionCounts>> = records
-                    .par_chunks(chunk)
-                    .enumerate()
-                    .map(|(i, part)| {
-                        let mut counts = self.clone_empty();
-                        counts.scan(lookup, part, i * chunk)?;
-                        Ok(counts)
-                    })
+                // The first chunk is scanned into `self`, the others into empty copies that are
+                // then or-ed in. Errors are taken in chunk order, so the first bad row wins.
+                let (head, tail) = records.split_at(chunk.min(records.len()));
+                let empties: Vec<RetentionCounts> = tail
+                    .chunks(chunk)
+                    .map(|_| self.clone_empty())
                     .collect();
-                for part in parts {
-                    self.merge(&part?)?;
+                let (first, rest) = rayon::join(
+                    || self.scan(lookup, head, 0),
+                    || {
+                        tail.par_chunks(chunk)
+                            .zip(empties)
+                            .enumerate()
+                            .map(|(i, (part, mut counts))| {
+                                counts.scan(lookup, part, (i + 1) * chunk)?;
+                                Ok(counts)
+                            })
+                            .collect::<Vec<Result<RetentionCounts>>>()
+                    },
+                );
+                first?;
+                for part in rest {
+                    self.or_bits(&part?);
                 }
                 return Ok(());
             }
@@ -671,6 +705,13 @@ impl RetentionCounts {
                     .into(),
             });
         }
+        self.or_bits(other);
+        Ok(())
+    }
+
+    /// The union of the bits and the sum of the reports, for counts known to share cohorts and
+    /// settings.
+    fn or_bits(&mut self, other: &RetentionCounts) {
         for (a, b) in self.slots.iter_mut().zip(&other.slots) {
             a.bits |= b.bits;
         }
@@ -678,7 +719,6 @@ impl RetentionCounts {
             *a |= b;
         }
         self.report.add(&other.report);
-        Ok(())
     }
 
     /// What was left out so far.
