@@ -354,8 +354,113 @@ fn to_log(rows: &[(u8, i64, i32)]) -> Vec<Transaction<u8>> {
         .collect()
 }
 
+/// The log with dense ids of an index built from the keys in order of appearance.
+fn interned(
+    log: &[Transaction<u8>],
+) -> (
+    saas_segmentation::CustomerIndex<u8>,
+    Vec<Transaction<saas_segmentation::CustomerId>>,
+) {
+    let mut index = saas_segmentation::CustomerIndex::new();
+    let dense = log
+        .iter()
+        .map(|t| Transaction::new(index.intern(t.customer).unwrap(), t.date, t.amount))
+        .collect();
+    (index, dense)
+}
+
+#[test]
+fn interned_logs_name_unknown_ids_and_count_customers_without_rows() {
+    let mut index = saas_segmentation::CustomerIndex::new();
+    let (a, b) = (index.intern("a").unwrap(), index.intern("b").unwrap());
+    index.intern("z").unwrap();
+    let params = RfmParams::new(day(5));
+    let log = vec![
+        Transaction::new(a, day(0), 1.0),
+        Transaction::new(b, day(1), -1.0),
+    ];
+    let table = RfmTable::from_interned(&log, &index, &params).unwrap();
+    assert_eq!(
+        (
+            table.len(),
+            table.report().without_purchase,
+            table.report().without_rows
+        ),
+        (1, 1, 1)
+    );
+    let stranger = vec![
+        Transaction::new(a, day(0), 1.0),
+        Transaction::new(saas_segmentation::CustomerId(7), day(1), 1.0),
+    ];
+    assert!(matches!(
+        RfmTable::from_interned(&stranger, &index, &params),
+        Err(Error::UnknownCustomer { record, .. }) if record == "transaction row 1"
+    ));
+    let empty = saas_segmentation::CustomerIndex::<&str>::new();
+    assert!(RfmTable::from_interned(&log, &empty, &params).is_err());
+    assert!(matches!(
+        RfmTable::from_interned(&[], &index, &params),
+        Err(Error::EmptyInput { .. })
+    ));
+    let bad = vec![Transaction::new(a, day(0), f64::NAN)];
+    assert!(matches!(
+        RfmTable::from_interned(&bad, &index, &params),
+        Err(Error::NonFinite { .. })
+    ));
+    let late = vec![Transaction::new(a, day(9), 1.0)];
+    assert!(matches!(
+        RfmTable::from_interned(&late, &index, &params),
+        Err(Error::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn large_interned_logs_equal_the_keyed_pass() {
+    // Large enough for the parallel workers, with refunds, zero rows and rows out of order.
+    let rows: Vec<(u8, i64, i32)> = (0..300_000u32)
+        .map(|i| {
+            let h = i.wrapping_mul(2_654_435_761);
+            (
+                (h >> 24) as u8 % 200,
+                i64::from((h >> 8) % 60),
+                (h % 3_000) as i32 - 300,
+            )
+        })
+        .collect();
+    let log = to_log(&rows);
+    let (index, dense) = interned(&log);
+    for params in [
+        RfmParams::new(day(70)),
+        RfmParams::new(day(40))
+            .future(FuturePolicy::Exclude)
+            .refunds(RefundPolicy::Drop)
+            .recency(RecencyBasis::LastTransaction),
+    ] {
+        assert_eq!(
+            RfmTable::from_interned(&dense, &index, &params).unwrap(),
+            RfmTable::from_transactions_in(&log, &index, &params).unwrap()
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn interned_ids_give_the_keyed_table(rows in arbitrary_log(), policy in 0usize..3, last in any::<bool>()) {
+        let log = to_log(&rows);
+        let (index, dense) = interned(&log);
+        let refunds = [RefundPolicy::Net, RefundPolicy::Drop, RefundPolicy::Reject][policy];
+        let recency = if last { RecencyBasis::LastTransaction } else { RecencyBasis::LastPurchase };
+        let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Exclude);
+        let keyed = RfmTable::from_transactions_in(&log, &index, &params);
+        let by_id = RfmTable::from_interned(&dense, &index, &params);
+        match (keyed, by_id) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b)),
+            (a, b) => prop_assert!(false, "keyed {:?} but interned {:?}", a, b),
+        }
+    }
 
     #[test]
     fn reordering_changes_nothing(rows in arbitrary_log(), seed in any::<u64>()) {

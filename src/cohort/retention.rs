@@ -584,10 +584,8 @@ impl RetentionCounts {
                 // The first chunk is scanned into `self`, the others into empty copies that are
                 // then or-ed in. Errors are taken in chunk order, so the first bad row wins.
                 let (head, tail) = records.split_at(chunk.min(records.len()));
-                let empties: Vec<RetentionCounts> = tail
-                    .chunks(chunk)
-                    .map(|_| self.clone_empty())
-                    .collect();
+                let empties: Vec<RetentionCounts> =
+                    tail.chunks(chunk).map(|_| self.clone_empty()).collect();
                 let (first, rest) = rayon::join(
                     || self.scan(lookup, head, 0),
                     || {

@@ -357,20 +357,24 @@ pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
         }
         return order;
     }
-    // Radix sort of (value - min) in 16-bit digits, skipping digits that never vary.
-    let keys: Vec<u64> = values
+    // LSD radix sort of (value - min, index) pairs, in as few passes of at most 11 bits as
+    // the range needs; each pair travels with its key, so no pass gathers at random.
+    let bits = 64 - (range as u64).leading_zeros();
+    let passes = bits.div_ceil(11).max(1);
+    let digit = bits.div_ceil(passes);
+    let mask = (1u64 << digit) - 1;
+    let mut items: Vec<(u64, u32)> = values
         .iter()
-        .map(|&v| (v as i128 - min as i128) as u64)
+        .enumerate()
+        .map(|(i, &v)| ((v as i128 - min as i128) as u64, i as u32))
         .collect();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut scratch = vec![0u32; n];
-    for shift in (0..64).step_by(16) {
-        if (range as u64) >> shift == 0 {
-            break;
-        }
-        let mut counts = vec![0usize; 1 << 16];
-        for &i in &order {
-            counts[((keys[i as usize] >> shift) & 0xffff) as usize] += 1;
+    let mut scratch = vec![(0u64, 0u32); n];
+    let mut counts = vec![0usize; 1 << digit];
+    for pass in 0..passes {
+        let shift = pass * digit;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &(key, _) in &items {
+            counts[((key >> shift) & mask) as usize] += 1;
         }
         let mut total = 0;
         for c in counts.iter_mut() {
@@ -378,14 +382,14 @@ pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
             *c = total;
             total += here;
         }
-        for &i in &order {
-            let digit = ((keys[i as usize] >> shift) & 0xffff) as usize;
-            scratch[counts[digit]] = i;
-            counts[digit] += 1;
+        for &item in &items {
+            let slot = &mut counts[((item.0 >> shift) & mask) as usize];
+            scratch[*slot] = item;
+            *slot += 1;
         }
-        std::mem::swap(&mut order, &mut scratch);
+        std::mem::swap(&mut items, &mut scratch);
     }
-    order
+    items.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Bin edges of pandas `qcut(ranks, q)` for ranks `1..=n`, computed with the same floating
@@ -460,8 +464,31 @@ fn score_dimension(
     let order = stable_order(values);
     let mut thresholds = Vec::new();
     match binning {
-        Binning::TiesShare { .. } | Binning::RankFirst { .. } => {
-            let ties_share = matches!(binning, Binning::TiesShare { .. });
+        Binning::RankFirst { .. } => {
+            // Ranks are positions in the order, so each bin is one run of positions: from the
+            // first rank above the bin's lower edge (searchsorted, side "left", with the lowest
+            // rank in bin 1).
+            let edges = qcut_edges(n, q);
+            let mut start = 0;
+            for (bin, &limit) in edges.iter().enumerate().take(q + 1).skip(1) {
+                let end = if bin == q {
+                    n
+                } else {
+                    // Positions p (rank p + 1) with rank <= the bin's upper edge stay in it.
+                    let mut end = start;
+                    while end < n && ((end + 1) as f64) <= limit {
+                        end += 1;
+                    }
+                    end
+                };
+                for &i in &order[start..end] {
+                    scores[i as usize] = bin as u8;
+                }
+                start = end;
+            }
+        }
+        Binning::TiesShare { .. } => {
+            let ties_share = true;
             let edges = qcut_edges(n, q);
             let mut run_start = 0;
             for (position, &i) in order.iter().enumerate() {

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::date::Date;
 use crate::error::{Error, Result};
-use crate::ids::KeyBuildHasher;
+use crate::ids::{CustomerId, CustomerIndex, KeyBuildHasher};
 use crate::records::{RefundPolicy, Transaction};
 
 /// Which transaction recency counts from.
@@ -189,6 +189,24 @@ impl Acc {
         self.last_any = self.last_any.max(day);
     }
 
+    /// Adds one checked row (a purchase when `micros > 0`) and counts it.
+    #[inline]
+    fn apply(&mut self, day: i32, micros: i64, counters: &mut Counters) {
+        if micros > 0 {
+            self.purchase(day, micros);
+            counters.purchases += 1;
+        } else {
+            self.add_micros(micros);
+            self.last_any = self.last_any.max(day);
+            if micros < 0 {
+                counters.refunds_netted += 1;
+                counters.refund_netted_micros += micros;
+            } else {
+                counters.zero_rows += 1;
+            }
+        }
+    }
+
     fn merge(&mut self, other: &Acc) {
         let days = if (self.days | other.days) & UNORDERED != 0 {
             UNORDERED
@@ -363,20 +381,7 @@ impl<K: Hash + Eq + Clone> Part<K> {
             } else {
                 self.entry(&t.customer, hash, Acc::EMPTY)
             };
-            let day = t.date.days();
-            if micros > 0 {
-                acc.purchase(day, micros);
-                counters.purchases += 1;
-            } else {
-                acc.add_micros(micros);
-                acc.last_any = acc.last_any.max(day);
-                if micros < 0 {
-                    counters.refunds_netted += 1;
-                    counters.refund_netted_micros += micros;
-                } else {
-                    counters.zero_rows += 1;
-                }
-            }
+            acc.apply(t.date.days(), micros, counters);
         }
     }
 }
@@ -520,9 +525,35 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
     pub fn finish(self) -> RfmTable<K> {
         let RfmAccumulator {
             params,
-            parts,
+            mut parts,
             rows,
             counters: c,
+        } = self;
+        for part in &mut parts {
+            part.slots = Vec::new();
+        }
+        let mut entries: Vec<(K, Acc)> =
+            Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
+        for part in parts {
+            entries.extend(part.entries);
+        }
+        RfmAccumulator {
+            params,
+            parts: Vec::new(),
+            rows,
+            counters: c,
+        }
+        .finish_entries(entries)
+    }
+
+    /// The table of `entries` (one per customer seen): the report from the counters, customers
+    /// without a purchase left out under [`RecencyBasis::LastPurchase`], key order.
+    fn finish_entries(self, mut entries: Vec<(K, Acc)>) -> RfmTable<K> {
+        let RfmAccumulator {
+            params,
+            rows,
+            counters: c,
+            ..
         } = self;
         let mut report = RfmReport {
             rows,
@@ -538,15 +569,6 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         };
         let keep_all = params.recency == RecencyBasis::LastTransaction;
         // Key order: the crate's tie-break order, and an output independent of input order.
-        let mut parts = parts;
-        for part in &mut parts {
-            part.slots = Vec::new();
-        }
-        let mut entries: Vec<(K, Acc)> =
-            Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
-        for part in parts {
-            entries.extend(part.entries);
-        }
         if !keep_all {
             report.without_purchase = entries.iter().filter(|e| e.1.purchases == 0).count();
             entries.retain(|e| e.1.purchases > 0);
@@ -626,6 +648,31 @@ fn worker_threads(rows: usize) -> usize {
     1
 }
 
+/// Runs `scan` over ranges of `span` accumulators (worker w gets ids from `w * span`), one
+/// rayon task each, in order.
+#[cfg(feature = "parallel")]
+fn run_ranges<K: Send, F>(accs: &mut [(K, Acc)], span: usize, scan: &F) -> Vec<Result<Counters>>
+where
+    F: Fn(usize, &mut [(K, Acc)]) -> Result<Counters> + Sync,
+{
+    use rayon::prelude::*;
+    accs.par_chunks_mut(span)
+        .enumerate()
+        .map(|(w, chunk)| scan(w, chunk))
+        .collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn run_ranges<K, F>(accs: &mut [(K, Acc)], span: usize, scan: &F) -> Vec<Result<Counters>>
+where
+    F: Fn(usize, &mut [(K, Acc)]) -> Result<Counters>,
+{
+    accs.chunks_mut(span)
+        .enumerate()
+        .map(|(w, chunk)| scan(w, chunk))
+        .collect()
+}
+
 /// Runs `scan` over groups of `group` partitions, one rayon task each.
 #[cfg(feature = "parallel")]
 fn run_groups<K, F>(parts: &mut [Part<K>], group: usize, scan: &F) -> Vec<Result<Counters>>
@@ -651,6 +698,13 @@ where
         .enumerate()
         .map(|(g, chunk)| scan(chunk, g * group, g == 0))
         .collect()
+}
+
+fn unknown_id(row: usize, id: CustomerId, len: usize) -> Error {
+    Error::UnknownCustomer {
+        record: format!("transaction row {row}"),
+        customer: format!("dense id {} (the index holds {len} customers)", id.0),
+    }
 }
 
 fn amount_error(row: u64, amount: f64) -> Error {
@@ -753,6 +807,142 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let mut table = Self::from_transactions(transactions, params)?;
         let seen = table.entries.len() + table.report.without_purchase;
         table.report.without_rows = customers.len().saturating_sub(seen);
+        Ok(table)
+    }
+
+    /// As [`RfmTable::from_transactions`], for a log whose records already carry the dense ids
+    /// of `customers` (interned once, when the data was loaded: DESIGN.md section 2). The pass
+    /// updates a vector indexed by id, with no hashing; the table is then put in order of the
+    /// external keys, as every other table. Index customers without any row are counted in
+    /// [`RfmReport::without_rows`]. With the `parallel` feature, each thread reads every row and
+    /// updates the customers of its own range of ids, so the result is the serial one.
+    ///
+    /// ```
+    /// use saas_segmentation::records::Transaction;
+    /// use saas_segmentation::rfm::{RfmParams, RfmTable};
+    /// use saas_segmentation::{CustomerIndex, Date};
+    ///
+    /// let day = |d| Date::from_ymd(2024, 1, d);
+    /// let mut index = CustomerIndex::new();
+    /// let (a, b) = (index.intern("cus_a")?, index.intern("cus_b")?);
+    /// let log = vec![
+    ///     Transaction::new(b, day(3)?, 5.0),
+    ///     Transaction::new(a, day(9)?, 20.0),
+    /// ];
+    /// let params = RfmParams::new(day(10)?);
+    /// let table = RfmTable::from_interned(&log, &index, &params)?;
+    /// assert_eq!(table.get(&"cus_a").map(|s| s.recency_days), Some(1));
+    /// assert_eq!(table.keys().collect::<Vec<_>>(), [&"cus_a", &"cus_b"]);
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownCustomer`] naming the first row whose id is not in `customers`; the
+    /// errors of [`RfmTable::from_transactions`].
+    pub fn from_interned(
+        transactions: &[Transaction<CustomerId>],
+        customers: &CustomerIndex<K>,
+        params: &RfmParams,
+    ) -> Result<Self> {
+        if transactions.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "transaction log",
+                item: "transaction",
+            });
+        }
+        let n = customers.len();
+        if n == 0 {
+            return Err(unknown_id(0, transactions[0].customer, n));
+        }
+        // One vector, indexed by id: each key beside its accumulator, compacted and sorted in
+        // place afterwards, so no second copy of the table is ever made.
+        let mut entries: Vec<(K, Acc)> = customers
+            .keys()
+            .iter()
+            .map(|k| (k.clone(), Acc::EMPTY))
+            .collect();
+        let threads = worker_threads(transactions.len()).min(n);
+        let span = n.div_ceil(threads).max(1);
+        // Each worker owns the accumulators of ids [w * span, (w + 1) * span), reads every row
+        // and validates it (so every worker meets the same first bad row), and counts the rows
+        // it applies; rows left out are counted by the first worker.
+        let scan = |w: usize, accs: &mut [(K, Acc)]| -> Result<Counters> {
+            let low = w * span;
+            let mut counters = Counters::default();
+            for (row, t) in transactions.iter().enumerate() {
+                if let Some(ahead) = transactions.get(row + 16) {
+                    if let Some(entry) = ahead
+                        .customer
+                        .index()
+                        .checked_sub(low)
+                        .and_then(|i| accs.get(i))
+                    {
+                        crate::prefetch::prefetch(entry);
+                    }
+                }
+                let id = t.customer.index();
+                if id >= n {
+                    return Err(unknown_id(row, t.customer, n));
+                }
+                let counting = w == 0;
+                let micros = match check_row(params, t, row as u64)? {
+                    Row::Keep(micros) => micros,
+                    Row::Future => {
+                        counters.future_rows += u64::from(counting);
+                        continue;
+                    }
+                    Row::DroppedRefund(micros) => {
+                        if counting {
+                            counters.refunds_dropped += 1;
+                            counters.refund_dropped_micros += micros;
+                        }
+                        continue;
+                    }
+                };
+                if let Some(entry) = id.checked_sub(low).and_then(|i| accs.get_mut(i)) {
+                    entry.1.apply(t.date.days(), micros, &mut counters);
+                }
+            }
+            Ok(counters)
+        };
+        let mut counters = Counters::default();
+        for result in run_ranges(&mut entries, span, &scan) {
+            counters.add(&result?);
+        }
+        // Distinct days of customers whose rows came out of date order, counted again.
+        if entries.iter().any(|e| e.1.days & UNORDERED != 0) {
+            let analysis = params.analysis_date.days();
+            let mut pairs: Vec<(u32, i32)> = transactions
+                .iter()
+                .filter(|t| {
+                    t.amount > 0.0
+                        && t.date.days() <= analysis
+                        && entries[t.customer.index()].1.days & UNORDERED != 0
+                })
+                .map(|t| (t.customer.0, t.date.days()))
+                .collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            for entry in entries.iter_mut().filter(|e| e.1.days & UNORDERED != 0) {
+                entry.1.days = 0;
+            }
+            for (id, _) in pairs {
+                entries[id as usize].1.days += 1;
+            }
+        }
+        entries.retain(|e| e.1.last_any != i32::MIN);
+        let seen = entries.len();
+        let mut accumulator = RfmAccumulator::new(*params);
+        accumulator.rows = transactions.len() as u64;
+        accumulator.counters = counters;
+        let mut table = accumulator.finish_entries(entries);
+        if table.entries.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "RFM table (no customer has a purchase)",
+                item: "purchase",
+            });
+        }
+        table.report.without_rows = n - seen;
         Ok(table)
     }
 
