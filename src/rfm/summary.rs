@@ -863,9 +863,9 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             .collect();
         let threads = worker_threads(transactions.len()).min(n);
         let span = n.div_ceil(threads).max(1);
-        // Each worker owns the accumulators of ids [w * span, (w + 1) * span), reads every row
-        // and validates it (so every worker meets the same first bad row), and counts the rows
-        // it applies; rows left out are counted by the first worker.
+        // Each worker owns the accumulators of ids [w * span, (w + 1) * span) and counts the
+        // rows it applies; rows left out are counted by the first worker. Errors are taken in
+        // worker order, so the first worker's (the first bad row) wins.
         let scan = |w: usize, accs: &mut [(K, Acc)]| -> Result<Counters> {
             let low = w * span;
             let mut counters = Counters::default();
@@ -881,10 +881,16 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                     }
                 }
                 let id = t.customer.index();
+                let own = id.checked_sub(low).filter(|&i| i < accs.len());
+                let counting = w == 0;
+                // The first worker validates every row, so it meets the first bad row; the
+                // others validate their own rows only (an error there is a later one).
+                if own.is_none() && !counting {
+                    continue;
+                }
                 if id >= n {
                     return Err(unknown_id(row, t.customer, n));
                 }
-                let counting = w == 0;
                 let micros = match check_row(params, t, row as u64)? {
                     Row::Keep(micros) => micros,
                     Row::Future => {
@@ -899,8 +905,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                         continue;
                     }
                 };
-                if let Some(entry) = id.checked_sub(low).and_then(|i| accs.get_mut(i)) {
-                    entry.1.apply(t.date.days(), micros, &mut counters);
+                if let Some(i) = own {
+                    accs[i].1.apply(t.date.days(), micros, &mut counters);
                 }
             }
             Ok(counters)
