@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use saas_segmentation::random::SeededRng;
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
-use saas_segmentation::Date;
+use saas_segmentation::{CustomerId, CustomerIndex, Date};
 
 /// `rows` transactions over `customers` sparse random u32 ids, skewed activity, 2% refunds,
 /// ordered by day over three years.
@@ -52,6 +52,23 @@ fn rfm(c: &mut Criterion) {
             |b, tx| {
                 b.iter(|| {
                     let table = RfmTable::from_transactions(tx, &params).expect("valid");
+                    black_box(RfmScores::new(&table, &scoring).expect("valid").len())
+                })
+            },
+        );
+        // The same log with ids interned once, before the clock starts (DESIGN.md section 2).
+        let index =
+            CustomerIndex::from_keys(transactions.iter().map(|t| t.customer)).expect("index");
+        let interned: Vec<Transaction<CustomerId>> = transactions
+            .iter()
+            .map(|t| Transaction::new(index.get(&t.customer).expect("known"), t.date, t.amount))
+            .collect();
+        group.bench_with_input(
+            BenchmarkId::new("rank_first_interned", format!("{rows}_rows")),
+            &interned,
+            |b, tx| {
+                b.iter(|| {
+                    let table = RfmTable::from_interned(tx, &index, &params).expect("valid");
                     black_box(RfmScores::new(&table, &scoring).expect("valid").len())
                 })
             },
