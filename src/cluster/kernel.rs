@@ -143,6 +143,18 @@ pub(crate) fn has_avx512() -> bool {
     std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
 }
 
+/// Picks the monomorphised loop of `$body` for the block's weights and the update flag.
+macro_rules! by_weights_and_update {
+    ($($body:ident)::+, $block:expr, $packed:expr, $labels:expr, $partial:expr, $update:expr) => {
+        match ($block.weights, $update) {
+            (None, true) => $($body)::+::<false, true>($block, $packed, $labels, $partial),
+            (None, false) => $($body)::+::<false, false>($block, $packed, $labels, $partial),
+            (Some(_), true) => $($body)::+::<true, true>($block, $packed, $labels, $partial),
+            (Some(_), false) => $($body)::+::<true, false>($block, $packed, $labels, $partial),
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn assign_avx512(
@@ -152,12 +164,7 @@ unsafe fn assign_avx512(
     partial: &mut Partial,
     update: bool,
 ) {
-    match (block.weights, update) {
-        (None, true) => avx512::assign::<false, true>(block, packed, labels, partial),
-        (None, false) => avx512::assign::<false, false>(block, packed, labels, partial),
-        (Some(_), true) => avx512::assign::<true, true>(block, packed, labels, partial),
-        (Some(_), false) => avx512::assign::<true, false>(block, packed, labels, partial),
-    }
+    by_weights_and_update!(avx512::assign, block, packed, labels, partial, update);
 }
 
 /// The assignment loop with AVX-512: one 8-wide register holds the scores of a block of eight
@@ -365,12 +372,7 @@ unsafe fn assign_avx2(
     partial: &mut Partial,
     update: bool,
 ) {
-    match (block.weights, update) {
-        (None, true) => avx2::assign::<false, true>(block, packed, labels, partial),
-        (None, false) => avx2::assign::<false, false>(block, packed, labels, partial),
-        (Some(_), true) => avx2::assign::<true, true>(block, packed, labels, partial),
-        (Some(_), false) => avx2::assign::<true, false>(block, packed, labels, partial),
-    }
+    by_weights_and_update!(avx2::assign, block, packed, labels, partial, update);
 }
 
 /// The assignment loop with explicit AVX2 + FMA intrinsics: two 4-wide registers per block of
@@ -484,12 +486,7 @@ fn assign_portable(
     partial: &mut Partial,
     update: bool,
 ) {
-    match (block.weights, update) {
-        (None, true) => assign_body::<false, true>(block, packed, labels, partial),
-        (None, false) => assign_body::<false, false>(block, packed, labels, partial),
-        (Some(_), true) => assign_body::<true, true>(block, packed, labels, partial),
-        (Some(_), false) => assign_body::<true, false>(block, packed, labels, partial),
-    }
+    by_weights_and_update!(assign_body, block, packed, labels, partial, update);
 }
 
 #[inline(always)]

@@ -448,19 +448,10 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
                 .map(|_| Vec::with_capacity(BATCH))
                 .collect();
             for (i, t) in transactions.iter().enumerate() {
-                let micros = match check_row(&params, t, offset + i as u64)? {
-                    Row::Keep(micros) => micros,
-                    Row::Future => {
-                        counters.future_rows += u64::from(counting);
-                        continue;
-                    }
-                    Row::DroppedRefund(micros) => {
-                        if counting {
-                            counters.refunds_dropped += 1;
-                            counters.refund_dropped_micros += micros;
-                        }
-                        continue;
-                    }
+                let Some(micros) =
+                    kept_micros(&params, t, offset + i as u64, counting, &mut counters)?
+                else {
+                    continue;
                 };
                 let hash = hash_key(&t.customer);
                 let Some(p) = partition_of(hash)
@@ -632,6 +623,32 @@ fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Resu
         }
     }
     Ok(Row::Keep(micros))
+}
+
+/// Checks one row: `Some(micros)` to aggregate it, `None` when the policies leave it out (then
+/// counted when `counting`).
+#[inline]
+fn kept_micros<K: Debug>(
+    params: &RfmParams,
+    t: &Transaction<K>,
+    row: u64,
+    counting: bool,
+    counters: &mut Counters,
+) -> Result<Option<i64>> {
+    Ok(match check_row(params, t, row)? {
+        Row::Keep(micros) => Some(micros),
+        Row::Future => {
+            counters.future_rows += u64::from(counting);
+            None
+        }
+        Row::DroppedRefund(micros) => {
+            if counting {
+                counters.refunds_dropped += 1;
+                counters.refund_dropped_micros += micros;
+            }
+            None
+        }
+    })
 }
 
 /// How many workers aggregate `rows` rows: 1 without the `parallel` feature or for small
@@ -891,19 +908,9 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                 if id >= n {
                     return Err(unknown_id(row, t.customer, n));
                 }
-                let micros = match check_row(params, t, row as u64)? {
-                    Row::Keep(micros) => micros,
-                    Row::Future => {
-                        counters.future_rows += u64::from(counting);
-                        continue;
-                    }
-                    Row::DroppedRefund(micros) => {
-                        if counting {
-                            counters.refunds_dropped += 1;
-                            counters.refund_dropped_micros += micros;
-                        }
-                        continue;
-                    }
+                let Some(micros) = kept_micros(params, t, row as u64, counting, &mut counters)?
+                else {
+                    continue;
                 };
                 if let Some(i) = own {
                     accs[i].1.apply(t.date.days(), micros, &mut counters);
