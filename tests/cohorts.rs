@@ -137,6 +137,30 @@ fn merged_chunks_equal_one_pass() {
 }
 
 #[test]
+fn a_failed_add_leaves_the_counts_unchanged() {
+    let f = fixture("cohorts.json");
+    let log = log(&f);
+    let lookup = DenseCustomers(log.signups.len());
+    let cohorts =
+        Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
+    let params = RetentionParams::new(log.analysis);
+    let mut bad = log.events.clone();
+    bad.push((CustomerId(0), Date::from_ymd(2099, 1, 1).expect("date")));
+    // Nothing added yet: the scan runs in place and must be undone.
+    let mut fresh = RetentionCounts::new(&cohorts, &params).expect("counts");
+    let empty = fresh.clone();
+    assert!(fresh.add(&lookup, &bad).is_err());
+    assert_eq!(fresh, empty);
+    // After a good chunk: the failed chunk must not show.
+    let (left, _) = log.events.split_at(log.events.len() / 2);
+    let mut counts = RetentionCounts::new(&cohorts, &params).expect("counts");
+    counts.add(&lookup, left).expect("add");
+    let before = counts.clone();
+    assert!(counts.add(&lookup, &bad).is_err());
+    assert_eq!(counts, before);
+}
+
+#[test]
 fn revenue_retention_matches_pandas() {
     let f = fixture("cohorts.json");
     let analysis = date(&f["analysis"]);

@@ -532,7 +532,10 @@ impl RetentionCounts {
         lookup: &impl CustomerLookup<K>,
         records: &[R],
     ) -> Result<()> {
-        if self.report.records == 0 {
+        let pristine = self.report.records == 0
+            && self.slots.iter().all(|s| s.bits == 0)
+            && self.more.iter().all(|&w| w == 0);
+        if pristine {
             // Nothing added yet (every bit is clear): scan in place, and clear again on error.
             let scanned = self.scan(lookup, records, 0);
             if scanned.is_err() {
