@@ -260,25 +260,41 @@ impl RfmScores {
                 item: "customer",
             });
         }
-        Ok(RfmScores {
-            recency: score_dimension(
+        let recency = || {
+            score_dimension(
                 Dimension::Recency,
                 &table.recency_values(),
                 &params.recency,
                 1.0,
-            ),
-            frequency: score_dimension(
+            )
+        };
+        let frequency = || {
+            score_dimension(
                 Dimension::Frequency,
                 &table.frequency_values(),
                 &params.frequency,
                 1.0,
-            ),
-            monetary: score_dimension(
+            )
+        };
+        let monetary = || {
+            score_dimension(
                 Dimension::Monetary,
                 &table.monetary_micros(),
                 &params.monetary,
                 1e-6,
-            ),
+            )
+        };
+        // The three dimensions are independent: with the `parallel` feature they are scored at
+        // once (the same results, more memory at a time).
+        #[cfg(feature = "parallel")]
+        let (recency, (frequency, monetary)) =
+            rayon::join(recency, || rayon::join(frequency, monetary));
+        #[cfg(not(feature = "parallel"))]
+        let (recency, frequency, monetary) = (recency(), frequency(), monetary());
+        Ok(RfmScores {
+            recency,
+            frequency,
+            monetary,
         })
     }
 
