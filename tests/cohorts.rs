@@ -356,4 +356,31 @@ fn chunked_scan_equals_serial_counts() {
         error.to_string().contains(&format!("activity row {bad} ")),
         "{error}"
     );
+    // Two bad rows of customers at both ends of the id range (other threads, when there are
+    // several): the earlier row is named, whichever thread meets it.
+    let late = events.len() - 5;
+    let early = (0..events.len())
+        .find(|&i| events[i].0 .0 >= n - 10)
+        .expect("a high id");
+    let low = (0..events.len())
+        .rev()
+        .find(|&i| events[i].0 .0 < 10 && i > early)
+        .expect("a low id");
+    for &i in &[late, early, low] {
+        events[i].1 = Date::from_ymd(2026, 1, 1).expect("date");
+    }
+    let error = RetentionMatrix::compute(
+        &lookup,
+        &cohorts,
+        &events,
+        &params,
+        RetentionMode::Recurring,
+    )
+    .expect_err("after the analysis date");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("activity row {early} ")),
+        "{error}"
+    );
 }

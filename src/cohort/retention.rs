@@ -479,6 +479,105 @@ fn set_bit(slot: &mut Slot, more: &mut [u64], p: usize) {
     }
 }
 
+/// The customers one scan updates: ids `low..low + slots.len()`, and whether it also counts
+/// (or rejects) records of customers the lookup does not know.
+struct Owner<'a> {
+    low: usize,
+    slots: &'a mut [Slot],
+    more: &'a mut [u64],
+    extra: usize,
+    counts_unknown: bool,
+}
+
+/// One pass over `records` for the customers of `owner`; an error comes with its row. `ALL`:
+/// the owner holds every customer and counts unknown ones, so every record is kept.
+fn scan_owned<const ALL: bool, K: Debug, R: CustomerDate<K>>(
+    params: &RetentionParams,
+    owner: Owner<'_>,
+    lookup: &impl CustomerLookup<K>,
+    records: &[R],
+    first_row: usize,
+) -> std::result::Result<RetentionReport, (usize, Error)> {
+    let Owner {
+        low,
+        slots,
+        more,
+        extra,
+        counts_unknown,
+    } = owner;
+    let placer = Placer::new(params);
+    let analysis = params.analysis_date.days();
+    let mut report = RetentionReport {
+        records: if counts_unknown {
+            records.len() as u64
+        } else {
+            0
+        },
+        ..RetentionReport::default()
+    };
+    // Blocks of records: first resolve ids, keep the block's records this scan owns (without
+    // a branch: which customers are whose is random), and gather their signup days in a tight
+    // loop (independent loads, so many cache misses are in flight at once); then run the
+    // branchy logic on data that is now in cache.
+    const BLOCK: usize = 256;
+    // How many records ahead the lookup's memory is requested.
+    const LOOKUP_AHEAD: usize = 16;
+    let mut kept = [0u16; BLOCK];
+    let mut local = [usize::MAX; BLOCK];
+    let mut signups = [NOT_MEMBER; BLOCK];
+    for (b, block) in records.chunks(BLOCK).enumerate() {
+        let mut count = 0;
+        for (j, record) in block.iter().enumerate() {
+            if let Some(ahead) = records.get(b * BLOCK + j + LOOKUP_AHEAD) {
+                lookup.prefetch(ahead.customer());
+            }
+            let id = lookup
+                .lookup(record.customer())
+                .map_or(usize::MAX, |c| c.index());
+            let i = id.wrapping_sub(low);
+            let own = i < slots.len();
+            if let Some(slot) = slots.get(i) {
+                crate::prefetch::prefetch(slot);
+            }
+            if ALL {
+                kept[j] = j as u16;
+                local[j] = i;
+                count = j + 1;
+            } else {
+                kept[count] = j as u16;
+                local[count] = if own { i } else { usize::MAX };
+                count += usize::from(own || (id == usize::MAX && counts_unknown));
+            }
+        }
+        for (signup, &i) in signups.iter_mut().zip(&local[..count]) {
+            *signup = slots.get(i).map_or(NOT_MEMBER, |s| s.signup);
+        }
+        for k in 0..count {
+            let j = usize::from(kept[k]);
+            let record = &block[j];
+            let row = first_row + b * BLOCK + j;
+            let (key, date, i) = (record.customer(), record.date(), local[k]);
+            let signup = signups[k];
+            let at = |e| (row, e);
+            if signup == NOT_MEMBER {
+                unknown(params, &mut report, row, key).map_err(at)?;
+                continue;
+            }
+            if date.days() > analysis {
+                after_analysis(params, &mut report, row, key, date).map_err(at)?;
+                continue;
+            }
+            let place = placer.place(signup, date.days());
+            if let Some(p) =
+                admit(params, &mut report, place, row, key, date, signup).map_err(at)?
+            {
+                set_bit(&mut slots[i], &mut more[i * extra..(i + 1) * extra], p);
+            }
+        }
+    }
+    Ok(report)
+}
+
 impl RetentionCounts {
     /// Empty counts for `cohorts` under `params`.
     ///
@@ -582,31 +681,49 @@ impl RetentionCounts {
         {
             use rayon::prelude::*;
             let threads = rayon::current_num_threads();
-            if threads > 1 && records.len() >= 1 << 20 {
-                let chunk = records.len().div_ceil(threads);
-                // The first chunk is scanned into `self`, the others into empty copies that are
-                // then or-ed in. Errors are taken in chunk order, so the first bad row wins.
-                let (head, tail) = records.split_at(chunk.min(records.len()));
-                let empties: Vec<RetentionCounts> =
-                    tail.chunks(chunk).map(|_| self.clone_empty()).collect();
-                let (first, rest) = rayon::join(
-                    || self.scan(lookup, head, 0),
-                    || {
-                        tail.par_chunks(chunk)
-                            .zip(empties)
-                            .enumerate()
-                            .map(|(i, (part, mut counts))| {
-                                counts.scan(lookup, part, (i + 1) * chunk)?;
-                                Ok(counts)
-                            })
-                            .collect::<Vec<Result<RetentionCounts>>>()
-                    },
-                );
-                first?;
-                for part in rest {
-                    self.or_bits(&part?);
+            if threads > 1 && records.len() >= 1 << 20 && !self.slots.is_empty() {
+                // Each thread owns a range of customers and reads every record, keeping only
+                // its own: the threads share nothing, and each one's slots are a fraction of
+                // the cache. Reports add up; of the errors, the one of the earliest row wins.
+                let span = self.slots.len().div_ceil(threads).max(1);
+                let extra = self.words - 1;
+                let params = &self.params;
+                let mores: Vec<&mut [u64]> = if extra == 0 {
+                    self.slots
+                        .chunks(span)
+                        .map(|_| <&mut [u64]>::default())
+                        .collect()
+                } else {
+                    self.more.chunks_mut(span * extra).collect()
+                };
+                let results: Vec<std::result::Result<RetentionReport, (usize, Error)>> = self
+                    .slots
+                    .par_chunks_mut(span)
+                    .zip(mores)
+                    .enumerate()
+                    .map(|(t, (slots, more))| {
+                        let owner = Owner {
+                            low: t * span,
+                            slots,
+                            more,
+                            extra,
+                            counts_unknown: t == 0,
+                        };
+                        scan_owned::<false, _, _>(params, owner, lookup, records, 0)
+                    })
+                    .collect();
+                let mut first_error: Option<(usize, Error)> = None;
+                for result in results {
+                    match result {
+                        Ok(report) => self.report.add(&report),
+                        Err((row, e)) => {
+                            if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
+                                first_error = Some((row, e));
+                            }
+                        }
+                    }
                 }
-                return Ok(());
+                return first_error.map_or(Ok(()), |(_, e)| Err(e));
             }
         }
         self.scan(lookup, records, 0)
@@ -626,59 +743,15 @@ impl RetentionCounts {
                 found: lookup.customer_count(),
             });
         }
-        let params = &self.params;
-        let placer = Placer::new(params);
-        let analysis = params.analysis_date.days();
-        let extra = self.words - 1;
-        let mut report = RetentionReport {
-            records: records.len() as u64,
-            ..RetentionReport::default()
+        let owner = Owner {
+            low: 0,
+            slots: &mut self.slots,
+            more: &mut self.more,
+            extra: self.words - 1,
+            counts_unknown: true,
         };
-        // Blocks of records: first resolve ids and gather the customers' signup days in a
-        // tight loop (independent loads, so many cache misses are in flight at once), then run
-        // the branchy logic on data that is now in cache.
-        const BLOCK: usize = 256;
-        // How many records ahead the lookup's memory is requested.
-        const LOOKUP_AHEAD: usize = 16;
-        let mut ids = [usize::MAX; BLOCK];
-        let mut signups = [NOT_MEMBER; BLOCK];
-        for (b, block) in records.chunks(BLOCK).enumerate() {
-            for (j, (id, record)) in ids.iter_mut().zip(block).enumerate() {
-                if let Some(ahead) = records.get(b * BLOCK + j + LOOKUP_AHEAD) {
-                    lookup.prefetch(ahead.customer());
-                }
-                *id = lookup
-                    .lookup(record.customer())
-                    .map_or(usize::MAX, |c| c.index());
-                if let Some(slot) = self.slots.get(*id) {
-                    crate::prefetch::prefetch(slot);
-                }
-            }
-            for (signup, &id) in signups.iter_mut().zip(&ids[..block.len()]) {
-                *signup = self.slots.get(id).map_or(NOT_MEMBER, |s| s.signup);
-            }
-            for (j, record) in block.iter().enumerate() {
-                let row = first_row + b * BLOCK + j;
-                let (key, date, i) = (record.customer(), record.date(), ids[j]);
-                let signup = signups[j];
-                if signup == NOT_MEMBER {
-                    unknown(params, &mut report, row, key)?;
-                    continue;
-                }
-                if date.days() > analysis {
-                    after_analysis(params, &mut report, row, key, date)?;
-                    continue;
-                }
-                let place = placer.place(signup, date.days());
-                if let Some(p) = admit(params, &mut report, place, row, key, date, signup)? {
-                    set_bit(
-                        &mut self.slots[i],
-                        &mut self.more[i * extra..(i + 1) * extra],
-                        p,
-                    );
-                }
-            }
-        }
+        let report = scan_owned::<true, _, _>(&self.params, owner, lookup, records, first_row)
+            .map_err(|(_, e)| e)?;
         self.report.add(&report);
         Ok(())
     }
@@ -732,41 +805,74 @@ impl RetentionCounts {
     #[must_use]
     pub fn matrix(&self, mode: RetentionMode) -> RetentionMatrix {
         let extra = self.words - 1;
-        let members = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.signup != NOT_MEMBER)
-            .map(|(i, slot)| {
-                (
-                    slot.cohort as usize,
-                    slot.signup,
-                    slot.bits,
-                    &self.more[i * extra..(i + 1) * extra],
+        let k = self.labels.len();
+        let p = self.periods;
+        // Customers [first, first + slots.len()) counted into (retained, reach).
+        let count = |first: usize, slots: &[Slot]| {
+            let members = slots
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| slot.signup != NOT_MEMBER)
+                .map(|(i, slot)| {
+                    let i = first + i;
+                    (
+                        slot.cohort as usize,
+                        slot.signup,
+                        slot.bits,
+                        &self.more[i * extra..(i + 1) * extra],
+                    )
+                });
+            count_members(&self.params, mode, k, p, members)
+        };
+        #[cfg(feature = "parallel")]
+        let (retained, reach) = {
+            use rayon::prelude::*;
+            const CHUNK: usize = 1 << 16;
+            self.slots
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(c, slots)| count(c * CHUNK, slots))
+                .reduce(
+                    || (vec![0; k * p], vec![0; k * (p + 1)]),
+                    |(mut r, mut h), (r2, h2)| {
+                        r.iter_mut().zip(r2).for_each(|(a, b)| *a += b);
+                        h.iter_mut().zip(h2).for_each(|(a, b)| *a += b);
+                        (r, h)
+                    },
                 )
-            });
-        tabulate(
-            &self.params,
+        };
+        #[cfg(not(feature = "parallel"))]
+        let (retained, reach) = count(0, &self.slots);
+        // eligible[c][q] = members whose last observable period is >= q.
+        let mut eligible = vec![0u64; k * p];
+        for c in 0..k {
+            let mut running = 0u64;
+            for q in (0..p).rev() {
+                running += reach[c * (p + 1) + q + 1];
+                eligible[c * p + q] = running;
+            }
+        }
+        RetentionMatrix {
             mode,
-            self.labels.clone(),
-            self.sizes.clone(),
-            self.periods,
-            members,
-        )
+            labels: self.labels.clone(),
+            sizes: self.sizes.clone(),
+            periods: p,
+            retained,
+            eligible,
+        }
     }
 }
 
-/// Builds the matrix from members `(cohort, signup day, first 64 bits, further bits)`.
-fn tabulate<'a>(
+/// Counts members `(cohort, signup day, first 64 bits, further bits)` of `k` cohorts over `p`
+/// periods: the retained customers per cell, and per cohort how many members' last observable
+/// period is each h (`reach[c * (p + 1) + h + 1]`, h = -1 too).
+fn count_members<'a>(
     params: &RetentionParams,
     mode: RetentionMode,
-    labels: Vec<String>,
-    sizes: Vec<u64>,
-    periods: usize,
+    k: usize,
+    p: usize,
     members: impl Iterator<Item = (usize, i32, u64, &'a [u64])>,
-) -> RetentionMatrix {
-    let k = labels.len();
-    let p = periods;
+) -> (Vec<u64>, Vec<u64>) {
     let mut retained = vec![0u64; k * p];
     // reach[c * (p + 1) + h + 1]: members whose last observable period is h (h = -1 too).
     let mut reach = vec![0u64; k * (p + 1)];
@@ -829,23 +935,7 @@ fn tabulate<'a>(
             }
         }
     }
-    // eligible[c][q] = members whose last observable period is >= q.
-    let mut eligible = vec![0u64; k * p];
-    for c in 0..k {
-        let mut running = 0u64;
-        for q in (0..p).rev() {
-            running += reach[c * (p + 1) + q + 1];
-            eligible[c * p + q] = running;
-        }
-    }
-    RetentionMatrix {
-        mode,
-        labels,
-        sizes,
-        periods: p,
-        retained,
-        eligible,
-    }
+    (retained, reach)
 }
 
 /// A cohort x period retention matrix: for each cohort and period after signup, how many
@@ -1031,5 +1121,73 @@ impl RetentionMatrix {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::DenseCustomers;
+    use crate::{CustomerId, Period};
+
+    #[test]
+    fn the_matrix_counted_in_chunks_equals_one_count() {
+        // More customers than one chunk of the parallel count, over 70 monthly periods (so the
+        // further bit words are used too).
+        let start = Date::from_ymd(2019, 1, 1).expect("date");
+        let n = 150_000u32;
+        let signups: Vec<(CustomerId, Date)> = (0..n)
+            .map(|c| {
+                (
+                    CustomerId(c),
+                    start.add_days(i64::from(c % 400)).expect("date"),
+                )
+            })
+            .collect();
+        let events: Vec<(CustomerId, Date)> = (0..400_000u32)
+            .map(|i| {
+                let c = i.wrapping_mul(2_654_435_761) % n;
+                let offset = i64::from(i % 2_100);
+                (
+                    CustomerId(c),
+                    signups[c as usize].1.add_days(offset).expect("date"),
+                )
+            })
+            .collect();
+        let lookup = DenseCustomers(n as usize);
+        let cohorts =
+            Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
+        let params = RetentionParams::new(Date::from_ymd(2025, 12, 31).expect("date"));
+        let mut counts = RetentionCounts::new(&cohorts, &params).expect("counts");
+        counts.add(&lookup, &events).expect("add");
+        assert!(counts.words > 1);
+        for mode in [
+            RetentionMode::Recurring,
+            RetentionMode::Unbounded,
+            RetentionMode::FirstTime,
+        ] {
+            let extra = counts.words - 1;
+            let members = counts
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.signup != NOT_MEMBER)
+                .map(|(i, s)| {
+                    (
+                        s.cohort as usize,
+                        s.signup,
+                        s.bits,
+                        &counts.more[i * extra..(i + 1) * extra],
+                    )
+                });
+            let (retained, _) = count_members(
+                &counts.params,
+                mode,
+                counts.labels.len(),
+                counts.periods,
+                members,
+            );
+            assert_eq!(counts.matrix(mode).retained, retained, "{mode:?}");
+        }
     }
 }
