@@ -378,53 +378,48 @@ pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
     let bits = 64 - (range as u64).leading_zeros();
     let passes = bits.div_ceil(11).max(1);
     let digit = bits.div_ceil(passes);
-    let mask = (1u64 << digit) - 1;
     let index_bits = usize::BITS - n.leading_zeros();
     if bits + index_bits <= 64 {
         // Key and index packed in one word (half the memory of pairs): the key above the
         // index, sorted on the key's digits only.
-        let mut items: Vec<u64> = values
+        let items: Vec<u64> = values
             .iter()
             .enumerate()
             .map(|(i, &v)| (((v as i128 - min as i128) as u64) << index_bits) | i as u64)
             .collect();
-        let mut scratch = vec![0u64; n];
-        let mut counts = vec![0usize; 1 << digit];
-        for pass in 0..passes {
-            let shift = index_bits + pass * digit;
-            counts.iter_mut().for_each(|c| *c = 0);
-            for &item in &items {
-                counts[((item >> shift) & mask) as usize] += 1;
-            }
-            let mut total = 0;
-            for c in counts.iter_mut() {
-                let here = *c;
-                *c = total;
-                total += here;
-            }
-            for &item in &items {
-                let slot = &mut counts[((item >> shift) & mask) as usize];
-                scratch[*slot] = item;
-                *slot += 1;
-            }
-            std::mem::swap(&mut items, &mut scratch);
-        }
-        drop(scratch);
+        let sorted = radix_passes(items, passes, digit, |w| w >> index_bits);
         let index_mask = (1u64 << index_bits) - 1;
-        return items.into_iter().map(|w| (w & index_mask) as u32).collect();
+        return sorted
+            .into_iter()
+            .map(|w| (w & index_mask) as u32)
+            .collect();
     }
-    let mut items: Vec<(u64, u32)> = values
+    let items: Vec<(u64, u32)> = values
         .iter()
         .enumerate()
         .map(|(i, &v)| ((v as i128 - min as i128) as u64, i as u32))
         .collect();
-    let mut scratch = vec![(0u64, 0u32); n];
+    radix_passes(items, passes, digit, |(key, _)| key)
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect()
+}
+
+/// Stable LSD radix sort of `items` on `key`, in `passes` digits of `digit` bits.
+fn radix_passes<T: Copy + Default>(
+    mut items: Vec<T>,
+    passes: u32,
+    digit: u32,
+    key: impl Fn(T) -> u64,
+) -> Vec<T> {
+    let mask = (1u64 << digit) - 1;
+    let mut scratch = vec![T::default(); items.len()];
     let mut counts = vec![0usize; 1 << digit];
     for pass in 0..passes {
         let shift = pass * digit;
         counts.iter_mut().for_each(|c| *c = 0);
-        for &(key, _) in &items {
-            counts[((key >> shift) & mask) as usize] += 1;
+        for &item in &items {
+            counts[((key(item) >> shift) & mask) as usize] += 1;
         }
         let mut total = 0;
         for c in counts.iter_mut() {
@@ -433,13 +428,13 @@ pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
             total += here;
         }
         for &item in &items {
-            let slot = &mut counts[((item.0 >> shift) & mask) as usize];
+            let slot = &mut counts[((key(item) >> shift) & mask) as usize];
             scratch[*slot] = item;
             *slot += 1;
         }
         std::mem::swap(&mut items, &mut scratch);
     }
-    items.into_iter().map(|(_, i)| i).collect()
+    items
 }
 
 /// Bin edges of pandas `qcut(ranks, q)` for ranks `1..=n`, computed with the same floating
