@@ -940,7 +940,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let threads = worker_threads(transactions.len());
         let run = transactions.len().div_ceil(threads);
         let scan = |first: usize, accs: &mut dyn AccSlots| -> Result<Counters> {
-            let rows = &transactions[first..(first + run).min(transactions.len())];
+            let len = transactions.len();
+            let rows = &transactions[first.min(len)..(first + run).min(len)];
             let mut counters = Counters::default();
             for (j, t) in rows.iter().enumerate() {
                 if let Some(ahead) = rows.get(j + 16) {
