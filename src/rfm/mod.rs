@@ -46,6 +46,7 @@ mod btyd;
 mod report;
 mod score;
 mod segments;
+mod select;
 mod summary;
 
 pub use btyd::{BtydParams, BtydPeriod, BtydSummary};

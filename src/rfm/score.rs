@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::rfm::select::{min_max, select_in, Bucketizer};
 use crate::rfm::summary::{from_micros, RfmTable};
 
 /// How one dimension's values become scores `1..=bins` (higher is better; recency is scored in
@@ -260,18 +261,13 @@ impl RfmScores {
                 item: "customer",
             });
         }
-        let recency = || {
-            score_dimension(
-                Dimension::Recency,
-                &table.recency_values(),
-                &params.recency,
-                1.0,
-            )
-        };
+        // One pass over the table for all three dimensions' values.
+        let (recency_values, frequency_values, monetary_values) = table.dimension_values();
+        let recency = || score_dimension(Dimension::Recency, &recency_values, &params.recency, 1.0);
         let frequency = || {
             score_dimension(
                 Dimension::Frequency,
-                &table.frequency_values(),
+                &frequency_values,
                 &params.frequency,
                 1.0,
             )
@@ -279,7 +275,7 @@ impl RfmScores {
         let monetary = || {
             score_dimension(
                 Dimension::Monetary,
-                &table.monetary_micros(),
+                &monetary_values,
                 &params.monetary,
                 1e-6,
             )
@@ -349,94 +345,6 @@ impl RfmScores {
     }
 }
 
-/// Positions `0..values.len()` ordered by (value, position): a stable sort, by counting when
-/// the value range is small and by least-significant-digit radix sort otherwise.
-pub(crate) fn stable_order(values: &[i64]) -> Vec<u32> {
-    let n = values.len();
-    let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else {
-        return Vec::new();
-    };
-    let range = (max as i128 - min as i128) as u128;
-    if range <= 4 * n as u128 + 1024 {
-        let mut starts = vec![0u32; range as usize + 2];
-        for &v in values {
-            starts[(v - min) as usize + 1] += 1;
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut order = vec![0u32; n];
-        for (i, &v) in values.iter().enumerate() {
-            let slot = &mut starts[(v - min) as usize];
-            order[*slot as usize] = i as u32;
-            *slot += 1;
-        }
-        return order;
-    }
-    // LSD radix sort of (value - min, index) pairs, in as few passes of at most 11 bits as
-    // the range needs; each pair travels with its key, so no pass gathers at random.
-    let bits = 64 - (range as u64).leading_zeros();
-    let passes = bits.div_ceil(11).max(1);
-    let digit = bits.div_ceil(passes);
-    let index_bits = usize::BITS - n.leading_zeros();
-    if bits + index_bits <= 64 {
-        // Key and index packed in one word (half the memory of pairs): the key above the
-        // index, sorted on the key's digits only.
-        let items: Vec<u64> = values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (((v as i128 - min as i128) as u64) << index_bits) | i as u64)
-            .collect();
-        let sorted = radix_passes(items, passes, digit, |w| w >> index_bits);
-        let index_mask = (1u64 << index_bits) - 1;
-        return sorted
-            .into_iter()
-            .map(|w| (w & index_mask) as u32)
-            .collect();
-    }
-    let items: Vec<(u64, u32)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| ((v as i128 - min as i128) as u64, i as u32))
-        .collect();
-    radix_passes(items, passes, digit, |(key, _)| key)
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect()
-}
-
-/// Stable LSD radix sort of `items` on `key`, in `passes` digits of `digit` bits.
-fn radix_passes<T: Copy + Default>(
-    mut items: Vec<T>,
-    passes: u32,
-    digit: u32,
-    key: impl Fn(T) -> u64,
-) -> Vec<T> {
-    let mask = (1u64 << digit) - 1;
-    let mut scratch = vec![T::default(); items.len()];
-    let mut counts = vec![0usize; 1 << digit];
-    for pass in 0..passes {
-        let shift = pass * digit;
-        counts.iter_mut().for_each(|c| *c = 0);
-        for &item in &items {
-            counts[((key(item) >> shift) & mask) as usize] += 1;
-        }
-        let mut total = 0;
-        for c in counts.iter_mut() {
-            let here = *c;
-            *c = total;
-            total += here;
-        }
-        for &item in &items {
-            let slot = &mut counts[((key(item) >> shift) & mask) as usize];
-            scratch[*slot] = item;
-            *slot += 1;
-        }
-        std::mem::swap(&mut items, &mut scratch);
-    }
-    items
-}
-
 /// Bin edges of pandas `qcut(ranks, q)` for ranks `1..=n`, computed with the same floating
 /// point steps as pandas 3 and numpy 2 (`linspace`, qcut's round-up of quantiles that are not
 /// exact in base 2, `np.quantile`'s linear `_lerp`), so ranks on an edge land where pandas puts
@@ -468,9 +376,9 @@ fn qcut_edges(n: usize, q: usize) -> Vec<f64> {
         .collect()
 }
 
-/// R's `quantile(x, probs, type = 7)` of sorted `x` at `k / bins`, `k = 0..=bins`.
-fn r_quantiles(sorted: &[f64], bins: usize) -> Vec<f64> {
-    let n = sorted.len();
+/// R's `quantile(x, probs, type = 7)` at `k / bins`, `k = 0..=bins`, of `n` values whose
+/// `i`-th smallest (0-based) is `at(i)`.
+fn r_quantiles(n: usize, bins: usize, mut at: impl FnMut(usize) -> f64) -> Vec<f64> {
     let by = 1.0 / bins as f64;
     (0..=bins)
         .map(|k| {
@@ -478,14 +386,43 @@ fn r_quantiles(sorted: &[f64], bins: usize) -> Vec<f64> {
             let index = 1.0 + (n - 1) as f64 * p;
             let lo = index.floor();
             let hi = index.ceil();
-            let x_lo = sorted[lo as usize - 1];
-            let x_hi = sorted[(hi as usize - 1).min(n - 1)];
+            let x_lo = at(lo as usize - 1);
+            let x_hi = at((hi as usize - 1).min(n - 1));
             if index > lo && x_hi != x_lo {
                 let h = index - lo;
                 (1.0 - h) * x_lo + h * x_hi
             } else {
                 x_lo
             }
+        })
+        .collect()
+}
+
+/// The ranks `r_quantiles` reads.
+fn r_quantile_ranks(n: usize, bins: usize) -> Vec<usize> {
+    let mut ranks = Vec::with_capacity(2 * bins + 2);
+    r_quantiles(n, bins, |i| {
+        ranks.push(i);
+        0.0
+    });
+    ranks
+}
+
+/// The last rank (exclusive) of each of bins `1..q` under rank-first binning: pandas puts
+/// rank `r` (1-based) in the first bin whose upper edge is at least `r`.
+fn rank_first_ends(n: usize, q: usize) -> Vec<usize> {
+    let edges = qcut_edges(n, q);
+    let mut start = 0;
+    edges[1..q]
+        .iter()
+        .map(|&limit| {
+            let floor = limit.floor();
+            start = if floor >= n as f64 {
+                n
+            } else {
+                (floor as usize).max(start)
+            };
+            start
         })
         .collect()
 }
@@ -505,89 +442,111 @@ fn score_dimension(
             from_micros(v)
         }
     };
-    let mut scores = vec![0u8; n];
-    let order = stable_order(values);
-    let mut thresholds = Vec::new();
-    match binning {
-        Binning::RankFirst { .. } => {
-            // Ranks are positions in the order, so each bin is one run of positions: from the
-            // first rank above the bin's lower edge (searchsorted, side "left", with the lowest
-            // rank in bin 1).
-            let edges = qcut_edges(n, q);
-            let mut start = 0;
-            for (bin, &limit) in edges.iter().enumerate().take(q + 1).skip(1) {
-                let end = if bin == q {
-                    n
-                } else {
-                    // Positions p (rank p + 1) with rank <= the bin's upper edge stay in it.
-                    let mut end = start;
-                    while end < n && ((end + 1) as f64) <= limit {
-                        end += 1;
-                    }
-                    end
-                };
-                for &i in &order[start..end] {
-                    scores[i as usize] = bin as u8;
-                }
-                start = end;
-            }
-        }
-        Binning::TiesShare { .. } => {
-            let ties_share = true;
-            let edges = qcut_edges(n, q);
-            let mut run_start = 0;
-            for (position, &i) in order.iter().enumerate() {
-                if position == 0 || values[i as usize] != values[order[position - 1] as usize] {
-                    run_start = position;
-                }
-                let rank = if ties_share {
-                    run_start + 1
-                } else {
-                    position + 1
-                } as f64;
-                // searchsorted(edges, rank, side="left"), with the lowest rank in bin 1.
-                let bin = edges.iter().filter(|&&e| e < rank).count().clamp(1, q);
-                scores[i as usize] = bin as u8;
-            }
-        }
-        Binning::RQuantile { .. } => {
-            let sorted: Vec<f64> = order.iter().map(|&i| natural(values[i as usize])).collect();
-            let quantiles = r_quantiles(&sorted, q);
-            thresholds = quantiles[1..q].iter().map(|t| t + 1.0).collect();
-            assign_by_thresholds(values, &thresholds, natural, &mut scores);
-        }
-        Binning::Fixed { thresholds: fixed } => {
-            thresholds = fixed.clone();
-            assign_by_thresholds(values, &thresholds, natural, &mut scores);
-        }
-    }
-    let mut bins: Vec<Bin> = (1..=q as u8)
-        .map(|score| Bin {
-            score,
-            customers: 0,
-            min: None,
-            max: None,
+    let (min, max) = min_max(values).unwrap_or((0, 0));
+    // Raw bin -> score: lower recency is better, so its scores are reversed.
+    let label: Vec<u8> = (0..=q)
+        .map(|bin| match dimension {
+            Dimension::Recency if bin > 0 => (q + 1 - bin) as u8,
+            _ => bin as u8,
         })
         .collect();
-    for (&v, &s) in values.iter().zip(&scores) {
-        let bin = &mut bins[usize::from(s) - 1];
-        let x = natural(v);
-        bin.customers += 1;
-        bin.min = Some(bin.min.map_or(x, |m| m.min(x)));
-        bin.max = Some(bin.max.map_or(x, |m| m.max(x)));
+    let mut scores = vec![0u8; n];
+    let mut thresholds = Vec::new();
+    // Each binning is decided by a few order statistics (the elements at the bin edges), found
+    // in linear time: no full sort of the values. Every binning is monotone in (value,
+    // position), so bin b holds the places [starts[b], starts[b + 1]) of that order.
+    let mut starts = vec![0usize; q + 1];
+    let mut edges_found = Vec::new();
+    match binning {
+        Binning::RankFirst { .. } => {
+            // A customer at 0-based place p is in bin 1 + #{k : p >= end_k}, and p >= end_k
+            // exactly when its (value, position) is at least the element at place end_k.
+            starts[1..q].copy_from_slice(&rank_first_ends(n, q));
+            starts[q] = n;
+            let always = starts[1..q].iter().filter(|&&e| e == 0).count();
+            let inner: Vec<usize> = starts[1..q]
+                .iter()
+                .copied()
+                .filter(|&e| e > 0 && e < n)
+                .collect();
+            // The cuts and, in the same selection, each bin's first and last element.
+            let mut ranks = inner.clone();
+            ranks.extend(bin_bounds(&starts));
+            let found = select_in(values, min, max, &ranks);
+            let cuts = found[..inner.len()]
+                .iter()
+                .map(|&(v, i)| (v, u64::from(i)))
+                .collect();
+            Bucketizer::new(min, max, cuts, 1 + always).assign(values, &label, &mut scores);
+            edges_found = found[inner.len()..].to_vec();
+        }
+        Binning::TiesShare { .. } => {
+            // A value's rank is 1 + the number of smaller values, c; it is above edge e_k
+            // (e_k < c + 1) exactly when c >= floor(e_k) = m, that is when the value exceeds the
+            // m-th smallest value.
+            let edges = qcut_edges(n, q);
+            let floors: Vec<usize> = edges[1..q].iter().map(|e| e.floor() as usize).collect();
+            let always = floors.iter().filter(|&&m| m == 0).count();
+            let inner: Vec<usize> = floors
+                .iter()
+                .filter(|&&m| m > 0 && m < n)
+                .map(|&m| m - 1)
+                .collect();
+            let cuts = select_in(values, min, max, &inner)
+                .iter()
+                .map(|&(v, _)| (v, u64::from(u32::MAX) + 1))
+                .collect();
+            Bucketizer::new(min, max, cuts, 1 + always).assign(values, &label, &mut scores);
+        }
+        Binning::RQuantile { .. } | Binning::Fixed { .. } => {
+            thresholds = if let Binning::Fixed { thresholds } = binning {
+                thresholds.clone()
+            } else {
+                let ranks = r_quantile_ranks(n, q);
+                let found = select_in(values, min, max, &ranks);
+                let at = |i: usize| {
+                    let k = ranks.iter().position(|&r| r == i).unwrap_or(0);
+                    natural(found[k].0)
+                };
+                let quantiles = r_quantiles(n, q, at);
+                quantiles[1..q].iter().map(|t| t + 1.0).collect()
+            };
+            for (&v, slot) in values.iter().zip(scores.iter_mut()) {
+                let x = natural(v);
+                *slot = label[1 + thresholds.iter().filter(|&&t| t <= x).count()];
+            }
+        }
     }
+    if edges_found.is_empty() {
+        // Bin sizes from the scores, then each bin's first and last element.
+        let counts = bin_counts(&scores, &label);
+        for b in 0..q {
+            starts[b + 1] = starts[b] + counts[b + 1];
+        }
+        edges_found = select_in(values, min, max, &bin_bounds(&starts));
+    }
+    let mut edges = edges_found.iter();
+    let mut bins: Vec<Bin> = (0..q)
+        .map(|b| {
+            let customers = starts[b + 1] - starts[b];
+            let (low, high) = if customers > 0 {
+                (edges.next(), edges.next())
+            } else {
+                (None, None)
+            };
+            Bin {
+                score: label[b + 1],
+                customers,
+                min: low.map(|e| natural(e.0)),
+                max: high.map(|e| natural(e.0)),
+            }
+        })
+        .collect();
     if thresholds.is_empty() {
         thresholds = bins[..q - 1].iter().filter_map(|b| b.max).collect();
     }
     if dimension == Dimension::Recency {
-        // Lower recency is better: reverse the scores and relabel the bins.
-        for s in &mut scores {
-            *s = q as u8 + 1 - *s;
-        }
         bins.reverse();
-        for (k, bin) in bins.iter_mut().enumerate() {
-            bin.score = k as u8 + 1;
-        }
     }
     DimensionScores {
         dimension,
@@ -597,16 +556,32 @@ fn score_dimension(
     }
 }
 
-fn assign_by_thresholds(
-    values: &[i64],
-    thresholds: &[f64],
-    natural: impl Fn(i64) -> f64,
-    scores: &mut [u8],
-) {
-    for (s, &v) in scores.iter_mut().zip(values) {
-        let x = natural(v);
-        *s = 1 + thresholds.iter().filter(|&&t| t <= x).count() as u8;
+/// The places of the first and last element of every non-empty bin, bin after bin.
+fn bin_bounds(starts: &[usize]) -> Vec<usize> {
+    starts
+        .windows(2)
+        .filter(|w| w[1] > w[0])
+        .flat_map(|w| [w[0], w[1] - 1])
+        .collect()
+}
+
+/// Customers per raw bin (index 1..=q) from the scores, through the inverse of `label`.
+fn bin_counts(scores: &[u8], label: &[u8]) -> Vec<usize> {
+    // Four interleaved tallies, so consecutive equal scores do not wait on each other.
+    let mut tallies = [[0usize; 256]; 4];
+    let mut chunks = scores.chunks_exact(4);
+    for c in &mut chunks {
+        for (tally, &s) in tallies.iter_mut().zip(c) {
+            tally[usize::from(s)] += 1;
+        }
     }
+    for &s in chunks.remainder() {
+        tallies[0][usize::from(s)] += 1;
+    }
+    label
+        .iter()
+        .map(|&s| tallies.iter().map(|t| t[usize::from(s)]).sum())
+        .collect()
 }
 
 #[cfg(test)]
@@ -622,33 +597,98 @@ mod tests {
         assert_eq!(e[5], 10.0);
     }
 
+    /// The scores of the sort-based definition: ranks from a full stable sort, each bin from
+    /// its rank (the code before selection; pandas' and R's definitions).
+    fn scores_by_sorting(values: &[i64], binning: &Binning) -> Vec<u8> {
+        let n = values.len();
+        let q = binning.bins();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (values[i], i));
+        let edges = qcut_edges(n, q);
+        // Rank-first: bin b holds the places up to its edge, found by stepping (as pandas'
+        // searchsorted does), independently of `rank_first_ends`.
+        let mut ends = Vec::new();
+        let mut end = 0;
+        for &limit in &edges[1..q] {
+            while end < n && ((end + 1) as f64) <= limit {
+                end += 1;
+            }
+            ends.push(end);
+        }
+        let sorted: Vec<f64> = order.iter().map(|&j| values[j] as f64).collect();
+        let t = r_quantiles(n, q, |k| sorted[k]);
+        let mut scores = vec![0u8; n];
+        let mut run_start = 0;
+        for (place, &i) in order.iter().enumerate() {
+            if place == 0 || values[i] != values[order[place - 1]] {
+                run_start = place;
+            }
+            let rank = (run_start + 1) as f64;
+            scores[i] = match binning {
+                Binning::RankFirst { .. } => 1 + ends.iter().filter(|&&e| place >= e).count() as u8,
+                Binning::TiesShare { .. } => {
+                    edges.iter().filter(|&&e| e < rank).count().clamp(1, q) as u8
+                }
+                _ => {
+                    let x = values[i] as f64;
+                    1 + t[1..q].iter().filter(|&&t| t + 1.0 <= x).count() as u8
+                }
+            };
+        }
+        scores
+    }
+
     #[test]
-    fn stable_order_counting_and_radix_agree() {
-        let small = [3, 1, 2, 1, 3, 0];
-        assert_eq!(stable_order(&small), vec![5, 1, 3, 2, 0, 4]);
-        let wide = [i64::MAX, -5, i64::MIN, 7, -5, 1 << 40];
-        assert_eq!(stable_order(&wide), vec![2, 1, 4, 3, 5, 0]);
-        // A range of 2^40 over few rows: the packed radix path; ties keep row order.
-        let packed = [1 << 40, 3, 1 << 40, 0, 3, 5 << 20];
-        assert_eq!(stable_order(&packed), vec![3, 1, 4, 5, 0, 2]);
-        let mut many: Vec<i64> = (0..5_000).map(|i| (i * 7_919 % 5_003) << 30).collect();
-        many.push(0);
-        let order = stable_order(&many);
-        let mut expected: Vec<u32> = (0..many.len() as u32).collect();
-        expected.sort_by_key(|&i| (many[i as usize], i));
-        assert_eq!(order, expected);
+    fn selection_scores_equal_sorted_ranks() {
+        let mut rng = crate::random::SeededRng::new(5);
+        for case in 0..40u64 {
+            let n = [1, 2, 3, 9, 10, 11, 2500, 40_001][case as usize % 8];
+            let modulus = [2, 5, 1_000, 3_000_000, u64::MAX][(case / 8) as usize % 5];
+            let values: Vec<i64> = (0..n)
+                .map(|_| (rng.next_u64() % modulus) as i64 - 300)
+                .collect();
+            for bins in [2u8, 3, 5, 10] {
+                for binning in [
+                    Binning::RankFirst { bins },
+                    Binning::TiesShare { bins },
+                    Binning::RQuantile { bins },
+                ] {
+                    for dimension in [Dimension::Frequency, Dimension::Recency] {
+                        let got = score_dimension(dimension, &values, &binning, 1.0);
+                        let mut expected = scores_by_sorting(&values, &binning);
+                        if dimension == Dimension::Recency {
+                            expected.iter_mut().for_each(|s| *s = bins + 1 - *s);
+                        }
+                        assert_eq!(got.scores(), expected, "case {case}, {binning:?}");
+                        // Each bin's size and range, read off the scores.
+                        for bin in got.bins() {
+                            let members: Vec<f64> = values
+                                .iter()
+                                .zip(&expected)
+                                .filter(|(_, &s)| s == bin.score)
+                                .map(|(&v, _)| v as f64)
+                                .collect();
+                            assert_eq!(bin.customers, members.len());
+                            assert_eq!(bin.min, members.iter().copied().reduce(f64::min));
+                            assert_eq!(bin.max, members.iter().copied().reduce(f64::max));
+                        }
+                        let scores: Vec<u8> = got.bins().iter().map(|b| b.score).collect();
+                        assert_eq!(scores, (1..=bins).collect::<Vec<u8>>());
+                    }
+                }
+            }
+        }
     }
 
     #[test]
     fn r_quantiles_match_type_7() {
         // R: quantile(c(1, 2, 3, 4, 10), probs = seq(0, 1, length.out = 5))
         //    = 1, 2, 3, 4, 10 (index 1 + 4p is an integer)
-        assert_eq!(
-            r_quantiles(&[1.0, 2.0, 3.0, 4.0, 10.0], 4),
-            vec![1.0, 2.0, 3.0, 4.0, 10.0]
-        );
+        let x = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(r_quantiles(5, 4, |i| x[i]), vec![1.0, 2.0, 3.0, 4.0, 10.0]);
         // R: quantile(c(1, 2, 3, 4), probs = c(0, 1/3, 2/3, 1)) = 1, 2, 3, 4
-        let q = r_quantiles(&[1.0, 2.0, 3.0, 4.0], 3);
+        let y = [1.0, 2.0, 3.0, 4.0];
+        let q = r_quantiles(4, 3, |i| y[i]);
         assert!((q[1] - 2.0).abs() < 1e-12 && (q[2] - 3.0).abs() < 1e-12);
     }
 }

@@ -1126,29 +1126,26 @@ impl<K> RfmTable<K> {
             .map(|(i, e)| (&e.0, self.row(i)))
     }
 
-    pub(crate) fn recency_values(&self) -> Vec<i64> {
+    /// Recency (days), frequency and monetary value (micros) of every customer, in key order.
+    pub(crate) fn dimension_values(&self) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
         let analysis = i64::from(self.params.analysis_date.days());
-        let basis = self.params.recency;
-        self.entries
-            .iter()
-            .map(|(_, acc)| {
-                analysis
-                    - i64::from(match basis {
-                        RecencyBasis::LastPurchase => acc.last_purchase,
-                        RecencyBasis::LastTransaction => acc.last_any,
-                    })
-            })
-            .collect()
-    }
-
-    pub(crate) fn frequency_values(&self) -> Vec<i64> {
-        self.entries
-            .iter()
-            .map(|e| i64::from(e.1.purchases))
-            .collect()
-    }
-
-    pub(crate) fn monetary_micros(&self) -> Vec<i64> {
-        self.entries.iter().map(|e| e.1.micros()).collect()
+        let by_purchase = self.params.recency == RecencyBasis::LastPurchase;
+        let n = self.entries.len();
+        let (mut recency, mut frequency, mut monetary) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (_, acc) in &self.entries {
+            let last = if by_purchase {
+                acc.last_purchase
+            } else {
+                acc.last_any
+            };
+            recency.push(analysis - i64::from(last));
+            frequency.push(i64::from(acc.purchases));
+            monetary.push(acc.micros());
+        }
+        (recency, frequency, monetary)
     }
 }
