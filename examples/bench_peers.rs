@@ -130,28 +130,39 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
     // of ranks with ties broken by customer id.
     let params = RfmParams::new(analysis).recency(RecencyBasis::LastTransaction);
     let scoring = ScoreParams::uniform(Binning::RankFirst { bins: 5 });
-    // Two runs, as for cohorts: ids interned when the data is loaded (the crate's model,
-    // DESIGN.md section 2: records carry dense ids, the index maps back), and the sparse
-    // external ids hashed inside the timed region, as the peers do.
-    let index = CustomerIndex::from_keys(ids.iter().copied()).expect("index");
-    let interned: Vec<Transaction<CustomerId>> = transactions
-        .iter()
-        .map(|t| Transaction::new(index.get(&t.customer).expect("interned"), t.date, t.amount))
-        .collect();
-    drop((ids, days, amounts));
-    let dense = || {
-        let table = RfmTable::from_interned(&interned, &index, &params).expect("valid log");
-        let scores = RfmScores::new(&table, &scoring).expect("valid scores");
-        (table, scores)
-    };
-    report_rfm(
-        size,
-        "ids interned at load",
-        interned.len(),
-        measure(repeats, warmup, dense),
-    );
-    drop(interned);
-    drop(index);
+    // Three runs. Ids interned when the data is loaded (the crate's model, DESIGN.md section 2:
+    // records carry dense ids, the index maps back), first with an index whose ids follow key
+    // order (`sorted_from_keys`: tables come out in key order with no sort), then with ids in
+    // order of first appearance (each table is sorted by key); last, the sparse external ids
+    // hashed inside the timed region, as the peers do.
+    let mut interned: Vec<Transaction<CustomerId>> = Vec::new();
+    for (variant, index) in [
+        (
+            "ids interned at load, index in key order",
+            CustomerIndex::sorted_from_keys(ids.iter().copied()).expect("index"),
+        ),
+        (
+            "ids interned at load",
+            CustomerIndex::from_keys(ids.iter().copied()).expect("index"),
+        ),
+    ] {
+        interned = transactions
+            .iter()
+            .map(|t| Transaction::new(index.get(&t.customer).expect("interned"), t.date, t.amount))
+            .collect();
+        let dense = || {
+            let table = RfmTable::from_interned(&interned, &index, &params).expect("valid log");
+            let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+            (table, scores)
+        };
+        report_rfm(
+            size,
+            variant,
+            interned.len(),
+            measure(repeats, warmup, dense),
+        );
+    }
+    drop((interned, ids, days, amounts));
     let compute = || {
         let table = RfmTable::from_transactions(&transactions, &params).expect("valid log");
         let scores = RfmScores::new(&table, &scoring).expect("valid scores");

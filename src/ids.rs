@@ -205,6 +205,33 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
         Ok(index)
     }
 
+    /// An index of the distinct `keys` whose ids follow key order: the smallest key gets id 0.
+    ///
+    /// Tables keyed by such an index come out in key order without a sort (the crate orders
+    /// every table by external key), which saves a sort of every customer per analysis.
+    /// Interning a new key later appends it with the next id, as always.
+    ///
+    /// ```
+    /// use saas_segmentation::{CustomerId, CustomerIndex};
+    ///
+    /// let index = CustomerIndex::sorted_from_keys(["cus_c", "cus_a", "cus_b", "cus_a"])?;
+    /// assert_eq!(index.keys(), ["cus_a", "cus_b", "cus_c"]);
+    /// assert_eq!(index.get("cus_c"), Some(CustomerId(2)));
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::IndexFull`] past `u32::MAX` distinct keys.
+    pub fn sorted_from_keys<I: IntoIterator<Item = K>>(keys: I) -> Result<Self>
+    where
+        K: Ord,
+    {
+        let mut keys: Vec<K> = keys.into_iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Self::from_keys(keys)
+    }
+
     /// The slot of `key` (holding it, or the empty slot where it would go).
     #[inline]
     fn position<Q>(&self, key: &Q, hash: u64) -> usize
@@ -343,7 +370,9 @@ impl<K> CustomerIndex<K> {
         K: Ord,
     {
         let mut ids: Vec<CustomerId> = self.ids().collect();
-        ids.sort_unstable_by(|a, b| self.keys[a.index()].cmp(&self.keys[b.index()]));
+        if !self.keys.windows(2).all(|w| w[0] < w[1]) {
+            ids.sort_unstable_by(|a, b| self.keys[a.index()].cmp(&self.keys[b.index()]));
+        }
         ids
     }
 }

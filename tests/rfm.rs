@@ -369,6 +369,22 @@ fn interned(
     (index, dense)
 }
 
+/// As `interned`, with an index whose ids follow key order.
+fn interned_sorted(
+    log: &[Transaction<u8>],
+) -> (
+    saas_segmentation::CustomerIndex<u8>,
+    Vec<Transaction<saas_segmentation::CustomerId>>,
+) {
+    let index =
+        saas_segmentation::CustomerIndex::sorted_from_keys(log.iter().map(|t| t.customer)).unwrap();
+    let dense = log
+        .iter()
+        .map(|t| Transaction::new(index.get(&t.customer).unwrap(), t.date, t.amount))
+        .collect();
+    (index, dense)
+}
+
 #[test]
 fn interned_logs_name_unknown_ids_and_count_customers_without_rows() {
     let mut index = saas_segmentation::CustomerIndex::new();
@@ -429,6 +445,7 @@ fn large_interned_logs_equal_the_keyed_pass() {
         .collect();
     let log = to_log(&rows);
     let (index, dense) = interned(&log);
+    let (sorted_index, sorted_dense) = interned_sorted(&log);
     for params in [
         RfmParams::new(day(70)),
         RfmParams::new(day(40))
@@ -436,11 +453,60 @@ fn large_interned_logs_equal_the_keyed_pass() {
             .refunds(RefundPolicy::Drop)
             .recency(RecencyBasis::LastTransaction),
     ] {
+        let keyed = RfmTable::from_transactions_in(&log, &index, &params).unwrap();
         assert_eq!(
             RfmTable::from_interned(&dense, &index, &params).unwrap(),
-            RfmTable::from_transactions_in(&log, &index, &params).unwrap()
+            keyed
+        );
+        assert_eq!(
+            RfmTable::from_interned(&sorted_dense, &sorted_index, &params).unwrap(),
+            keyed
         );
     }
+}
+
+#[test]
+fn large_interned_logs_name_their_earliest_bad_row() {
+    // Large enough for one range of customers per thread under `parallel`: bad rows of
+    // customers at both ends of the id range and an id outside the index; the earliest is named
+    // whichever thread owns it.
+    let customers = 5_000u32;
+    let index = saas_segmentation::CustomerIndex::sorted_from_keys(0..customers).unwrap();
+    let mut log: Vec<Transaction<saas_segmentation::CustomerId>> = (0..200_000u32)
+        .map(|i| {
+            let id = index
+                .get(&(i.wrapping_mul(2_654_435_761) % customers))
+                .unwrap();
+            Transaction::new(id, day(i64::from(i % 50)), 10.0)
+        })
+        .collect();
+    let last = saas_segmentation::CustomerId(customers - 1);
+    let first = saas_segmentation::CustomerId(0);
+    log[150_000] = Transaction::new(first, day(3), f64::NAN);
+    log[120_000] = Transaction::new(saas_segmentation::CustomerId(customers), day(3), 1.0);
+    log[90_000] = Transaction::new(last, day(99), 1.0);
+    let params = RfmParams::new(day(60));
+    let error = RfmTable::from_interned(&log, &index, &params).unwrap_err();
+    assert!(
+        matches!(&error, Error::OutOfRange { record, .. } if record.starts_with("transaction row 90000")),
+        "{error}"
+    );
+    log[90_000].date = day(1);
+    let error = RfmTable::from_interned(&log, &index, &params).unwrap_err();
+    assert!(
+        matches!(&error, Error::UnknownCustomer { record, .. } if record == "transaction row 120000"),
+        "{error}"
+    );
+    log[120_000].customer = last;
+    let error = RfmTable::from_interned(&log, &index, &params).unwrap_err();
+    assert!(
+        matches!(&error, Error::NonFinite { record, .. } if record == "transaction row 150000"),
+        "{error}"
+    );
+    log[150_000].amount = 1.0;
+    let table = RfmTable::from_interned(&log, &index, &params).unwrap();
+    assert_eq!(table.len(), customers as usize);
+    assert_eq!(table.report().purchases, 200_000);
 }
 
 proptest! {
@@ -455,6 +521,13 @@ proptest! {
         let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Exclude);
         let keyed = RfmTable::from_transactions_in(&log, &index, &params);
         let by_id = RfmTable::from_interned(&dense, &index, &params);
+        let (sorted_index, sorted_dense) = interned_sorted(&log);
+        let by_sorted_id = RfmTable::from_interned(&sorted_dense, &sorted_index, &params);
+        match (&by_id, by_sorted_id) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, &b),
+            (Err(a), Err(b)) => prop_assert_eq!(std::mem::discriminant(a), std::mem::discriminant(&b)),
+            (a, b) => prop_assert!(false, "first-appearance ids {:?} but key-order ids {:?}", a, b),
+        }
         match (keyed, by_id) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
             (Err(a), Err(b)) => prop_assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b)),

@@ -561,16 +561,21 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         let keep_all = params.recency == RecencyBasis::LastTransaction;
         // Key order: the crate's tie-break order, and an output independent of input order.
         if !keep_all {
-            report.without_purchase = entries.iter().filter(|e| e.1.purchases == 0).count();
+            let before = entries.len();
             entries.retain(|e| e.1.purchases > 0);
+            report.without_purchase = before - entries.len();
         }
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::slice::ParallelSliceMut;
-            entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Entries of an index whose ids follow key order (`CustomerIndex::sorted_from_keys`)
+        // are in order already: one look at each pair instead of a sort.
+        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::slice::ParallelSliceMut;
+                entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            }
+            #[cfg(not(feature = "parallel"))]
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
-        #[cfg(not(feature = "parallel"))]
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         RfmTable {
             params,
             entries,
@@ -665,84 +670,121 @@ fn worker_threads(rows: usize) -> usize {
     1
 }
 
-/// Accumulators indexed by dense id: the table's entries, or a worker's own vector.
-trait AccSlots {
-    fn acc(&mut self, id: usize) -> Option<&mut Acc>;
-    fn prefetch_acc(&self, id: usize);
-}
-
-impl<K> AccSlots for Vec<(K, Acc)> {
-    #[inline]
-    fn acc(&mut self, id: usize) -> Option<&mut Acc> {
-        self.get_mut(id).map(|e| &mut e.1)
-    }
-
-    #[inline]
-    fn prefetch_acc(&self, id: usize) {
-        if let Some(entry) = self.as_slice().get(id) {
+/// Aggregates an interned log into `entries` (indexed by id), counting what the policies
+/// did; the first bad row is an error.
+fn scan_interned<K>(
+    transactions: &[Transaction<CustomerId>],
+    params: &RfmParams,
+    entries: &mut [(K, Acc)],
+) -> Result<Counters> {
+    let customers = entries.len();
+    let mut counters = Counters::default();
+    for (row, t) in transactions.iter().enumerate() {
+        // Customers are random from row to row: request the accumulator 16 rows ahead.
+        if let Some(entry) = transactions
+            .get(row + 16)
+            .and_then(|ahead| entries.get(ahead.customer.index()))
+        {
             crate::prefetch::prefetch(entry);
         }
+        let Some((_, acc)) = entries.get_mut(t.customer.index()) else {
+            return Err(unknown_id(row, t.customer, customers));
+        };
+        let Some(micros) = kept_micros(params, t, row as u64, true, &mut counters)? else {
+            continue;
+        };
+        acc.apply(t.date.days(), micros, &mut counters);
     }
+    Ok(counters)
 }
 
-impl AccSlots for Vec<Acc> {
-    #[inline]
-    fn acc(&mut self, id: usize) -> Option<&mut Acc> {
-        self.get_mut(id)
-    }
-
-    #[inline]
-    fn prefetch_acc(&self, id: usize) {
-        if let Some(acc) = self.as_slice().get(id) {
-            crate::prefetch::prefetch(acc);
+/// One thread's share of the parallel pass over an interned log: the customers with ids
+/// `low..low + owned.len()`. It reads every row and aggregates its own (and, when `strangers`,
+/// fails on rows of ids outside the index), so each customer's rows are added by one thread in
+/// row order, as in the serial pass, and no accumulator is copied or merged. An error comes
+/// with its row, so the earliest over all threads can be reported.
+#[cfg(feature = "parallel")]
+fn scan_owned<K>(
+    transactions: &[Transaction<CustomerId>],
+    params: &RfmParams,
+    low: usize,
+    owned: &mut [(K, Acc)],
+    customers: usize,
+    strangers: bool,
+) -> std::result::Result<Counters, (usize, Error)> {
+    // Blocks of rows: first the positions of this thread's rows, kept without a branch (which
+    // customer a row has is random), then those rows, with their accumulators requested a few
+    // rows ahead.
+    const BLOCK: usize = 256;
+    const AHEAD: usize = 8;
+    let mut kept = [0u16; BLOCK];
+    let mut counters = Counters::default();
+    for (b, block) in transactions.chunks(BLOCK).enumerate() {
+        let mut count = 0;
+        for (j, t) in block.iter().enumerate() {
+            let id = t.customer.index();
+            kept[count] = j as u16;
+            count +=
+                usize::from((id.wrapping_sub(low) < owned.len()) | (strangers & (id >= customers)));
+        }
+        for k in 0..count {
+            if k + AHEAD < count {
+                let ahead = block[usize::from(kept[k + AHEAD])].customer.index();
+                if let Some(entry) = owned.get(ahead.wrapping_sub(low)) {
+                    crate::prefetch::prefetch(entry);
+                }
+            }
+            let j = usize::from(kept[k]);
+            let (t, row) = (&block[j], b * BLOCK + j);
+            let Some(entry) = owned.get_mut(t.customer.index().wrapping_sub(low)) else {
+                return Err((row, unknown_id(row, t.customer, customers)));
+            };
+            let kept = kept_micros(params, t, row as u64, true, &mut counters);
+            if let Some(micros) = kept.map_err(|e| (row, e))? {
+                entry.1.apply(t.date.days(), micros, &mut counters);
+            }
         }
     }
+    Ok(counters)
 }
 
-/// What the workers after the first return: their accumulators and counters.
-type Run = Result<(Vec<Acc>, Counters)>;
-
-/// Runs `scan` on the runs of rows: the first into `entries`, the others (in parallel) into
-/// fresh accumulators for `n` customers.
-#[cfg(feature = "parallel")]
-fn scan_runs<K: Send, F>(
-    threads: usize,
-    run: usize,
-    entries: &mut Vec<(K, Acc)>,
-    n: usize,
-    scan: &F,
-) -> (Result<Counters>, Vec<Run>)
-where
-    F: Fn(usize, &mut dyn AccSlots) -> Result<Counters> + Sync,
-{
-    use rayon::prelude::*;
-    rayon::join(
-        || scan(0, entries),
-        || {
-            (1..threads)
-                .into_par_iter()
-                .map(|w| {
-                    let mut accs = vec![Acc::EMPTY; n];
-                    let counters = scan(w * run, &mut accs)?;
-                    Ok((accs, counters))
+/// The pass over an interned log into `entries` (indexed by id): serial, or with the
+/// `parallel` feature one range of customers per thread (the same result, and no more memory).
+fn scan_entries<K: Send>(
+    transactions: &[Transaction<CustomerId>],
+    params: &RfmParams,
+    entries: &mut [(K, Acc)],
+) -> Result<Counters> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads();
+        if threads > 1 && transactions.len() >= 1 << 16 {
+            let customers = entries.len();
+            let span = customers.div_ceil(threads).max(1);
+            let results: Vec<std::result::Result<Counters, (usize, Error)>> = entries
+                .par_chunks_mut(span)
+                .enumerate()
+                .map(|(t, owned)| {
+                    scan_owned(transactions, params, t * span, owned, customers, t == 0)
                 })
-                .collect()
-        },
-    )
-}
-
-#[cfg(not(feature = "parallel"))]
-fn scan_runs<K, F>(
-    _threads: usize,
-    _run: usize,
-    entries: &mut Vec<(K, Acc)>,
-    _n: usize,
-    scan: &F,
-) -> (Result<Counters>, Vec<Run>)
-where
-    F: Fn(usize, &mut dyn AccSlots) -> Result<Counters>,
-{
-    (scan(0, entries), Vec::new())
+                .collect();
+            let mut counters = Counters::default();
+            let mut first_error: Option<(usize, Error)> = None;
+            for result in results {
+                match result {
+                    Ok(c) => counters.add(&c),
+                    Err((row, e)) => {
+                        if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
+                            first_error = Some((row, e));
+                        }
+                    }
+                }
+            }
+            return first_error.map_or(Ok(counters), |(_, e)| Err(e));
+        }
+    }
+    scan_interned(transactions, params, entries)
 }
 
 /// Runs `scan` over groups of `group` partitions, one rayon task each.
@@ -934,43 +976,16 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             .iter()
             .map(|k| (k.clone(), Acc::EMPTY))
             .collect();
-        // Workers take contiguous runs of rows, in row order: the first aggregates into
-        // `entries`, the others into accumulators of their own, merged in afterwards in row
-        // order (a merge of two runs is one pass over both). Errors are taken in row order.
-        let threads = worker_threads(transactions.len());
-        let run = transactions.len().div_ceil(threads);
-        let scan = |first: usize, accs: &mut dyn AccSlots| -> Result<Counters> {
-            let len = transactions.len();
-            let rows = &transactions[first.min(len)..(first + run).min(len)];
-            let mut counters = Counters::default();
-            for (j, t) in rows.iter().enumerate() {
-                if let Some(ahead) = rows.get(j + 16) {
-                    accs.prefetch_acc(ahead.customer.index());
-                }
-                let row = first + j;
-                let Some(acc) = accs.acc(t.customer.index()) else {
-                    return Err(unknown_id(row, t.customer, n));
-                };
-                let Some(micros) = kept_micros(params, t, row as u64, true, &mut counters)? else {
-                    continue;
-                };
-                acc.apply(t.date.days(), micros, &mut counters);
-            }
-            Ok(counters)
-        };
-        let (head, others) = scan_runs(threads, run, &mut entries, n, &scan);
-        let mut counters = head?;
-        for other in others {
-            let (accs, c) = other?;
-            counters.add(&c);
-            for (entry, acc) in entries.iter_mut().zip(&accs) {
-                if acc.last_any != i32::MIN {
-                    entry.1.merge(acc);
-                }
-            }
-        }
+        let counters = scan_entries(transactions, params, &mut entries)?;
+        // One look at every customer: were any rows out of date order, and who had no row.
+        let (unordered, unseen) = entries.iter().fold((false, 0), |(unordered, unseen), e| {
+            (
+                unordered | (e.1.days & UNORDERED != 0),
+                unseen + usize::from(e.1.last_any == i32::MIN),
+            )
+        });
         // Distinct days of customers whose rows came out of date order, counted again.
-        if entries.iter().any(|e| e.1.days & UNORDERED != 0) {
+        if unordered {
             let analysis = params.analysis_date.days();
             let mut pairs: Vec<(u32, i32)> = transactions
                 .iter()
@@ -990,7 +1005,9 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                 entries[id as usize].1.days += 1;
             }
         }
-        entries.retain(|e| e.1.last_any != i32::MIN);
+        if unseen > 0 {
+            entries.retain(|e| e.1.last_any != i32::MIN);
+        }
         let seen = entries.len();
         let mut accumulator = RfmAccumulator::new(*params);
         accumulator.rows = transactions.len() as u64;
