@@ -515,49 +515,59 @@ fn scan_owned<const ALL: bool, K: Debug, R: CustomerDate<K>>(
         },
         ..RetentionReport::default()
     };
-    // Blocks of records: first resolve ids, keep the block's records this scan owns (without
-    // a branch: which customers are whose is random), and gather their signup days in a tight
-    // loop (independent loads, so many cache misses are in flight at once); then run the
-    // branchy logic on data that is now in cache.
+    // Blocks of records: first resolve ids and keep the block's records this scan owns
+    // (without a branch: which customers are whose is random), then run the branchy logic on
+    // the kept records, each customer's slot requested a few records ahead (the slots are
+    // spread over memory, so many misses should be in flight at once).
     const BLOCK: usize = 256;
     // How many records ahead the lookup's memory is requested.
     const LOOKUP_AHEAD: usize = 16;
+    // How many kept records ahead a slot is requested.
+    const SLOT_AHEAD: usize = 8;
+    // The record stream is requested 64 KiB ahead, one request per cache line.
+    let size = std::mem::size_of::<R>().max(1);
+    let (line, records_ahead) = ((64 / size).max(1), (65_536 / size).max(1));
     let mut kept = [0u16; BLOCK];
     let mut local = [usize::MAX; BLOCK];
-    let mut signups = [NOT_MEMBER; BLOCK];
     for (b, block) in records.chunks(BLOCK).enumerate() {
         let mut count = 0;
         for (j, record) in block.iter().enumerate() {
             if let Some(ahead) = records.get(b * BLOCK + j + LOOKUP_AHEAD) {
                 lookup.prefetch(ahead.customer());
             }
+            // The records themselves, two blocks ahead: the stream competes with the slot
+            // misses for the cache's fill buffers, and hardware prefetching falls behind.
+            if j % line == 0 {
+                if let Some(ahead) = records.get(b * BLOCK + j + records_ahead) {
+                    crate::prefetch::prefetch(ahead);
+                }
+            }
             let id = lookup
                 .lookup(record.customer())
                 .map_or(usize::MAX, |c| c.index());
             let i = id.wrapping_sub(low);
-            let own = i < slots.len();
-            if let Some(slot) = slots.get(i) {
-                crate::prefetch::prefetch(slot);
-            }
+            kept[count] = j as u16;
             if ALL {
-                kept[j] = j as u16;
-                local[j] = i;
-                count = j + 1;
+                local[count] = i;
+                count += 1;
             } else {
-                kept[count] = j as u16;
+                let own = i < slots.len();
                 local[count] = if own { i } else { usize::MAX };
-                count += usize::from(own || (id == usize::MAX && counts_unknown));
+                count += usize::from(own | ((id == usize::MAX) & counts_unknown));
             }
-        }
-        for (signup, &i) in signups.iter_mut().zip(&local[..count]) {
-            *signup = slots.get(i).map_or(NOT_MEMBER, |s| s.signup);
         }
         for k in 0..count {
+            if let Some(slot) = local[..count]
+                .get(k + SLOT_AHEAD)
+                .and_then(|&ahead| slots.get(ahead))
+            {
+                crate::prefetch::prefetch(slot);
+            }
             let j = usize::from(kept[k]);
             let record = &block[j];
             let row = first_row + b * BLOCK + j;
             let (key, date, i) = (record.customer(), record.date(), local[k]);
-            let signup = signups[k];
+            let signup = slots.get(i).map_or(NOT_MEMBER, |s| s.signup);
             let at = |e| (row, e);
             if signup == NOT_MEMBER {
                 unknown(params, &mut report, row, key).map_err(at)?;
