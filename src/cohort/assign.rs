@@ -255,20 +255,26 @@ impl Cohorts {
                 labels.push(grid.label(low + offset as i32));
             }
         }
+        let cohort_of = |(&s, &p): (&i32, &i32)| {
+            if s == NO_SIGNUP {
+                NO_COHORT
+            } else {
+                present[(p - low) as usize]
+            }
+        };
+        #[cfg(feature = "parallel")]
+        let cohort: Vec<u32> = {
+            use rayon::prelude::*;
+            signup.par_iter().zip(&period).map(cohort_of).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let cohort: Vec<u32> = signup.iter().zip(&period).map(cohort_of).collect();
         let mut sizes = vec![0u64; labels.len()];
-        let cohort: Vec<u32> = signup
-            .iter()
-            .zip(&period)
-            .map(|(&s, &p)| {
-                if s == NO_SIGNUP {
-                    NO_COHORT
-                } else {
-                    let c = present[(p - low) as usize];
-                    sizes[c as usize] += 1;
-                    c
-                }
-            })
-            .collect();
+        for &c in &cohort {
+            if let Some(size) = sizes.get_mut(c as usize) {
+                *size += 1;
+            }
+        }
         Ok(Cohorts {
             signup,
             cohort,

@@ -596,15 +596,29 @@ impl RetentionCounts {
     /// first signup and the analysis date (use a coarser grid).
     pub fn new(cohorts: &Cohorts, params: &RetentionParams) -> Result<Self> {
         params.validate()?;
+        let slot = |(&c, &s): (&u32, &i32)| Slot {
+            bits: 0,
+            signup: if c == NO_COHORT { NOT_MEMBER } else { s },
+            cohort: c,
+        };
+        // A slot per customer (16 bytes each): built by every thread with `parallel`, so the
+        // fresh pages are touched in parallel too.
+        #[cfg(feature = "parallel")]
+        let slots: Vec<Slot> = {
+            use rayon::prelude::*;
+            cohorts
+                .raw_cohorts()
+                .par_iter()
+                .zip(cohorts.raw_signups())
+                .map(slot)
+                .collect()
+        };
+        #[cfg(not(feature = "parallel"))]
         let slots: Vec<Slot> = cohorts
             .raw_cohorts()
             .iter()
             .zip(cohorts.raw_signups())
-            .map(|(&c, &s)| Slot {
-                bits: 0,
-                signup: if c == NO_COHORT { NOT_MEMBER } else { s },
-                cohort: c,
-            })
+            .map(slot)
             .collect();
         let periods = period_count(
             &params.windows,
