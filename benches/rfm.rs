@@ -56,26 +56,59 @@ fn rfm(c: &mut Criterion) {
                 })
             },
         );
-        // The same log with ids interned once, before the clock starts (DESIGN.md section 2).
-        let index =
-            CustomerIndex::from_keys(transactions.iter().map(|t| t.customer)).expect("index");
-        let interned: Vec<Transaction<CustomerId>> = transactions
-            .iter()
-            .map(|t| Transaction::new(index.get(&t.customer).expect("known"), t.date, t.amount))
-            .collect();
-        group.bench_with_input(
-            BenchmarkId::new("rank_first_interned", format!("{rows}_rows")),
-            &interned,
-            |b, tx| {
-                b.iter(|| {
-                    let table = RfmTable::from_interned(tx, &index, &params).expect("valid");
-                    black_box(RfmScores::new(&table, &scoring).expect("valid").len())
-                })
-            },
-        );
+        // The same log with ids interned once, before the clock starts (DESIGN.md section 2):
+        // ids in order of first appearance, then ids that follow key order
+        // (`sorted_from_keys`: the table needs no sort).
+        let keys = || transactions.iter().map(|t| t.customer);
+        for (name, index) in [
+            ("rank_first_interned", CustomerIndex::from_keys(keys())),
+            (
+                "rank_first_interned_key_order",
+                CustomerIndex::sorted_from_keys(keys()),
+            ),
+        ] {
+            let index = index.expect("index");
+            let interned: Vec<Transaction<CustomerId>> = transactions
+                .iter()
+                .map(|t| Transaction::new(index.get(&t.customer).expect("known"), t.date, t.amount))
+                .collect();
+            group.bench_with_input(
+                BenchmarkId::new(name, format!("{rows}_rows")),
+                &interned,
+                |b, tx| {
+                    b.iter(|| {
+                        let table = RfmTable::from_interned(tx, &index, &params).expect("valid");
+                        black_box(RfmScores::new(&table, &scoring).expect("valid").len())
+                    })
+                },
+            );
+        }
     }
     group.finish();
 }
 
-criterion_group!(benches, rfm);
+/// Scoring alone, per binning, over the table of the large log.
+fn scores(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rfm/scores");
+    group.sample_size(10);
+    let analysis = Date::from_ymd(2023, 1, 1).expect("valid date");
+    let params = RfmParams::new(analysis).recency(RecencyBasis::LastTransaction);
+    let transactions = log(10_000_000, 1_000_000);
+    let table = RfmTable::from_transactions(&transactions, &params).expect("valid");
+    drop(transactions);
+    group.throughput(Throughput::Elements(table.len() as u64));
+    for (name, binning) in [
+        ("ties_share", Binning::TiesShare { bins: 5 }),
+        ("rank_first", Binning::RankFirst { bins: 5 }),
+        ("r_quantile", Binning::RQuantile { bins: 5 }),
+    ] {
+        let scoring = ScoreParams::uniform(binning);
+        group.bench_function(BenchmarkId::new(name, "1000000_customers"), |b| {
+            b.iter(|| black_box(RfmScores::new(&table, &scoring).expect("valid").len()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, rfm, scores);
 criterion_main!(benches);
