@@ -6,6 +6,8 @@
 #[macro_use]
 pub mod model;
 mod prefetch;
+#[cfg(feature = "parallel")]
+mod threads;
 
 pub mod activity;
 pub mod cluster;

@@ -262,13 +262,16 @@ impl Cohorts {
                 present[(p - low) as usize]
             }
         };
+        let serial = || signup.iter().zip(&period).map(cohort_of).collect();
         #[cfg(feature = "parallel")]
-        let cohort: Vec<u32> = {
+        let cohort: Vec<u32> = if crate::threads::available() > 1 {
             use rayon::prelude::*;
             signup.par_iter().zip(&period).map(cohort_of).collect()
+        } else {
+            serial()
         };
         #[cfg(not(feature = "parallel"))]
-        let cohort: Vec<u32> = signup.iter().zip(&period).map(cohort_of).collect();
+        let cohort: Vec<u32> = serial();
         let mut sizes = vec![0u64; labels.len()];
         for &c in &cohort {
             if let Some(size) = sizes.get_mut(c as usize) {

@@ -603,8 +603,16 @@ impl RetentionCounts {
         };
         // A slot per customer (16 bytes each): built by every thread with `parallel`, so the
         // fresh pages are touched in parallel too.
+        let serial = || {
+            cohorts
+                .raw_cohorts()
+                .iter()
+                .zip(cohorts.raw_signups())
+                .map(slot)
+                .collect()
+        };
         #[cfg(feature = "parallel")]
-        let slots: Vec<Slot> = {
+        let slots: Vec<Slot> = if crate::threads::available() > 1 {
             use rayon::prelude::*;
             cohorts
                 .raw_cohorts()
@@ -612,14 +620,11 @@ impl RetentionCounts {
                 .zip(cohorts.raw_signups())
                 .map(slot)
                 .collect()
+        } else {
+            serial()
         };
         #[cfg(not(feature = "parallel"))]
-        let slots: Vec<Slot> = cohorts
-            .raw_cohorts()
-            .iter()
-            .zip(cohorts.raw_signups())
-            .map(slot)
-            .collect();
+        let slots: Vec<Slot> = serial();
         let periods = period_count(
             &params.windows,
             params.analysis_date,
@@ -704,7 +709,7 @@ impl RetentionCounts {
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            let threads = rayon::current_num_threads();
+            let threads = crate::threads::available();
             if threads > 1 && records.len() >= 1 << 20 && !self.slots.is_empty() {
                 // Each thread owns a range of customers and reads every record, keeping only
                 // its own: the threads share nothing, and each one's slots are a fraction of
@@ -849,7 +854,9 @@ impl RetentionCounts {
             count_members(&self.params, mode, k, p, members)
         };
         #[cfg(feature = "parallel")]
-        let (retained, reach) = {
+        let (retained, reach) = if crate::threads::available() == 1 {
+            count(0, &self.slots)
+        } else {
             use rayon::prelude::*;
             const CHUNK: usize = 1 << 16;
             self.slots

@@ -282,9 +282,15 @@ impl RfmScores {
         };
         // The three dimensions are independent: with the `parallel` feature they are scored at
         // once (the same results, more memory at a time).
+        // With one thread the pool is left asleep: handing it the work and waking it costs more
+        // than it gives.
         #[cfg(feature = "parallel")]
-        let (recency, (frequency, monetary)) =
-            rayon::join(recency, || rayon::join(frequency, monetary));
+        let (recency, frequency, monetary) = if crate::threads::available() > 1 {
+            let (r, (f, m)) = rayon::join(recency, || rayon::join(frequency, monetary));
+            (r, f, m)
+        } else {
+            (recency(), frequency(), monetary())
+        };
         #[cfg(not(feature = "parallel"))]
         let (recency, frequency, monetary) = (recency(), frequency(), monetary());
         Ok(RfmScores {

@@ -190,7 +190,7 @@ impl Acc {
     }
 
     /// Adds one checked row (a purchase when `micros > 0`) and counts it.
-    #[inline]
+    #[inline(always)]
     fn apply(&mut self, day: i32, micros: i64, counters: &mut Counters) {
         if micros > 0 {
             self.purchase(day, micros);
@@ -569,9 +569,11 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         // are in order already: one look at each pair instead of a sort.
         if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
             #[cfg(feature = "parallel")]
-            {
+            if crate::threads::available() > 1 {
                 use rayon::slice::ParallelSliceMut;
                 entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            } else {
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             }
             #[cfg(not(feature = "parallel"))]
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -592,7 +594,7 @@ enum Row {
 }
 
 /// Validates one row and applies the future and refund policies.
-#[inline]
+#[inline(always)]
 fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Result<Row> {
     let amount = t.amount;
     let micros = match to_micros(amount) {
@@ -632,7 +634,8 @@ fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Resu
 
 /// Checks one row: `Some(micros)` to aggregate it, `None` when the policies leave it out (then
 /// counted when `counting`).
-#[inline]
+// Always inlined: the per-row work of the hot scans, which call it from two places.
+#[inline(always)]
 fn kept_micros<K: Debug>(
     params: &RfmParams,
     t: &Transaction<K>,
@@ -765,6 +768,40 @@ fn scan_owned<K>(
     Ok(counters)
 }
 
+/// The parallel pass: one range of customers per thread. Kept out of line, so the serial loop
+/// that `scan_entries` inlines compiles as in a build without `parallel` (inlined together, the
+/// serial loop measured a fifth slower).
+#[cfg(feature = "parallel")]
+#[inline(never)]
+fn scan_in_threads<K: Send>(
+    transactions: &[Transaction<CustomerId>],
+    params: &RfmParams,
+    entries: &mut [(K, Acc)],
+    threads: usize,
+) -> Result<Counters> {
+    use rayon::prelude::*;
+    let customers = entries.len();
+    let span = customers.div_ceil(threads).max(1);
+    let results: Vec<std::result::Result<Counters, (usize, Error)>> = entries
+        .par_chunks_mut(span)
+        .enumerate()
+        .map(|(t, owned)| scan_owned(transactions, params, t * span, owned, customers, t == 0))
+        .collect();
+    let mut counters = Counters::default();
+    let mut first_error: Option<(usize, Error)> = None;
+    for result in results {
+        match result {
+            Ok(c) => counters.add(&c),
+            Err((row, e)) => {
+                if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
+                    first_error = Some((row, e));
+                }
+            }
+        }
+    }
+    first_error.map_or(Ok(counters), |(_, e)| Err(e))
+}
+
 /// The pass over an interned log into `entries` (indexed by id): serial, or with the
 /// `parallel` feature one range of customers per thread (the same result, and no more memory).
 fn scan_entries<K: Send>(
@@ -774,31 +811,9 @@ fn scan_entries<K: Send>(
 ) -> Result<Counters> {
     #[cfg(feature = "parallel")]
     {
-        use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
+        let threads = crate::threads::available();
         if threads > 1 && transactions.len() >= 1 << 16 {
-            let customers = entries.len();
-            let span = customers.div_ceil(threads).max(1);
-            let results: Vec<std::result::Result<Counters, (usize, Error)>> = entries
-                .par_chunks_mut(span)
-                .enumerate()
-                .map(|(t, owned)| {
-                    scan_owned(transactions, params, t * span, owned, customers, t == 0)
-                })
-                .collect();
-            let mut counters = Counters::default();
-            let mut first_error: Option<(usize, Error)> = None;
-            for result in results {
-                match result {
-                    Ok(c) => counters.add(&c),
-                    Err((row, e)) => {
-                        if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
-                            first_error = Some((row, e));
-                        }
-                    }
-                }
-            }
-            return first_error.map_or(Ok(counters), |(_, e)| Err(e));
+            return scan_in_threads(transactions, params, entries, threads);
         }
     }
     scan_interned(transactions, params, entries)
