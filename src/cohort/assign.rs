@@ -219,19 +219,16 @@ impl Cohorts {
         let signup = signup_days(lookup, signups)?;
         let indexer = GridIndexer::new(grid);
         let n = signup.len();
+        // Periods are recomputed where needed (one multiply each) rather than kept in a
+        // vector of their own.
         let (mut low, mut high) = (i32::MAX, i32::MIN);
-        let period: Vec<i32> = signup
-            .iter()
-            .map(|&day| {
-                if day == NO_SIGNUP {
-                    return 0;
-                }
+        for &day in &signup {
+            if day != NO_SIGNUP {
                 let p = indexer.index(day);
                 low = low.min(p);
                 high = high.max(p);
-                p
-            })
-            .collect();
+            }
+        }
         let span = (i64::from(high) - i64::from(low) + 1) as usize;
         if span > 4 * n.max(1 << 16) {
             // Very sparse periods (days over millennia): the general path.
@@ -242,31 +239,32 @@ impl Cohorts {
                 |&i| grid.label(i),
             );
         }
+        let offset = |day: i32| (indexer.index(day) - low) as usize;
         let mut present = vec![NO_COHORT; span];
-        for (&s, &p) in signup.iter().zip(&period) {
-            if s != NO_SIGNUP {
-                present[(p - low) as usize] = 0;
+        for &day in &signup {
+            if day != NO_SIGNUP {
+                present[offset(day)] = 0;
             }
         }
         let mut labels = Vec::new();
-        for (offset, slot) in present.iter_mut().enumerate() {
+        for (at, slot) in present.iter_mut().enumerate() {
             if *slot == 0 {
                 *slot = labels.len() as u32;
-                labels.push(grid.label(low + offset as i32));
+                labels.push(grid.label(low + at as i32));
             }
         }
-        let cohort_of = |(&s, &p): (&i32, &i32)| {
-            if s == NO_SIGNUP {
+        let cohort_of = |&day: &i32| {
+            if day == NO_SIGNUP {
                 NO_COHORT
             } else {
-                present[(p - low) as usize]
+                present[offset(day)]
             }
         };
-        let serial = || signup.iter().zip(&period).map(cohort_of).collect();
+        let serial = || signup.iter().map(cohort_of).collect();
         #[cfg(feature = "parallel")]
         let cohort: Vec<u32> = if crate::threads::available() > 1 {
             use rayon::prelude::*;
-            signup.par_iter().zip(&period).map(cohort_of).collect()
+            signup.par_iter().map(cohort_of).collect()
         } else {
             serial()
         };

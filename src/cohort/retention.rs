@@ -523,7 +523,7 @@ fn scan_owned<const ALL: bool, K: Debug, R: CustomerDate<K>>(
     // How many records ahead the lookup's memory is requested.
     const LOOKUP_AHEAD: usize = 16;
     // How many kept records ahead a slot is requested.
-    const SLOT_AHEAD: usize = 8;
+    const SLOT_AHEAD: usize = 16;
     // The record stream is requested 64 KiB ahead, one request per cache line.
     let size = std::mem::size_of::<R>().max(1);
     let (line, records_ahead) = ((64 / size).max(1), (65_536 / size).max(1));
@@ -910,7 +910,6 @@ fn count_members<'a>(
     let signup_bit = params.signup_is_activity;
     let analysis = params.analysis_date;
     let placer = Placer::new(params);
-    let mut words: Vec<u64> = Vec::new();
     for (c, signup, first, more) in members {
         let h = match &params.windows {
             // The last observable grid period is one for everybody: no per-customer calendar.
@@ -928,17 +927,17 @@ fn count_members<'a>(
         if h < 0 {
             continue;
         }
-        words.clear();
-        words.push(first);
-        words.extend_from_slice(more);
+        // The member's period words, first to last (signup counted in period 0 when asked).
+        let first = if signup_bit && mode == RetentionMode::Recurring {
+            first | 1
+        } else {
+            first
+        };
+        let words = std::iter::once(first).chain(more.iter().copied());
         let row = &mut retained[c * p..(c + 1) * p];
         match mode {
             RetentionMode::Recurring => {
-                if signup_bit {
-                    words[0] |= 1;
-                }
-                for (w, &word) in words.iter().enumerate() {
-                    let mut word = word;
+                for (w, mut word) in words.enumerate() {
                     while word != 0 {
                         row[w * 64 + word.trailing_zeros() as usize] += 1;
                         word &= word - 1;
@@ -947,11 +946,10 @@ fn count_members<'a>(
             }
             RetentionMode::Unbounded => {
                 let last = words
-                    .iter()
                     .enumerate()
-                    .rev()
-                    .find(|(_, &w)| w != 0)
-                    .map(|(w, &word)| w * 64 + 63 - word.leading_zeros() as usize)
+                    .filter(|&(_, word)| word != 0)
+                    .last()
+                    .map(|(w, word)| w * 64 + 63 - word.leading_zeros() as usize)
                     .or(signup_bit.then_some(0));
                 if let Some(l) = last {
                     for cell in &mut row[..=l] {
@@ -960,7 +958,7 @@ fn count_members<'a>(
                 }
             }
             RetentionMode::FirstTime => {
-                if let Some((w, &word)) = words.iter().enumerate().find(|(_, &w)| w != 0) {
+                if let Some((w, word)) = words.enumerate().find(|&(_, word)| word != 0) {
                     row[w * 64 + word.trailing_zeros() as usize] += 1;
                 }
             }
