@@ -7,3 +7,24 @@
 pub(crate) fn available() -> usize {
     rayon::current_num_threads()
 }
+
+/// Combines the results of threads that each own a range of customers: `add` takes every
+/// success, and of the failures the one of the earliest row is returned. Each row is handled by
+/// one thread, so that is the error a serial pass would have stopped at.
+pub(crate) fn earliest_error<T>(
+    results: impl IntoIterator<Item = std::result::Result<T, (usize, crate::Error)>>,
+    mut add: impl FnMut(T),
+) -> crate::Result<()> {
+    let mut first: Option<(usize, crate::Error)> = None;
+    for result in results {
+        match result {
+            Ok(value) => add(value),
+            Err((row, e)) => {
+                if first.as_ref().is_none_or(|(r, _)| row < *r) {
+                    first = Some((row, e));
+                }
+            }
+        }
+    }
+    first.map_or(Ok(()), |(_, e)| Err(e))
+}

@@ -741,18 +741,9 @@ impl RetentionCounts {
                         scan_owned::<false, _, _>(params, owner, lookup, records, 0)
                     })
                     .collect();
-                let mut first_error: Option<(usize, Error)> = None;
-                for result in results {
-                    match result {
-                        Ok(report) => self.report.add(&report),
-                        Err((row, e)) => {
-                            if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
-                                first_error = Some((row, e));
-                            }
-                        }
-                    }
-                }
-                return first_error.map_or(Ok(()), |(_, e)| Err(e));
+                return crate::threads::earliest_error(results, |report| {
+                    self.report.add(&report);
+                });
             }
         }
         self.scan(lookup, records, 0)

@@ -462,7 +462,8 @@ fn score_dimension(
     // in linear time: no full sort of the values. Every binning is monotone in (value,
     // position), so bin b holds the places [starts[b], starts[b + 1]) of that order.
     let mut starts = vec![0usize; q + 1];
-    let mut edges_found = Vec::new();
+    // Each bin's first and last element, when the binning finds them with its cuts.
+    let mut edges_found = None;
     match binning {
         Binning::RankFirst { .. } => {
             // A customer at 0-based place p is in bin 1 + #{k : p >= end_k}, and p >= end_k
@@ -484,7 +485,7 @@ fn score_dimension(
                 .map(|&(v, i)| (v, u64::from(i)))
                 .collect();
             Bucketizer::new(min, max, cuts, 1 + always).assign(values, &label, &mut scores);
-            edges_found = found[inner.len()..].to_vec();
+            edges_found = Some(found[inner.len()..].to_vec());
         }
         Binning::TiesShare { .. } => {
             // A value's rank is 1 + the number of smaller values, c; it is above edge e_k
@@ -523,14 +524,14 @@ fn score_dimension(
             }
         }
     }
-    if edges_found.is_empty() {
+    let edges_found = edges_found.unwrap_or_else(|| {
         // Bin sizes from the scores, then each bin's first and last element.
         let counts = bin_counts(&scores, &label);
         for b in 0..q {
             starts[b + 1] = starts[b] + counts[b + 1];
         }
-        edges_found = select_in(values, min, max, &bin_bounds(&starts));
-    }
+        select_in(values, min, max, &bin_bounds(&starts))
+    });
     let mut edges = edges_found.iter();
     let mut bins: Vec<Bin> = (0..q)
         .map(|b| {

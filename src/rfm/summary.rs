@@ -768,9 +768,8 @@ fn scan_owned<K>(
     Ok(counters)
 }
 
-/// The parallel pass: one range of customers per thread. Kept out of line, so the serial loop
-/// that `scan_entries` inlines compiles as in a build without `parallel` (inlined together, the
-/// serial loop measured a fifth slower).
+/// The parallel pass: one range of customers per thread. Kept out of line of the serial loop
+/// that `scan_entries` inlines, so that loop compiles as it does without `parallel`.
 #[cfg(feature = "parallel")]
 #[inline(never)]
 fn scan_in_threads<K: Send>(
@@ -788,18 +787,8 @@ fn scan_in_threads<K: Send>(
         .map(|(t, owned)| scan_owned(transactions, params, t * span, owned, customers, t == 0))
         .collect();
     let mut counters = Counters::default();
-    let mut first_error: Option<(usize, Error)> = None;
-    for result in results {
-        match result {
-            Ok(c) => counters.add(&c),
-            Err((row, e)) => {
-                if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
-                    first_error = Some((row, e));
-                }
-            }
-        }
-    }
-    first_error.map_or(Ok(counters), |(_, e)| Err(e))
+    crate::threads::earliest_error(results, |c| counters.add(&c))?;
+    Ok(counters)
 }
 
 /// The pass over an interned log into `entries` (indexed by id): serial, or with the
