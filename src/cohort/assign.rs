@@ -240,17 +240,20 @@ impl Cohorts {
             );
         }
         let offset = |day: i32| (indexer.index(day) - low) as usize;
-        let mut present = vec![NO_COHORT; span];
+        // Customers per period, then a cohort for each period that has any.
+        let mut members = vec![0u64; span];
         for &day in &signup {
             if day != NO_SIGNUP {
-                present[offset(day)] = 0;
+                members[offset(day)] += 1;
             }
         }
-        let mut labels = Vec::new();
-        for (at, slot) in present.iter_mut().enumerate() {
-            if *slot == 0 {
+        let mut present = vec![NO_COHORT; span];
+        let (mut labels, mut sizes) = (Vec::new(), Vec::new());
+        for (at, (&count, slot)) in members.iter().zip(present.iter_mut()).enumerate() {
+            if count > 0 {
                 *slot = labels.len() as u32;
                 labels.push(grid.label(low + at as i32));
+                sizes.push(count);
             }
         }
         let cohort_of = |&day: &i32| {
@@ -270,12 +273,6 @@ impl Cohorts {
         };
         #[cfg(not(feature = "parallel"))]
         let cohort: Vec<u32> = serial();
-        let mut sizes = vec![0u64; labels.len()];
-        for &c in &cohort {
-            if let Some(size) = sizes.get_mut(c as usize) {
-                *size += 1;
-            }
-        }
         Ok(Cohorts {
             signup,
             cohort,

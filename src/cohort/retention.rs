@@ -842,7 +842,7 @@ impl RetentionCounts {
                         &self.more[i * extra..(i + 1) * extra],
                     )
                 });
-            count_members(&self.params, mode, k, p, members)
+            count_members(&self.params, mode, (k, p, self.words), members)
         };
         #[cfg(feature = "parallel")]
         let (retained, reach) = if crate::threads::available() == 1 {
@@ -891,8 +891,7 @@ impl RetentionCounts {
 fn count_members<'a>(
     params: &RetentionParams,
     mode: RetentionMode,
-    k: usize,
-    p: usize,
+    (k, p, words): (usize, usize, usize),
     members: impl Iterator<Item = (usize, i32, u64, &'a [u64])>,
 ) -> (Vec<u64>, Vec<u64>) {
     let mut retained = vec![0u64; k * p];
@@ -901,6 +900,7 @@ fn count_members<'a>(
     let signup_bit = params.signup_is_activity;
     let analysis = params.analysis_date;
     let placer = Placer::new(params);
+    let mut tally = BitTally::new(k, words, p);
     for (c, signup, first, more) in members {
         let h = match &params.windows {
             // The last observable grid period is one for everybody: no per-customer calendar.
@@ -925,17 +925,14 @@ fn count_members<'a>(
             first
         };
         let words = std::iter::once(first).chain(more.iter().copied());
-        let row = &mut retained[c * p..(c + 1) * p];
         match mode {
             RetentionMode::Recurring => {
-                for (w, mut word) in words.enumerate() {
-                    while word != 0 {
-                        row[w * 64 + word.trailing_zeros() as usize] += 1;
-                        word &= word - 1;
-                    }
+                for (w, word) in words.enumerate() {
+                    tally.add(c, w, word);
                 }
             }
             RetentionMode::Unbounded => {
+                // Every period up to the last active one.
                 let last = words
                     .enumerate()
                     .filter(|&(_, word)| word != 0)
@@ -943,19 +940,104 @@ fn count_members<'a>(
                     .map(|(w, word)| w * 64 + 63 - word.leading_zeros() as usize)
                     .or(signup_bit.then_some(0));
                 if let Some(l) = last {
-                    for cell in &mut row[..=l] {
-                        *cell += 1;
+                    for w in 0..l / 64 {
+                        tally.add(c, w, u64::MAX);
                     }
+                    tally.add(c, l / 64, u64::MAX >> (63 - l % 64));
                 }
             }
             RetentionMode::FirstTime => {
                 if let Some((w, word)) = words.enumerate().find(|&(_, word)| word != 0) {
-                    row[w * 64 + word.trailing_zeros() as usize] += 1;
+                    tally.add(c, w, word & word.wrapping_neg());
                 }
             }
         }
+        tally.member_done(c, &mut retained);
     }
+    tally.finish(&mut retained);
     (retained, reach)
+}
+
+/// Counts of set bits per cohort and period position, eight positions to a word: each
+/// position has a byte counter, and a member's period word is added to them with a few
+/// multiplies and no branch per set bit. The bytes are flushed into the counts before any can
+/// overflow (every 255 members of a cohort).
+struct BitTally {
+    words: usize,
+    periods: usize,
+    /// Byte counters: cohort x word x 8 lanes of 8 positions.
+    lanes: Vec<u64>,
+    /// Members added per cohort since its last flush.
+    pending: Vec<u8>,
+    /// Lanes holding a position below `periods`, per word.
+    live: Vec<usize>,
+}
+
+impl BitTally {
+    fn new(cohorts: usize, words: usize, periods: usize) -> Self {
+        BitTally {
+            words,
+            periods,
+            lanes: vec![0; cohorts * words * 8],
+            pending: vec![0; cohorts],
+            live: (0..words)
+                .map(|w| periods.saturating_sub(w * 64).min(64).div_ceil(8))
+                .collect(),
+        }
+    }
+
+    /// The bits of `byte` (0..256) as one 0/1 byte each, bit i in byte i.
+    #[inline]
+    fn spread(byte: u64) -> u64 {
+        let picked = byte.wrapping_mul(0x0101_0101_0101_0101) & 0x8040_2010_0804_0201;
+        ((picked + 0x7f7f_7f7f_7f7f_7f7f) & 0x8080_8080_8080_8080) >> 7
+    }
+
+    /// Counts the set bits of `word`, the `w`-th period word of a member of cohort `c`.
+    #[inline]
+    fn add(&mut self, c: usize, w: usize, word: u64) {
+        let start = (c * self.words + w) * 8;
+        for (j, lane) in self.lanes[start..start + self.live[w]]
+            .iter_mut()
+            .enumerate()
+        {
+            *lane += Self::spread((word >> (8 * j)) & 0xff);
+        }
+    }
+
+    /// Ends one member of cohort `c`, flushing the cohort's bytes before they could overflow.
+    #[inline]
+    fn member_done(&mut self, c: usize, retained: &mut [u64]) {
+        self.pending[c] += 1;
+        if self.pending[c] == u8::MAX {
+            self.flush(c, retained);
+        }
+    }
+
+    /// Adds cohort `c`'s byte counters to `retained` (cohort x period) and clears them.
+    fn flush(&mut self, c: usize, retained: &mut [u64]) {
+        let p = self.periods;
+        for w in 0..self.words {
+            let start = (c * self.words + w) * 8;
+            for (j, lane) in self.lanes[start..start + 8].iter_mut().enumerate() {
+                for b in 0..8 {
+                    let position = w * 64 + j * 8 + b;
+                    if position < p {
+                        retained[c * p + position] += (*lane >> (8 * b)) & 0xff;
+                    }
+                }
+                *lane = 0;
+            }
+        }
+        self.pending[c] = 0;
+    }
+
+    /// Flushes every cohort.
+    fn finish(&mut self, retained: &mut [u64]) {
+        for c in 0..self.pending.len() {
+            self.flush(c, retained);
+        }
+    }
 }
 
 /// A cohort x period retention matrix: for each cohort and period after signup, how many
@@ -1151,6 +1233,34 @@ mod tests {
     use crate::{CustomerId, Period};
 
     #[test]
+    fn the_bit_tally_counts_every_position() {
+        // Three cohorts, 130 periods (three words), far more than 255 members per cohort.
+        let (k, words, p) = (3, 3, 130);
+        let mut rng = crate::random::SeededRng::new(3);
+        let mut tally = BitTally::new(k, words, p);
+        let mut counted = vec![0u64; k * p];
+        let mut expected = vec![0u64; k * p];
+        for _ in 0..2_000 {
+            let c = rng.below(k as u64) as usize;
+            for w in 0..words {
+                let mut word = rng.next_u64() & rng.next_u64();
+                if w == words - 1 {
+                    word &= (1 << (p - 128)) - 1;
+                }
+                tally.add(c, w, word);
+                for b in 0..64 {
+                    if word >> b & 1 == 1 {
+                        expected[c * p + w * 64 + b] += 1;
+                    }
+                }
+            }
+            tally.member_done(c, &mut counted);
+        }
+        tally.finish(&mut counted);
+        assert_eq!(counted, expected);
+    }
+
+    #[test]
     fn the_matrix_counted_in_chunks_equals_one_count() {
         // More customers than one chunk of the parallel count, over 70 monthly periods (so the
         // further bit words are used too).
@@ -1203,8 +1313,7 @@ mod tests {
             let (retained, _) = count_members(
                 &counts.params,
                 mode,
-                counts.labels.len(),
-                counts.periods,
+                (counts.labels.len(), counts.periods, counts.words),
                 members,
             );
             assert_eq!(counts.matrix(mode).retained, retained, "{mode:?}");
