@@ -44,7 +44,7 @@ fn retention(c: &mut Criterion) {
     let params = RetentionParams::new(analysis);
     for &(rows, customers) in &[(1_000_000usize, 100_000usize), (10_000_000, 1_000_000)] {
         let (signups, events) = log(rows, customers);
-        let lookup = DenseCustomers(customers);
+        let lookup = DenseCustomers::new(customers);
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_with_input(
             BenchmarkId::new("monthly", format!("{rows}_rows")),

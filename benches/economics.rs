@@ -56,7 +56,7 @@ fn movements(c: &mut Criterion) {
     let params = MrrParams::new(Date::from_ymd(2024, 12, 1).expect("date"));
     for &customers in &[100_000u64, 1_000_000] {
         let rows = records(customers);
-        let lookup = DenseCustomers(customers as usize);
+        let lookup = DenseCustomers::new(customers as usize);
         group.throughput(Throughput::Elements(rows.len() as u64));
         group.bench_with_input(
             BenchmarkId::new("36_months", format!("{customers}_customers")),
@@ -77,8 +77,17 @@ fn value(c: &mut Criterion) {
     group.bench_function("concentration/1000000", |b| {
         b.iter(|| black_box(Concentration::new(&values).expect("ok").gini()))
     });
+    let index = saas_segmentation::CustomerIndex::from_keys(0..values.len() as u32).expect("index");
+    let column = saas_segmentation::PerCustomer::complete(&index, values.clone()).expect("column");
     group.bench_function("quintiles/1000000", |b| {
-        b.iter(|| black_box(ValueQuantiles::new(&values, 5).expect("ok").groups().len()))
+        b.iter(|| {
+            black_box(
+                ValueQuantiles::new(&index, &column, 5)
+                    .expect("ok")
+                    .groups()
+                    .len(),
+            )
+        })
     });
     group.finish();
 }

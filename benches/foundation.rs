@@ -117,7 +117,8 @@ fn behaviour(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("customers", n), |b| {
             b.iter(|| {
                 black_box(
-                    derive_behaviour(&DenseCustomers(n), base.activity(), &config).expect("valid"),
+                    derive_behaviour(&DenseCustomers::new(n), base.activity(), &config)
+                        .expect("valid"),
                 )
             })
         });

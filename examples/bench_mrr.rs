@@ -60,7 +60,7 @@ fn main() {
             }
         }
     }
-    let lookup = DenseCustomers(customers as usize);
+    let lookup = DenseCustomers::new(customers as usize);
     let params = MrrParams::new(months[MONTHS as usize - 1]);
     let mut times = Vec::new();
     let mut result = None;

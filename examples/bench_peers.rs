@@ -257,7 +257,7 @@ fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
             .collect()
     };
     let (dense_signups, dense_events) = (dense(&signups), dense(&events));
-    let lookup = DenseCustomers(index.len());
+    let lookup = DenseCustomers::new(index.len());
     let interned = || {
         let cohorts = Cohorts::by_signup(&lookup, &dense_signups, grid).expect("valid signups");
         RetentionMatrix::compute(

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use saas_segmentation::activity::{derive_behaviour, BehaviourConfig};
 use saas_segmentation::features::{FeatureMatrix, ScalerKind};
-use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::model::{Industry, SizeTier, UsageTier};
 use saas_segmentation::profile::{CustomerProfile, ProfileBuilder};
 use saas_segmentation::rfm::{
@@ -73,10 +72,10 @@ fn main() -> Result<()> {
     let window = BehaviourConfig::new(end.add_days(-89)?, end)?
         .core_features(CORE_FEATURES.to_vec())
         .key_workflows(KEY_WORKFLOWS.to_vec());
-    let behaviour = derive_behaviour(&DenseCustomers(customers), base.activity(), &window)?;
-    for (profile, summary) in profiles.profiles_mut().iter_mut().zip(&behaviour) {
-        summary.apply_to(&mut profile.behaviour);
-    }
+    // The activity log carries the base index's dense ids; the merged profiles are checked to
+    // be the same customers before the behaviour is written into them.
+    let behaviour = derive_behaviour(&base.index().dense(), base.activity(), &window)?;
+    profiles.apply_behaviour(&behaviour)?;
     println!(
         "behaviour from {} events: {:.2?}",
         base.activity().len(),
@@ -113,7 +112,7 @@ fn main() -> Result<()> {
         Rule::new("dormant", Condition::UsageTier(vec![UsageTier::Dormant])),
     ])?
     .mode(MatchMode::FirstMatch);
-    let result = rules.apply(profiles.profiles())?;
+    let result = rules.apply(&profiles)?;
     let segmentation = result.segmentation();
     let report = result.report();
 
@@ -153,9 +152,12 @@ fn main() -> Result<()> {
 
     // 4. How the rule segments line up with the planted truth.
     let mut crosstab: BTreeMap<(String, &str), usize> = BTreeMap::new();
-    for (customer, label) in segmentation.labels().iter().enumerate() {
-        let rule = label.map_or("(none)", |l| segmentation.segments()[l].name());
-        let planted = &base.planted()[base.truth()[customer]].name;
+    for (customer, truth) in base.index().ids().zip(base.truth()) {
+        let key = &base.index().keys()[customer.index()];
+        let rule = segmentation
+            .segment_of_key(profiles.index(), key.as_str())?
+            .map_or("(none)", |l| segmentation.segments()[l].name());
+        let planted = &base.planted()[*truth].name;
         *crosstab.entry((planted.clone(), rule)).or_default() += 1;
     }
     println!("\nplanted segment -> rule segment (top match)");
@@ -181,8 +183,11 @@ fn main() -> Result<()> {
 
     // 5. RFM: behaviour-and-value segments from the invoices (refunds netted).
     let started = Instant::now();
-    let table =
-        RfmTable::from_transactions(base.transactions(), &RfmParams::new(base.analysis_date()))?;
+    let table = RfmTable::from_interned(
+        base.transactions(),
+        base.index(),
+        &RfmParams::new(base.analysis_date()),
+    )?;
     let scores = RfmScores::new(&table, &ScoreParams::default())?;
     let rfm_segments = RfmSegmentTable::default_table().apply(&scores)?;
     println!(
@@ -235,7 +240,7 @@ fn main() -> Result<()> {
         })
         .categorical("industry", |p: &CustomerProfile| p.firmographic.industry)
         .scaler(ScalerKind::Standard)
-        .build(profiles.profiles())?;
+        .build_over(&profiles, profiles.profiles())?;
     println!(
         "\nfeature matrix: {} x {} ({:.2?}); columns: {}",
         matrix.view().nrows(),

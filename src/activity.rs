@@ -21,10 +21,12 @@
 //!     .core_features(vec!["reports", "alerts"])
 //!     .key_workflows(vec!["invite_team"]);
 //! let behaviour = derive_behaviour(&index, &log, &config)?;
-//! assert_eq!(behaviour[0].active_days(), 2);
-//! assert_eq!(behaviour[0].core_feature_adoption(), 0.5);
-//! assert_eq!(behaviour[0].usage_tier(), UsageTier::Occasional);
-//! assert_eq!(behaviour[1].usage_tier(), UsageTier::Dormant);
+//! let acme = behaviour.of_key(&index, "acme")?.expect("every customer has a summary");
+//! assert_eq!(acme.active_days(), 2);
+//! assert_eq!(acme.core_feature_adoption(), 0.5);
+//! assert_eq!(acme.usage_tier(), UsageTier::Occasional);
+//! let globex = behaviour.of_key(&index, "globex")?.expect("every customer has a summary");
+//! assert_eq!(globex.usage_tier(), UsageTier::Dormant);
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
@@ -36,6 +38,7 @@ use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerLookup, KeyBuildHasher};
 use crate::model::{Behaviour, UsageTier, UsageTierThresholds};
+use crate::universe::PerCustomer;
 
 /// What happened in one activity record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -219,9 +222,9 @@ impl BehaviourSummary {
 ///
 /// Events outside the window are ignored; customers without events in it get zero activity and
 /// the dormant tier (they were observed, so zero is a measurement, not a missing value). The
-/// result is in dense-id order. Input order does not matter. `index` is a
-/// [`CustomerIndex`](crate::CustomerIndex) for external keys, or
-/// [`DenseCustomers`](crate::ids::DenseCustomers) for records keyed by dense ids.
+/// result is a column over `index`'s customers (every one has a summary). Input order does not
+/// matter. `index` is a [`CustomerIndex`](crate::CustomerIndex) for external keys, or its
+/// [`dense`](crate::CustomerIndex::dense) view for records keyed by its dense ids.
 ///
 /// # Errors
 /// [`Error::EmptyInput`] when the index is empty; [`Error::UnknownCustomer`] naming the row when
@@ -230,7 +233,7 @@ pub fn derive_behaviour<K, E>(
     index: &impl CustomerLookup<K>,
     activity: &[Activity<K, E>],
     config: &BehaviourConfig<E>,
-) -> Result<Vec<BehaviourSummary>>
+) -> Result<PerCustomer<BehaviourSummary>>
 where
     K: Debug,
     E: Hash + Eq,
@@ -337,7 +340,7 @@ where
             usage_tier: config.tiers.classify(logins_per_week)?,
         });
     }
-    Ok(summaries)
+    PerCustomer::complete(index, summaries)
 }
 
 fn share(part: u32, whole: usize) -> f64 {

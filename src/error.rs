@@ -145,6 +145,16 @@ pub enum Error {
         /// What order was expected.
         reason: String,
     },
+    /// Two per-customer values that belong to different customer sets were combined.
+    #[error("{what} belongs to {found}, but the analysis is over {expected}: build both from the same customer index (or re-attach by key with `Segmentation::keyed`)")]
+    CustomerSetMismatch {
+        /// The value whose customer set differs (`"revenue"`, `"segmentation"`).
+        what: String,
+        /// The customer set of the analysis.
+        expected: crate::universe::Universe,
+        /// The customer set of the value.
+        found: crate::universe::Universe,
+    },
     /// The computation is undefined for this input (for example every value is equal).
     #[error("undefined: {reason}")]
     Undefined {

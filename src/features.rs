@@ -40,7 +40,9 @@ use std::hash::Hash;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
-use crate::ids::KeyBuildHasher;
+use crate::ids::{CustomerId, KeyBuildHasher};
+use crate::segmentation::{SegmentDescriptor, Segmentation};
+use crate::universe::{CustomerSet, Universe};
 
 /// A value a numeric column closure may return: numbers, booleans (1 / 0) and their `Option`s
 /// (`None` is missing).
@@ -523,8 +525,67 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
     /// column; [`Error::MissingValue`] under [`MissingPolicy::Error`]; [`Error::Undefined`] when
     /// a column to impute has no observed value; [`Error::InvalidParameter`] for a category
     /// outside a fixed list.
+    ///
+    /// The rows are customers of their own ([`Universe::dense`] of `rows.len()`): use
+    /// [`FeatureMatrixBuilder::build_over`] to tie them to a customer index, so that the
+    /// segmentations fitted on the matrix combine with that index's other per-customer values.
     pub fn build(&self, rows: &[T]) -> Result<FeatureMatrix> {
         self.build_labelled(rows, &|row| format!("row {row}"))
+    }
+
+    /// Builds the matrix over one record per customer of `customers`, in dense-id order: row
+    /// `i` is customer `i`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `rows` does not hold one record per customer; the errors of
+    /// [`FeatureMatrixBuilder::build`], naming rows by customer.
+    pub fn build_over(
+        &self,
+        customers: &(impl CustomerSet + ?Sized),
+        rows: &[T],
+    ) -> Result<FeatureMatrix> {
+        let universe = customers.universe();
+        if rows.len() != universe.len() {
+            return Err(Error::LengthMismatch {
+                what: "records for the feature matrix (one per customer, in id order)",
+                expected: universe.len(),
+                found: rows.len(),
+            });
+        }
+        let mut matrix =
+            self.build_labelled(rows, &|row| format!("row {row} (customer #{row})"))?;
+        matrix.universe = universe;
+        Ok(matrix)
+    }
+
+    /// Builds the matrix over some customers of `customers`: row `i` is the record `rows[i]` of
+    /// customer `ids[i]` (clustering only paying customers, say). Segmentations fitted on it
+    /// leave the other customers in no segment.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `ids` and `rows` differ in length;
+    /// [`Error::UnknownCustomerId`] for an id outside the set; [`Error::DuplicateName`] for a
+    /// customer given twice; the errors of [`FeatureMatrixBuilder::build`].
+    pub fn build_subset(
+        &self,
+        customers: &(impl CustomerSet + ?Sized),
+        ids: &[CustomerId],
+        rows: &[T],
+    ) -> Result<FeatureMatrix> {
+        let universe = customers.universe();
+        if ids.len() != rows.len() {
+            return Err(Error::LengthMismatch {
+                what: "customer ids of the feature rows",
+                expected: rows.len(),
+                found: ids.len(),
+            });
+        }
+        check_row_ids(universe, ids)?;
+        let mut matrix =
+            self.build_labelled(rows, &|row| format!("row {row} (customer {})", ids[row]))?;
+        matrix.universe = universe;
+        matrix.customers = Some(ids.to_vec());
+        Ok(matrix)
     }
 
     pub(crate) fn build_labelled(
@@ -545,6 +606,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
             });
         }
         let mut names = Vec::new();
+        let mut log1p_columns = Vec::new();
         let mut values: Vec<Vec<f64>> = Vec::new();
         let mut imputed = Vec::new();
         let mut seen_names = BTreeSet::new();
@@ -558,6 +620,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
                         self.numeric_column(rows, name, value, *log1p, label)?;
                     imputed.extend(imputation);
                     names.push(name.clone());
+                    log1p_columns.push(*log1p);
                     values.push(column);
                 }
                 ColumnSpec::Categorical {
@@ -573,6 +636,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
                             return Err(duplicate(&full));
                         }
                         names.push(full);
+                        log1p_columns.push(false);
                         values.push(column);
                     }
                     if missing > 0 {
@@ -601,8 +665,11 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
             }
         }
         Ok(FeatureMatrix {
+            universe: Universe::dense(rows.len()),
+            customers: None,
             data,
             names,
+            log1p: log1p_columns,
             scaler,
             imputed,
             diagnostics,
@@ -786,12 +853,36 @@ fn diagnose(names: &[String], columns: &[Vec<f64>], scaled: bool) -> Vec<Diagnos
     diagnostics
 }
 
-/// A numeric matrix with named columns; rows are the records it was built from, in order.
+/// Checks that feature-row ids are in `universe` and distinct.
+fn check_row_ids(universe: Universe, ids: &[CustomerId]) -> Result<()> {
+    let mut seen = vec![false; universe.len()];
+    for (row, id) in ids.iter().enumerate() {
+        let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
+            id: id.0,
+            len: universe.len(),
+        })?;
+        if std::mem::replace(slot, true) {
+            return Err(Error::DuplicateName {
+                what: "customer of a feature row",
+                name: format!("{id} (row {row})"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A numeric matrix with named columns; rows are customers of a customer set (all of them in
+/// dense-id order, or the chosen ones of [`FeatureMatrixBuilder::build_subset`]).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FeatureMatrix {
+    universe: Universe,
+    /// The customer of each row; `None` when row `i` is customer `i`.
+    customers: Option<Vec<CustomerId>>,
     data: Array2<f64>,
     names: Vec<String>,
+    /// Which columns are `log1p` encodings (inverted by [`FeatureMatrix::to_original_units`]).
+    log1p: Vec<bool>,
     scaler: Option<Scaler>,
     imputed: Vec<Imputation>,
     diagnostics: Vec<Diagnostic>,
@@ -804,7 +895,8 @@ impl FeatureMatrix {
         FeatureMatrixBuilder::default()
     }
 
-    /// A matrix from existing data and column names (no scaler).
+    /// A matrix from existing data and column names (no scaler); its rows are customers of
+    /// their own ([`Universe::dense`]).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when the names do not match the columns;
@@ -832,12 +924,114 @@ impl FeatureMatrix {
         let columns: Vec<Vec<f64>> = data.axis_iter(Axis(1)).map(|c| c.to_vec()).collect();
         let diagnostics = diagnose(&names, &columns, false);
         Ok(FeatureMatrix {
+            universe: Universe::dense(data.nrows()),
+            customers: None,
+            log1p: vec![false; names.len()],
             data,
             names,
             scaler: None,
             imputed: Vec::new(),
             diagnostics,
         })
+    }
+
+    /// A matrix from existing data whose row `i` is customer `i` of `customers`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when the rows are not one per customer; the errors of
+    /// [`FeatureMatrix::from_array`].
+    pub fn from_array_over(
+        customers: &(impl CustomerSet + ?Sized),
+        data: Array2<f64>,
+        names: Vec<String>,
+    ) -> Result<FeatureMatrix> {
+        let universe = customers.universe();
+        if data.nrows() != universe.len() {
+            return Err(Error::LengthMismatch {
+                what: "feature matrix rows (one per customer, in id order)",
+                expected: universe.len(),
+                found: data.nrows(),
+            });
+        }
+        let mut matrix = FeatureMatrix::from_array(data, names)?;
+        matrix.universe = universe;
+        Ok(matrix)
+    }
+
+    /// The customer set the rows belong to.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
+        self.universe
+    }
+
+    /// The customer of row `row`, `None` past the last row.
+    #[must_use]
+    pub fn customer(&self, row: usize) -> Option<CustomerId> {
+        if row >= self.data.nrows() {
+            return None;
+        }
+        match &self.customers {
+            Some(ids) => ids.get(row).copied(),
+            None => Some(CustomerId(row as u32)),
+        }
+    }
+
+    /// A [`Segmentation`] of this matrix's customer set from one label per row (`0..k`, `k` the
+    /// number of `segments`); customers without a row are in no segment.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `row_labels` is not one label per row; the errors of
+    /// [`Segmentation::new`].
+    pub fn segmentation(
+        &self,
+        row_labels: &[usize],
+        segments: Vec<SegmentDescriptor>,
+    ) -> Result<Segmentation> {
+        if row_labels.len() != self.data.nrows() {
+            return Err(Error::LengthMismatch {
+                what: "labels (one per feature row)",
+                expected: self.data.nrows(),
+                found: row_labels.len(),
+            });
+        }
+        let labels = match &self.customers {
+            None => row_labels.iter().map(|&l| Some(l)).collect(),
+            Some(ids) => {
+                let mut labels = vec![None; self.universe.len()];
+                for (id, &l) in ids.iter().zip(row_labels) {
+                    if let Some(slot) = labels.get_mut(id.index()) {
+                        *slot = Some(l);
+                    }
+                }
+                labels
+            }
+        };
+        Segmentation::new(&self.universe, labels, segments)
+    }
+
+    /// Rows of the matrix's units (scaled, encoded: a centroid, say) in original units: the
+    /// scaler inverted, then `ln(1 + x)` columns turned back with `exp(x) - 1`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `rows` does not have the matrix's columns.
+    pub fn to_original_units(&self, rows: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        if rows.ncols() != self.names.len() {
+            return Err(Error::ShapeMismatch {
+                what: "rows to convert to original units",
+                expected: self.names.len(),
+                found: rows.ncols(),
+            });
+        }
+        let mut out = match &self.scaler {
+            Some(scaler) => scaler.inverse_transform(rows)?,
+            None => rows.to_owned(),
+        };
+        for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+            if self.log1p.get(j).copied().unwrap_or(false) {
+                column.mapv_inplace(f64::exp_m1);
+            }
+        }
+        Ok(out)
     }
 
     /// The matrix (scaled when a scaler was set), rows = records.
@@ -891,10 +1085,22 @@ impl FeatureMatrix {
         }
     }
 
+    /// Whether column `j` is a `ln(1 + x)` encoding.
+    #[must_use]
+    pub fn is_log1p(&self, j: usize) -> bool {
+        self.log1p.get(j).copied().unwrap_or(false)
+    }
+
     /// Consumes the matrix, returning the data.
     #[must_use]
     pub fn into_array(self) -> Array2<f64> {
         self.data
+    }
+}
+
+impl CustomerSet for FeatureMatrix {
+    fn universe(&self) -> Universe {
+        self.universe
     }
 }
 

@@ -22,6 +22,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::num::NonZeroU32;
 
 use crate::error::{Error, Result};
+use crate::universe::{extend_fingerprint, CustomerSet, Universe, EMPTY_FINGERPRINT};
 
 /// A dense customer id: the position of the customer in its [`CustomerIndex`].
 ///
@@ -50,7 +51,7 @@ impl fmt::Display for CustomerId {
 /// Keys come from the caller, not from an adversary on the network, so the DoS resistance of
 /// SipHash is not worth its cost here: interning is the hot path of every group-by.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct KeyHasher {
+pub(crate) struct KeyHasher {
     hash: u64,
 }
 
@@ -111,7 +112,7 @@ impl Hasher for KeyHasher {
 }
 
 /// The `BuildHasher` of [`KeyHasher`].
-pub type KeyBuildHasher = BuildHasherDefault<KeyHasher>;
+pub(crate) type KeyBuildHasher = BuildHasherDefault<KeyHasher>;
 
 /// Interns external customer keys into dense [`CustomerId`]s and maps them back.
 ///
@@ -127,6 +128,8 @@ pub struct CustomerIndex<K> {
     slots: Vec<Option<(K, NonZeroU32)>>,
     bits: u32,
     keys: Vec<K>,
+    /// The universe's fingerprint: the key hashes folded in id order.
+    fingerprint: u64,
 }
 
 impl<K: fmt::Debug> fmt::Debug for CustomerIndex<K> {
@@ -146,6 +149,7 @@ impl<K> Default for CustomerIndex<K> {
             slots: empty_slots(MIN_BITS),
             bits: MIN_BITS,
             keys: Vec::new(),
+            fingerprint: EMPTY_FINGERPRINT,
         }
     }
 }
@@ -155,7 +159,7 @@ fn empty_slots<K>(bits: u32) -> Vec<Option<(K, NonZeroU32)>> {
 }
 
 #[inline]
-fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+pub(crate) fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
     KeyBuildHasher::default().hash_one(key)
 }
 
@@ -178,6 +182,7 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
             slots: empty_slots(bits),
             bits,
             keys: Vec::with_capacity(capacity),
+            fingerprint: EMPTY_FINGERPRINT,
         }
     }
 
@@ -255,7 +260,8 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     /// # Errors
     /// [`Error::IndexFull`] when the index already holds `u32::MAX` customers.
     pub fn intern(&mut self, key: K) -> Result<CustomerId> {
-        let i = self.position(&key, hash_of(&key));
+        let hash = hash_of(&key);
+        let i = self.position(&key, hash);
         if let Some((_, id)) = &self.slots[i] {
             return Ok(CustomerId(id.get() - 1));
         }
@@ -266,6 +272,7 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
                 max: u64::from(u32::MAX),
             })?;
         self.keys.push(key.clone());
+        self.fingerprint = extend_fingerprint(self.fingerprint, hash);
         self.slots[i] = Some((key, NonZeroU32::MIN.saturating_add(next)));
         if self.keys.len() * 2 > self.slots.len() {
             self.grow();
@@ -362,6 +369,13 @@ impl<K> CustomerIndex<K> {
         }
     }
 
+    /// The dense view of this index, for records that already carry its [`CustomerId`]s:
+    /// lookups need no hashing, and results are tied to this index's customers.
+    #[must_use]
+    pub fn dense(&self) -> DenseCustomers {
+        DenseCustomers::of(self)
+    }
+
     /// Dense ids ordered by external key: the tie-break order of the crate (as pandas' sorted
     /// group-by orders groups).
     #[must_use]
@@ -378,15 +392,17 @@ impl<K> CustomerIndex<K> {
 }
 
 /// Resolves a record's customer key to a dense id: implemented by [`CustomerIndex`] for
-/// external keys and by [`DenseCustomers`] for records that already carry [`CustomerId`]s.
-pub trait CustomerLookup<K: ?Sized> {
+/// external keys and by [`DenseCustomers`] for records that already carry [`CustomerId`]s
+/// (use [`CustomerIndex::dense`] for records interned through an index, so that results stay
+/// tied to that index's customers).
+pub trait CustomerLookup<K: ?Sized>: CustomerSet {
     /// How many customers there are (dense ids are `0..customer_count()`).
     fn customer_count(&self) -> usize;
     /// The dense id of `key`, or `None` when unknown.
     fn lookup(&self, key: &K) -> Option<CustomerId>;
-    /// A hint that `key` will be looked up soon: loops over many records call it a few records
-    /// ahead, so that the memory the lookup needs is on its way. Never changes a result; the
-    /// default does nothing.
+    /// A hint that `key` will be looked up soon (engine machinery, not part of the API: the
+    /// default does nothing and a result never depends on it).
+    #[doc(hidden)]
     #[inline]
     fn prefetch(&self, key: &K) {
         let _ = key;
@@ -413,25 +429,77 @@ impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
 /// Customers already interned as dense ids `0..n`: records keyed by [`CustomerId`] resolve to
 /// themselves, without hashing.
 ///
+/// [`CustomerIndex::dense`] gives the dense view of an index (results are then tied to the
+/// index's customers); [`DenseCustomers::new`] stands for `n` customers that no index names.
+///
 /// ```
 /// use saas_segmentation::ids::{CustomerLookup, DenseCustomers};
-/// use saas_segmentation::CustomerId;
+/// use saas_segmentation::universe::CustomerSet;
+/// use saas_segmentation::{CustomerId, CustomerIndex};
 ///
-/// let customers = DenseCustomers(3);
+/// let index = CustomerIndex::from_keys(["cus_a", "cus_b", "cus_c"])?;
+/// let customers = index.dense();
 /// assert_eq!(customers.lookup(&CustomerId(2)), Some(CustomerId(2)));
 /// assert_eq!(customers.lookup(&CustomerId(3)), None);
+/// assert_eq!(customers.universe(), index.universe());
+/// assert_ne!(DenseCustomers::new(3).universe(), index.universe());
+/// # Ok::<(), saas_segmentation::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DenseCustomers(pub usize);
+pub struct DenseCustomers {
+    universe: Universe,
+}
+
+impl DenseCustomers {
+    /// `count` customers with dense ids `0..count` that no index names.
+    #[must_use]
+    pub fn new(count: usize) -> Self {
+        DenseCustomers {
+            universe: Universe::dense(count),
+        }
+    }
+
+    /// The dense ids of the customer set `customers`.
+    #[must_use]
+    pub fn of(customers: &impl CustomerSet) -> Self {
+        DenseCustomers {
+            universe: customers.universe(),
+        }
+    }
+
+    /// The number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.universe.len()
+    }
+
+    /// Whether there is no customer.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.universe.is_empty()
+    }
+}
+
+impl CustomerSet for DenseCustomers {
+    fn universe(&self) -> Universe {
+        self.universe
+    }
+}
 
 impl CustomerLookup<CustomerId> for DenseCustomers {
     fn customer_count(&self) -> usize {
-        self.0
+        self.universe.len()
     }
 
     #[inline]
     fn lookup(&self, key: &CustomerId) -> Option<CustomerId> {
-        (key.index() < self.0).then_some(*key)
+        (key.index() < self.universe.len()).then_some(*key)
+    }
+}
+
+impl<K> CustomerSet for CustomerIndex<K> {
+    fn universe(&self) -> Universe {
+        Universe::from_parts(self.keys.len(), self.fingerprint)
     }
 }
 

@@ -27,9 +27,15 @@ pub mod stats;
 pub mod survival;
 pub mod synthetic;
 pub mod tiers;
+pub mod universe;
 pub mod validate;
 
 pub use date::{Date, Period};
 pub use error::{Error, Result};
 pub use ids::{CustomerId, CustomerIndex};
-pub use segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
+pub use segmentation::{KeyedSegmentation, SegmentDefinition, SegmentDescriptor, Segmentation};
+pub use universe::{CustomerSet, PerCustomer, Universe};
+
+/// The `ndarray` this crate's numeric API takes and returns, so callers need not pin its
+/// version by hand.
+pub use ndarray;

@@ -458,6 +458,12 @@ impl<K: Hash + Eq + Clone> ProfileSet<K> {
     }
 }
 
+impl<K> crate::universe::CustomerSet for ProfileSet<K> {
+    fn universe(&self) -> crate::universe::Universe {
+        self.index.universe()
+    }
+}
+
 impl<K> ProfileSet<K> {
     /// The customer index: dense id `i` is the customer of `profiles()[i]`.
     #[must_use]
@@ -496,8 +502,44 @@ impl<K> ProfileSet<K> {
         self.profiles.is_empty()
     }
 
-    /// Mutable access to every profile, in dense-id order (to attach derived behaviour).
+    /// Mutable access to every profile, in dense-id order.
     pub fn profiles_mut(&mut self) -> &mut [CustomerProfile] {
         &mut self.profiles
+    }
+
+    /// Writes derived behaviour into each customer's profile
+    /// ([`BehaviourSummary::apply_to`](crate::activity::BehaviourSummary::apply_to)); customers
+    /// without a summary keep theirs.
+    ///
+    /// ```
+    /// use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
+    /// use saas_segmentation::profile::{CustomerProfile, ProfileSet};
+    /// use saas_segmentation::Date;
+    ///
+    /// let mut profiles = ProfileSet::from_profiles([
+    ///     ("cus_b", CustomerProfile::default()),
+    ///     ("cus_a", CustomerProfile::default()),
+    /// ])?;
+    /// let day = Date::from_ymd(2024, 3, 1)?;
+    /// let log: Vec<Activity<&str>> = vec![Activity::new("cus_a", day, ActivityEvent::Login)];
+    /// let behaviour = derive_behaviour(profiles.index(), &log, &BehaviourConfig::new(day, day)?)?;
+    /// profiles.apply_behaviour(&behaviour)?;
+    /// assert_eq!(profiles.profile("cus_a").and_then(|p| p.behaviour.active_days), Some(1));
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::CustomerSetMismatch`] when the behaviour was derived over another customer set.
+    pub fn apply_behaviour(
+        &mut self,
+        behaviour: &crate::universe::PerCustomer<crate::activity::BehaviourSummary>,
+    ) -> Result<()> {
+        crate::universe::ensure_same(&self.index, behaviour, "behaviour summaries")?;
+        for (profile, summary) in self.profiles.iter_mut().zip(behaviour.values()) {
+            if let Some(summary) = summary {
+                summary.apply_to(&mut profile.behaviour);
+            }
+        }
+        Ok(())
     }
 }

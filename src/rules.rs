@@ -8,6 +8,7 @@
 //! [`MatchMode::Exclusive`] a customer that matches two rules is left unassigned and reported.
 //!
 //! ```
+//! use saas_segmentation::ids::DenseCustomers;
 //! use saas_segmentation::model::{Firmographic, Industry, SizeTier};
 //! use saas_segmentation::profile::CustomerProfile;
 //! use saas_segmentation::rules::{Condition, MatchMode, Rule, RuleSet};
@@ -33,7 +34,8 @@
 //!     Rule::new("smb", Condition::SizeTier(vec![SizeTier::Smb])),
 //! ])?
 //! .mode(MatchMode::FirstMatch);
-//! let result = rules.apply(&profiles)?;
+//! let customers = DenseCustomers::new(profiles.len());
+//! let result = rules.apply_over(&customers, &profiles)?;
 //! assert_eq!(result.segmentation().labels(), &[Some(1), Some(0), None]);
 //! assert_eq!(result.report().unmatched().len(), 1);
 //! # Ok::<(), saas_segmentation::Error>(())
@@ -48,8 +50,9 @@ use crate::model::{
     AcquisitionChannel, BillingStatus, BuyerRole, DecisionMaker, Department, GrowthStage, Industry,
     PlanTier, ProductMaturity, Region, Seniority, SizeTier, SizeTierBounds, UsageTier,
 };
-use crate::profile::CustomerProfile;
+use crate::profile::{CustomerProfile, ProfileSet};
 use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
+use crate::universe::CustomerSet;
 
 /// A condition over a profile. Set conditions (`Industry(vec![..])`) hold when the variable is
 /// one of the listed values; ranges are half-open `[min, max)`, an absent bound is unbounded.
@@ -399,16 +402,38 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Segments `profiles` (dense-id order: profile `i` is customer `i`).
+    /// Segments the customers of a merged profile set.
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] without profiles; [`Error::OutOfRange`] naming the customer when
-    /// a profile with 0 employees meets a size-tier condition.
-    pub fn apply(&self, profiles: &[CustomerProfile]) -> Result<RuleSegmentation> {
+    /// As [`RuleSet::apply_over`].
+    pub fn apply<K>(&self, profiles: &ProfileSet<K>) -> Result<RuleSegmentation> {
+        self.apply_over(profiles, profiles.profiles())
+    }
+
+    /// Segments `profiles`, one per customer of `customers` in dense-id order (profile `i` is
+    /// customer `i`).
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without profiles; [`Error::LengthMismatch`] when there is not one
+    /// profile per customer; [`Error::OutOfRange`] naming the customer when a profile with 0
+    /// employees meets a size-tier condition.
+    pub fn apply_over(
+        &self,
+        customers: &(impl CustomerSet + ?Sized),
+        profiles: &[CustomerProfile],
+    ) -> Result<RuleSegmentation> {
         if profiles.is_empty() {
             return Err(Error::EmptyInput {
                 what: "profiles",
                 item: "customer profile",
+            });
+        }
+        let universe = customers.universe();
+        if profiles.len() != universe.len() {
+            return Err(Error::LengthMismatch {
+                what: "profiles (one per customer, in id order)",
+                expected: universe.len(),
+                found: profiles.len(),
             });
         }
         let mut labels = Vec::with_capacity(profiles.len());
@@ -487,7 +512,7 @@ impl RuleSet {
             })
             .collect();
         Ok(RuleSegmentation {
-            segmentation: Segmentation::new(labels, segments)?,
+            segmentation: Segmentation::new(&universe, labels, segments)?,
             report,
         })
     }

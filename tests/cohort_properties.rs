@@ -59,7 +59,7 @@ proptest! {
         choice in 0usize..4,
         partial in any::<bool>(),
     ) {
-        let lookup = DenseCustomers(signups.len());
+        let lookup = DenseCustomers::new(signups.len());
         let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("cohorts");
         let params = RetentionParams::new(Date::from_ymd(2024, 6, 30).expect("date"))
             .windows(windows(choice))
@@ -92,7 +92,7 @@ proptest! {
         choice in 0usize..4,
         cut in 0usize..200,
     ) {
-        let lookup = DenseCustomers(signups.len());
+        let lookup = DenseCustomers::new(signups.len());
         let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Quarter)).expect("cohorts");
         let params = RetentionParams::new(Date::from_ymd(2024, 6, 30).expect("date")).windows(windows(choice));
         let mut whole = RetentionCounts::new(&cohorts, &params).expect("counts");

@@ -58,7 +58,7 @@ fn assert_rates(actual: &[Vec<Option<f64>>], expected: &Value, what: &str) {
 fn calendar_matrices_match_pandas() {
     let f = fixture("cohorts.json");
     let log = log(&f);
-    let lookup = DenseCustomers(log.signups.len());
+    let lookup = DenseCustomers::new(log.signups.len());
     let cohorts =
         Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let labels: Vec<String> = f["recurring"]["labels"]
@@ -84,7 +84,7 @@ fn calendar_matrices_match_pandas() {
 fn rolling_windows_match_pandas() {
     let f = fixture("cohorts.json");
     let log = log(&f);
-    let lookup = DenseCustomers(log.signups.len());
+    let lookup = DenseCustomers::new(log.signups.len());
     let cohorts =
         Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let params = RetentionParams::new(log.analysis).windows(Windows::Rolling { days: 30 });
@@ -108,7 +108,7 @@ fn rolling_windows_match_pandas() {
 fn merged_chunks_equal_one_pass() {
     let f = fixture("cohorts.json");
     let log = log(&f);
-    let lookup = DenseCustomers(log.signups.len());
+    let lookup = DenseCustomers::new(log.signups.len());
     let cohorts = Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Quarter))
         .expect("cohorts");
     let params = RetentionParams::new(log.analysis).windows(Windows::Brackets(vec![
@@ -140,7 +140,7 @@ fn merged_chunks_equal_one_pass() {
 fn a_failed_add_leaves_the_counts_unchanged() {
     let f = fixture("cohorts.json");
     let log = log(&f);
-    let lookup = DenseCustomers(log.signups.len());
+    let lookup = DenseCustomers::new(log.signups.len());
     let cohorts =
         Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let params = RetentionParams::new(log.analysis);
@@ -208,7 +208,7 @@ fn revenue_retention_matches_pandas() {
 fn lifecycle_matches_pandas() {
     let f = fixture("cohorts.json");
     let log = log(&f);
-    let lookup = DenseCustomers(log.signups.len());
+    let lookup = DenseCustomers::new(log.signups.len());
     let periods = lifecycle(
         &lookup,
         &log.events,
@@ -232,7 +232,7 @@ fn lifecycle_matches_pandas() {
 #[test]
 fn bad_cohort_input_is_named() {
     let d = |s: &str| s.parse::<Date>().expect("date");
-    let lookup = DenseCustomers(2);
+    let lookup = DenseCustomers::new(2);
     let signups = [
         (CustomerId(0), d("2024-01-10")),
         (CustomerId(1), d("2024-02-01")),
@@ -328,7 +328,7 @@ fn chunked_scan_equals_serial_counts() {
             )
         })
         .collect();
-    let lookup = DenseCustomers(n as usize);
+    let lookup = DenseCustomers::new(n as usize);
     let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
     let params = RetentionParams::new(Date::from_ymd(2025, 6, 30).expect("date"));
     let one = RetentionMatrix::compute(

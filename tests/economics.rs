@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_close, assert_within, fixture, vector, P_TOL, STAT_TOL};
+use common::{assert_close, assert_within, column, fixture, numbered, vector, P_TOL, STAT_TOL};
 use saas_segmentation::economics::{
     cac, cac_payback_months, customer_mrr, ltv, revenue_retention, wilson, Concentration,
     CreditPolicy, IdealCustomerProfile, MrrMovements, MrrParams, ProfileParams, SubscriptionMrr,
@@ -39,7 +39,7 @@ fn records() -> Vec<MrrRecord<CustomerId>> {
 #[test]
 fn mrr_bridge_matches_pandas() {
     let f = fixture("economics.json");
-    let lookup = DenseCustomers(150);
+    let lookup = DenseCustomers::new(150);
     let params = MrrParams::new(month(23));
     let moves = MrrMovements::compute(&lookup, &records(), &params).expect("movements");
     let expected = f["bridge"].as_array().expect("bridge");
@@ -133,7 +133,14 @@ fn cancelling_one_of_two_subscriptions_is_contraction() {
 fn quintiles_match_pandas_qcut_and_gini_matches_numpy() {
     let f = fixture("economics.json");
     let values = vector(&f["values"]);
-    let quintiles = ValueQuantiles::new(&values, 5).expect("quintiles");
+    // Keys 0..n in order: ties by key are ties by position, as pandas' rank(method="first").
+    let index = numbered(values.len());
+    let quintiles = ValueQuantiles::new(
+        &index,
+        &column(&index, values.iter().map(|&v| Some(v)).collect()),
+        5,
+    )
+    .expect("quintiles");
     let pandas: Vec<u64> = f["quintiles"]
         .as_array()
         .expect("labels")
@@ -204,9 +211,10 @@ fn wilson_and_lift_match_statsmodels() {
             in_group.push(Some(false));
             values.push(Some(if i < b { "x" } else { "y" }.to_owned()));
         }
+        let customers = numbered(in_group.len());
         let icp = IdealCustomerProfile::fit(
-            &in_group,
-            &[Variable::categorical("v", values)],
+            &column(&customers, in_group),
+            &[Variable::categorical("v", column(&customers, values))],
             "group",
             &ProfileParams::new(),
         )
@@ -256,8 +264,9 @@ fn unit_economics_refuse_undefined_inputs() {
         cac_payback_months(500.0, 100.0, 0.5).expect("payback"),
         10.0
     );
+    let two = numbered(2);
     assert!(matches!(
-        ValueQuantiles::new(&[1.0, 2.0], 1),
+        ValueQuantiles::new(&two, &column(&two, vec![Some(1.0), Some(2.0)]), 1),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
@@ -268,7 +277,7 @@ fn unit_economics_refuse_undefined_inputs() {
         Concentration::new(&[-1.0]),
         Err(Error::OutOfRange { .. })
     ));
-    let lookup = DenseCustomers(1);
+    let lookup = DenseCustomers::new(1);
     let m = Date::from_ymd(2024, 1, 1).expect("date");
     let negative = [MrrRecord::new(CustomerId(0), m, -5.0)];
     let params = MrrParams::new(m);
@@ -305,23 +314,21 @@ fn observed_ltv_profiles_icp_scores_and_time_to_value() {
     };
     use saas_segmentation::Segmentation;
 
-    let lookup = DenseCustomers(150);
+    let index = numbered(150);
+    let lookup = index.dense();
     let rows = records();
     let value = observed_ltv(&lookup, &rows, &MrrParams::new(month(23)), 0.8).expect("ltv");
     let mut sums = vec![0.0; 150];
     for r in &rows {
         sums[r.customer.index()] += r.mrr * 0.8;
     }
-    for (got, want) in value.iter().zip(&sums) {
-        assert_close(*got, *want, "observed LTV");
+    for (got, want) in value.values().iter().zip(&sums) {
+        assert_close(got.expect("every customer"), *want, "observed LTV");
     }
-    let quintiles = ValueQuantiles::new(&value, 5).expect("quintiles");
+    let quintiles = ValueQuantiles::new(&index, &value, 5).expect("quintiles");
     let median = quintiles.groups()[2].min;
-    let plan: Vec<Option<String>> = value
-        .iter()
-        .map(|v| Some(if *v > median { "enterprise" } else { "starter" }.to_owned()))
-        .collect();
-    let seats: Vec<Option<f64>> = value.iter().map(|v| Some(v / 1000.0)).collect();
+    let plan = value.map(|v| if *v > median { "enterprise" } else { "starter" }.to_owned());
+    let seats = value.map(|v| v / 1000.0);
     let variables = [
         Variable::categorical("plan", plan),
         Variable::numeric("seats", seats),
@@ -342,13 +349,21 @@ fn observed_ltv_profiles_icp_scores_and_time_to_value() {
     let scores = icp.fit_scores(&variables).expect("scores");
     let top_mean: f64 = quintiles
         .top_flags()
+        .values()
         .iter()
-        .zip(&scores)
+        .zip(scores.values().iter().flatten())
         .filter(|(f, _)| **f == Some(true))
         .map(|(_, s)| s.score)
         .sum::<f64>()
         / 30.0;
-    assert!(top_mean > 0.5 && scores.iter().all(|s| (0.0..=1.0).contains(&s.score)));
+    assert!(
+        top_mean > 0.5
+            && scores
+                .values()
+                .iter()
+                .flatten()
+                .all(|s| (0.0..=1.0).contains(&s.score))
+    );
     let anti = IdealCustomerProfile::fit(
         &quintiles.bottom_flags(),
         &variables,
@@ -372,8 +387,8 @@ fn observed_ltv_profiles_icp_scores_and_time_to_value() {
         Activity::new("c", d("2024-01-11"), ActivityEvent::Feature("invite")),
     ];
     let ttfv = time_to_first_value(&index, &signups, &log, &["invite"]).expect("ttfv");
-    assert_eq!(ttfv, vec![Some(1), Some(45), None]);
-    let segments = Segmentation::from_labels(&[0, 0, 1]).expect("segments");
+    assert_eq!(ttfv.values(), [Some(1), Some(45), None]);
+    let segments = Segmentation::from_labels(&index, &[0, 0, 1]).expect("segments");
     let by = time_to_value_by_segment(&ttfv, &segments, 7, 0.05).expect("by segment");
     assert_eq!(
         (by[0].median_days, by[0].reached_within.successes),
@@ -381,7 +396,7 @@ fn observed_ltv_profiles_icp_scores_and_time_to_value() {
     );
     let speed = retention_by_time_to_value(
         &ttfv,
-        &[Some(true), Some(false), Some(false)],
+        &column(&index, vec![Some(true), Some(false), Some(false)]),
         &[7, 30],
         0.05,
     )

@@ -35,7 +35,7 @@ proptest! {
 
     #[test]
     fn the_bridge_balances_every_month((n, records) in mrr_strategy()) {
-        let lookup = DenseCustomers(n);
+        let lookup = DenseCustomers::new(n);
         let params = MrrParams::new(Date::from_ymd(2024, 6, 1).expect("date"));
         let moves = MrrMovements::compute(&lookup, &records, &params).expect("movements");
         let mut previous_end: Option<f64> = None;
@@ -53,7 +53,7 @@ proptest! {
 
     #[test]
     fn nrr_is_never_below_grr((n, records) in mrr_strategy(), from in 0i64..10, span in 0i64..8, react in any::<bool>()) {
-        let lookup = DenseCustomers(n);
+        let lookup = DenseCustomers::new(n);
         let params = MrrParams::new(Date::from_ymd(2024, 6, 1).expect("date"));
         let start = Date::from_ymd(2023, 1, 1).expect("date").add_months(from).expect("date");
         let end = start.add_months(span).expect("date");
@@ -70,7 +70,9 @@ proptest! {
             prop_assert!((0.0..=1.0).contains(&c.gini()));
             prop_assert!(c.top_share(0.2) >= 0.2 - 1e-9);
         }
-        let q = ValueQuantiles::new(&values, groups).expect("quantiles");
+        let index = saas_segmentation::CustomerIndex::from_keys(0..values.len() as u32).unwrap();
+        let column = saas_segmentation::PerCustomer::complete(&index, values.clone()).unwrap();
+        let q = ValueQuantiles::new(&index, &column, groups).expect("quantiles");
         let sizes: Vec<u64> = q.groups().iter().map(|g| g.customers).collect();
         let (lo, hi) = (sizes.iter().min().copied().unwrap_or(0), sizes.iter().max().copied().unwrap_or(0));
         prop_assert!(hi - lo <= 1);

@@ -101,7 +101,7 @@ fn unknown_customers_are_named() {
         index.check(CustomerId(5)),
         Err(Error::UnknownCustomerId { id: 5, len: 1 })
     ));
-    assert_eq!(DenseCustomers(2).lookup(&CustomerId(2)), None);
+    assert_eq!(DenseCustomers::new(2).lookup(&CustomerId(2)), None);
 }
 
 // ---- models -------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ fn behaviour_counts_and_trend() {
         .core_features(vec!["reports", "alerts"])
         .key_workflows(vec!["onboard", "invite"]);
     let out = derive_behaviour(&index, &log, &config).unwrap();
-    let a = &out[0];
+    let a = out.get(CustomerId(0)).unwrap();
     assert_eq!(a.active_days(), 9);
     assert_eq!(a.logins(), 9);
     assert_eq!(a.logins_per_week(), 9.0 / 4.0);
@@ -318,8 +318,9 @@ fn behaviour_counts_and_trend() {
     assert_eq!(a.usage_tier(), UsageTier::Regular);
     // Weekly active days 5, 3, 1, 0: slope = -1.7 (least squares).
     assert!((a.activity_trend().unwrap() + 1.7).abs() < 1e-12);
-    assert_eq!(out[1].active_days(), 0);
-    assert_eq!(out[1].usage_tier(), UsageTier::Dormant);
+    let b = out.get(CustomerId(1)).unwrap();
+    assert_eq!(b.active_days(), 0);
+    assert_eq!(b.usage_tier(), UsageTier::Dormant);
 
     let mut reversed = log.clone();
     reversed.reverse();
@@ -348,7 +349,7 @@ fn behaviour_rejects_unknown_customers_and_bad_windows() {
         day("2024-01-02"),
         ActivityEvent::<&str>::Login,
     )];
-    assert!(derive_behaviour(&DenseCustomers(2), &dense, &config).is_err());
+    assert!(derive_behaviour(&DenseCustomers::new(2), &dense, &config).is_err());
 }
 
 // ---- feature matrix -----------------------------------------------------------------------
@@ -479,16 +480,24 @@ fn categorical_columns_and_diagnostics() {
 
 #[test]
 fn segmentation_validates_labels() {
+    let none = CustomerIndex::<u32>::new();
     assert!(matches!(
-        Segmentation::from_labels(&[]),
+        Segmentation::from_labels(&none, &[]),
         Err(Error::EmptyInput { .. })
     ));
-    let seg = Segmentation::from_labels(&[0, 2, 2]).unwrap();
+    let three = CustomerIndex::from_keys([7u32, 8, 9]).unwrap();
+    let seg = Segmentation::from_labels(&three, &[0, 2, 2]).unwrap();
     assert_eq!(seg.sizes(), vec![1, 0, 2]);
     assert_eq!(seg.complete_labels(), Some(vec![0, 2, 2]));
     assert_eq!(seg.segment_of(CustomerId(9)), None);
-    let bad = Segmentation::new(vec![Some(3)], seg.segments().to_vec());
+    let one = CustomerIndex::from_keys([7u32]).unwrap();
+    let bad = Segmentation::new(&one, vec![Some(3)], seg.segments().to_vec());
     assert!(matches!(bad, Err(Error::OutOfRange { .. })));
+    // One label per customer of the set, and labels sized by the data.
+    let short = Segmentation::new(&three, vec![Some(0)], seg.segments().to_vec());
+    assert!(matches!(short, Err(Error::LengthMismatch { .. })));
+    let huge = Segmentation::from_labels(&three, &[0, 1, 1_000_000_000_000]);
+    assert!(matches!(huge, Err(Error::OutOfRange { .. })));
 }
 
 #[test]
@@ -515,9 +524,10 @@ fn rules_report_overlaps_unmatched_and_undetermined() {
             },
         ),
     ];
+    let customers = DenseCustomers::new(profiles.len());
     let first = RuleSet::new(rules.clone())
         .unwrap()
-        .apply(&profiles)
+        .apply_over(&customers, &profiles)
         .unwrap();
     assert_eq!(
         first.segmentation().labels(),
@@ -531,7 +541,7 @@ fn rules_report_overlaps_unmatched_and_undetermined() {
     let exclusive = RuleSet::new(rules)
         .unwrap()
         .mode(MatchMode::Exclusive)
-        .apply(&profiles)
+        .apply_over(&customers, &profiles)
         .unwrap();
     assert_eq!(
         exclusive.segmentation().labels(),
@@ -614,10 +624,17 @@ fn rule_sets_are_validated() {
         Condition::SizeTier(vec![SizeTier::Smb]),
     )])
     .unwrap();
-    assert!(matches!(rules.apply(&[]), Err(Error::EmptyInput { .. })));
     assert!(matches!(
-        rules.apply(&[company(0, Industry::Retail)]),
+        rules.apply_over(&DenseCustomers::new(0), &[]),
+        Err(Error::EmptyInput { .. })
+    ));
+    assert!(matches!(
+        rules.apply_over(&DenseCustomers::new(1), &[company(0, Industry::Retail)]),
         Err(Error::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        rules.apply_over(&DenseCustomers::new(2), &[company(10, Industry::Retail)]),
+        Err(Error::LengthMismatch { .. })
     ));
 }
 

@@ -5,6 +5,7 @@ mod common;
 use common::{assert_fit_close, fixture, matrix};
 use ndarray::{array, Array2};
 use saas_segmentation::cluster::{Algorithm, Init, KMeans};
+use saas_segmentation::features::FeatureMatrix;
 use saas_segmentation::Error;
 use serde_json::Value;
 
@@ -162,9 +163,21 @@ fn predict_transform_and_segmentation() {
         Vec::<usize>::new()
     );
     let names = vec!["mrr".to_owned(), "seats".to_owned()];
-    let segmentation = model.segmentation(&names).expect("segmentation");
+    let matrix = FeatureMatrix::from_array(x.clone(), names).expect("matrix");
+    let segmentation = model.segmentation(&matrix).expect("segmentation");
     assert_eq!(segmentation.sizes(), vec![2, 2]);
-    assert_eq!(segmentation.segments()[1].name(), "cluster_1");
+    assert_eq!(segmentation.universe(), matrix.universe());
+    // Named by profile, described by the centroid in original units.
+    match segmentation.segments()[1].definition() {
+        saas_segmentation::SegmentDefinition::Centroid { features, values } => {
+            assert_eq!(features, &["mrr", "seats"]);
+            assert_eq!(
+                values.as_slice(),
+                model.centroids().row(1).as_slice().unwrap()
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -278,9 +291,10 @@ fn bad_input_gets_typed_errors() {
         model.predict(array![[f64::INFINITY, 1.0]].view()),
         Err(Error::NonFiniteCell { row: 0, column: 0 })
     ));
+    let narrow = FeatureMatrix::from_array(array![[1.0], [2.0]], vec!["one".to_owned()]).unwrap();
     assert!(matches!(
-        model.segmentation(&["one".to_owned()]),
-        Err(Error::LengthMismatch { .. })
+        model.segmentation(&narrow),
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 

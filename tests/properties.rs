@@ -128,7 +128,7 @@ proptest! {
             Rule::new("big spenders", Condition::Mrr { min: Some(1_000.0), max: None }),
             Rule::new("not smb", Condition::not(Condition::SizeTier(vec![SizeTier::Smb]))),
         ]).unwrap().mode(if exclusive { MatchMode::Exclusive } else { MatchMode::FirstMatch });
-        let result = rules.apply(&profiles).unwrap();
+        let result = rules.apply_over(&DenseCustomers::new(profiles.len()), &profiles).unwrap();
         let seg = result.segmentation();
         let report = result.report();
         let exclusive_overlaps = if exclusive { report.overlaps().len() } else { 0 };
@@ -163,15 +163,15 @@ proptest! {
         let config = BehaviourConfig::new(start, start.add_days(41).unwrap()).unwrap()
             .core_features(vec!["reports", "alerts", "sso"])
             .key_workflows(vec!["invite"]);
-        let once = derive_behaviour(&DenseCustomers(5), &log, &config).unwrap();
+        let once = derive_behaviour(&DenseCustomers::new(5), &log, &config).unwrap();
         let mut shuffled = log.clone();
         let mut rng = saas_segmentation::random::SeededRng::new(seed);
         for i in (1..shuffled.len()).rev() {
             let j = rng.below(i as u64 + 1) as usize;
             shuffled.swap(i, j);
         }
-        prop_assert_eq!(derive_behaviour(&DenseCustomers(5), &shuffled, &config).unwrap(), once.clone());
-        for b in &once {
+        prop_assert_eq!(derive_behaviour(&DenseCustomers::new(5), &shuffled, &config).unwrap(), once.clone());
+        for b in once.values().iter().flatten() {
             prop_assert!((0.0..=1.0).contains(&b.core_feature_adoption()));
             prop_assert!((0.0..=1.0).contains(&b.key_workflow_completion()));
             prop_assert!(b.active_days() <= 42);

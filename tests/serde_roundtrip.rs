@@ -64,7 +64,7 @@ fn public_types_round_trip() {
     let config = BehaviourConfig::new(end.add_days(-27).unwrap(), end)
         .unwrap()
         .core_features(CORE_FEATURES.to_vec());
-    let behaviour = derive_behaviour(&DenseCustomers(300), base.activity(), &config).unwrap();
+    let behaviour = derive_behaviour(&DenseCustomers::new(300), base.activity(), &config).unwrap();
     round_trip(&behaviour);
     let owned = BehaviourConfig::new(end.add_days(-27).unwrap(), end)
         .unwrap()
@@ -83,9 +83,9 @@ fn public_types_round_trip() {
     ])
     .unwrap();
     round_trip(&rules);
-    let result: RuleSegmentation = rules.apply(base.profiles()).unwrap();
+    let result: RuleSegmentation = rules.apply_over(base.index(), base.profiles()).unwrap();
     round_trip(&result);
-    round_trip(&Segmentation::from_labels(&[0, 1, 1]).unwrap());
+    round_trip(&Segmentation::from_labels(base.index(), &vec![0; base.profiles().len()]).unwrap());
 
     let matrix = FeatureMatrix::builder()
         .log1p("mrr", |p: &CustomerProfile| p.value.mrr)

@@ -298,7 +298,7 @@ fn lifetimes_from_records_and_per_segment_curves() {
         SurvivalData::from_activity(&index, &signups, &before, d("2024-04-01"), 30),
         Err(Error::OutOfRange { .. })
     ));
-    let segments = Segmentation::from_labels(&[0, 1, 0, 1]).expect("segments");
+    let segments = Segmentation::from_labels(&index, &[0, 1, 0, 1]).expect("segments");
     let result = compare_segments(
         &data,
         &segments,

@@ -10,19 +10,38 @@ use saas_segmentation::validate::{
     self, bootstrap_stability, compare_segmentations, pairwise_comparisons, Criteria, Outcome,
     Strategy, ValidationInput, Variable, Verdict,
 };
-use saas_segmentation::Error;
+use saas_segmentation::{CustomerIndex, Error, PerCustomer};
+
+fn customers(n: usize) -> CustomerIndex<u32> {
+    CustomerIndex::from_keys(0..n as u32).unwrap()
+}
 
 fn segmentation(labels: Vec<Option<usize>>, names: &[&str]) -> Segmentation {
     let descriptors = names
         .iter()
         .map(|n| SegmentDescriptor::new(*n, SegmentDefinition::Labels))
         .collect();
-    Segmentation::new(labels, descriptors).unwrap()
+    Segmentation::new(&customers(labels.len()), labels, descriptors).unwrap()
+}
+
+fn col<T>(values: Vec<Option<T>>) -> PerCustomer<T> {
+    PerCustomer::new(&customers(values.len()), values).unwrap()
+}
+
+fn full<T>(values: Vec<T>) -> PerCustomer<T> {
+    PerCustomer::complete(&customers(values.len()), values).unwrap()
 }
 
 /// 120 customers: "power" (40) with high MRR and mostly enterprise, "core" (60), "tiny" (20)
 /// with some missing data and no strategy.
-fn fixture() -> (Segmentation, Vec<Variable>, Vec<f64>, Vec<bool>, Vec<bool>) {
+#[allow(clippy::type_complexity)]
+fn fixture() -> (
+    Segmentation,
+    Vec<Variable>,
+    PerCustomer<f64>,
+    PerCustomer<bool>,
+    PerCustomer<bool>,
+) {
     let mut labels = Vec::new();
     let mut mrr = Vec::new();
     let mut plan = Vec::new();
@@ -54,15 +73,15 @@ fn fixture() -> (Segmentation, Vec<Variable>, Vec<f64>, Vec<bool>, Vec<bool>) {
         sales.push(segment == 0);
     }
     let variables = vec![
-        Variable::numeric("mrr", mrr),
-        Variable::categorical("plan", plan),
+        Variable::numeric("mrr", col(mrr)),
+        Variable::categorical("plan", col(plan)),
     ];
     (
         segmentation(labels, &["power", "core", "tiny"]),
         variables,
-        revenue,
-        email,
-        sales,
+        full(revenue),
+        full(email),
+        full(sales),
     )
 }
 
@@ -84,7 +103,7 @@ fn report_gives_each_segment_five_verdicts_with_reasons() {
             ..strategy
         },
     );
-    let channels = [("email", email.as_slice()), ("sales", sales.as_slice())];
+    let channels = [("email", &email), ("sales", &sales)];
     let input = ValidationInput {
         variables: &variables,
         defining: &["mrr"],
@@ -127,7 +146,7 @@ fn report_gives_each_segment_five_verdicts_with_reasons() {
 #[test]
 fn report_rejects_bad_input_by_name() {
     let (seg, variables, revenue, _, _) = fixture();
-    let short = [1.0, 2.0];
+    let short = full(vec![1.0, 2.0]);
     let input = ValidationInput {
         variables: &variables,
         revenue: Some(&short),
@@ -135,10 +154,7 @@ fn report_rejects_bad_input_by_name() {
     };
     assert!(matches!(
         validate::validate_segmentation(&seg, &input, &Criteria::default()),
-        Err(Error::LengthMismatch {
-            what: "revenue",
-            ..
-        })
+        Err(Error::CustomerSetMismatch { what, .. }) if what == "revenue"
     ));
     let input = ValidationInput {
         variables: &variables,
@@ -168,12 +184,12 @@ fn pairwise_churn_comparison_with_holm() {
     let labels: Vec<Option<usize>> = (0..300).map(|i| Some(i % 3)).collect();
     let seg = segmentation(labels, &["partner", "paid ads", "organic"]);
     // partner churns 10%, paid ads 40%, organic 12%.
-    let churned: Vec<Option<bool>> = (0..300)
+    let churned = col((0..300)
         .map(|i| {
             let rate = [10, 40, 12][i % 3];
             Some((i / 3) % 100 < rate)
         })
-        .collect();
+        .collect());
     let pairs = pairwise_comparisons(&seg, Outcome::Binary(&churned)).unwrap();
     assert_eq!(pairs.len(), 3);
     let partner_vs_paid = &pairs[0];
@@ -185,7 +201,11 @@ fn pairwise_churn_comparison_with_holm() {
     let partner_vs_organic = &pairs[1];
     assert!(partner_vs_organic.p_adjusted > 0.05);
     assert!(pairs.iter().all(|p| p.p_adjusted >= p.p_value));
-    assert!(pairwise_comparisons(&seg, Outcome::Binary(&churned[..10])).is_err());
+    let short = col(churned.values()[..10].to_vec());
+    assert!(matches!(
+        pairwise_comparisons(&seg, Outcome::Binary(&short)),
+        Err(Error::CustomerSetMismatch { .. })
+    ));
 }
 
 #[test]

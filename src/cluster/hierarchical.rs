@@ -191,6 +191,28 @@ impl Dendrogram {
         self.labels_after(applied.min(self.n.saturating_sub(1)))
     }
 
+    /// The clusters of the cut into `k` clusters as a [`Segmentation`] of `matrix`'s customers
+    /// (the matrix the tree was fitted on), named and described in original units by
+    /// [`profiled_segmentation`](crate::cluster::profiled_segmentation).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when the tree was not fitted on `matrix`'s rows; as
+    /// [`Dendrogram::cut_k`].
+    pub fn segmentation(
+        &self,
+        matrix: &crate::features::FeatureMatrix,
+        k: usize,
+    ) -> Result<crate::segmentation::Segmentation> {
+        if matrix.view().nrows() != self.n {
+            return Err(Error::LengthMismatch {
+                what: "feature matrix rows (the tree's rows)",
+                expected: self.n,
+                found: matrix.view().nrows(),
+            });
+        }
+        crate::cluster::profiled_segmentation(matrix, &self.cut_k(k)?)
+    }
+
     fn labels_after(&self, applied: usize) -> Vec<usize> {
         let n = self.n;
         let applied = applied.min(self.merges.len());

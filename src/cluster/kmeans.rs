@@ -9,7 +9,7 @@ use super::kernel::{self, Block, Bounds, Candidates, Packed, Partial, Pruning, L
 use super::matrix_rows;
 use crate::error::{Error, Result};
 use crate::random::{self, SeededRng};
-use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
+use crate::segmentation::Segmentation;
 
 /// Rows per block of the assignment pass. Blocks are summed in row order whatever the thread
 /// count, which is why the `parallel` feature gives bit-identical results.
@@ -423,35 +423,22 @@ impl KMeans {
         Ok(out)
     }
 
-    /// The clusters as a [`Segmentation`] over the training rows (row i is customer i), each
-    /// segment named `cluster_<c>` and described by its centroid under `feature_names`.
+    /// The clusters as a [`Segmentation`] of `matrix`'s customers (the matrix the model was
+    /// fitted on), named and described in original units by
+    /// [`profiled_segmentation`](crate::cluster::profiled_segmentation).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when `feature_names` does not name every column.
-    pub fn segmentation(&self, feature_names: &[String]) -> Result<Segmentation> {
-        if feature_names.len() != self.centroids.ncols() {
-            return Err(Error::LengthMismatch {
-                what: "feature names",
+    /// [`Error::LengthMismatch`] when the model was not fitted on `matrix`'s rows;
+    /// [`Error::ShapeMismatch`] when the columns differ.
+    pub fn segmentation(&self, matrix: &crate::features::FeatureMatrix) -> Result<Segmentation> {
+        if matrix.names().len() != self.centroids.ncols() {
+            return Err(Error::ShapeMismatch {
+                what: "feature matrix of the segmentation",
                 expected: self.centroids.ncols(),
-                found: feature_names.len(),
+                found: matrix.names().len(),
             });
         }
-        let segments = self
-            .centroids
-            .rows()
-            .into_iter()
-            .enumerate()
-            .map(|(c, centroid)| {
-                SegmentDescriptor::new(
-                    format!("cluster_{c}"),
-                    SegmentDefinition::Centroid {
-                        features: feature_names.to_vec(),
-                        values: centroid.to_vec(),
-                    },
-                )
-            })
-            .collect();
-        Segmentation::new(self.labels.iter().map(|&l| Some(l)).collect(), segments)
+        crate::cluster::profiled_segmentation(matrix, &self.labels)
     }
 
     fn rows_for<'a>(&self, x: ArrayView2<'a, f64>) -> Result<Cow<'a, [f64]>> {

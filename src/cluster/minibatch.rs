@@ -6,6 +6,7 @@ use super::kernel::{self, Block, Packed, Partial};
 use super::kmeans::{kmeans_plus_plus, Data};
 use crate::error::{Error, Result};
 use crate::random::SeededRng;
+use crate::segmentation::Segmentation;
 
 /// Parameters of mini-batch k-means. Build with [`MiniBatchKMeans::params`].
 #[derive(Debug, Clone, PartialEq)]
@@ -312,5 +313,34 @@ impl MiniBatchKMeans {
         };
         kernel::assign(&block, &packed, &mut labels, &mut partial, false);
         Ok(labels)
+    }
+
+    /// The clusters of `matrix`'s rows (each row's nearest centroid) as a [`Segmentation`] of
+    /// the matrix's customers, named and described in original units by
+    /// [`profiled_segmentation`](crate::cluster::profiled_segmentation). Centroids that no row
+    /// is nearest to are left out; the others keep their order.
+    ///
+    /// # Errors
+    /// As [`MiniBatchKMeans::predict`] and
+    /// [`profiled_segmentation`](crate::cluster::profiled_segmentation).
+    pub fn segmentation(&self, matrix: &crate::features::FeatureMatrix) -> Result<Segmentation> {
+        let mut labels = self.predict(matrix.view())?;
+        let k = self.params.n_clusters;
+        let mut used = vec![false; k];
+        for &l in &labels {
+            if let Some(u) = used.get_mut(l) {
+                *u = true;
+            }
+        }
+        let mut code = vec![0; k];
+        let mut next = 0;
+        for (c, &u) in used.iter().enumerate() {
+            code[c] = next;
+            next += usize::from(u);
+        }
+        for l in &mut labels {
+            *l = code.get(*l).copied().unwrap_or(0);
+        }
+        crate::cluster::profiled_segmentation(matrix, &labels)
     }
 }

@@ -175,24 +175,37 @@ fn sample_variance(sum: f64, squares: f64, count: usize) -> f64 {
     ((squares - count as f64 * mean * mean) / (count - 1) as f64).max(0.0)
 }
 
-/// The profiles as a [`Segmentation`] of the rows: each segment named by its profile's label and
-/// defined by its centroid in unscaled units.
+/// The clusters of a labelling of `matrix`'s rows as a [`Segmentation`] of the matrix's customer
+/// set: each segment named by its profile's label ("low logins, high mrr") and defined by its
+/// centroid (the mean of its rows) in original units: the scaler inverted and `log1p` columns
+/// turned back with `exp(x) - 1`. Customers without a row in the matrix are in no segment.
+///
+/// Every clustering producer ([`KMeansModel::segmentation`](crate::cluster::KMeansModel::segmentation),
+/// [`MiniBatchKMeansModel::segmentation`](crate::cluster::MiniBatchKMeansModel::segmentation),
+/// [`Dendrogram::segmentation`](crate::cluster::Dendrogram::segmentation)) hands out its
+/// segmentation through this function, so names and units never depend on the algorithm.
 ///
 /// # Errors
-/// As [`profile_clusters`].
+/// As [`profile_clusters`] and [`FeatureMatrix::segmentation`].
 pub fn profiled_segmentation(matrix: &FeatureMatrix, labels: &[usize]) -> Result<Segmentation> {
     let profiles = profile_clusters(matrix, labels)?;
     let segments = profiles
         .into_iter()
         .map(|p| {
+            let values = p
+                .centroid
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| if matrix.is_log1p(j) { v.exp_m1() } else { v })
+                .collect();
             SegmentDescriptor::new(
                 p.label,
                 SegmentDefinition::Centroid {
                     features: matrix.names().to_vec(),
-                    values: p.centroid,
+                    values,
                 },
             )
         })
         .collect();
-    Segmentation::new(labels.iter().map(|&l| Some(l)).collect(), segments)
+    matrix.segmentation(labels, segments)
 }

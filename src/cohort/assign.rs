@@ -7,7 +7,8 @@ use crate::date::{Date, Period};
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, CustomerLookup};
 use crate::records::CustomerDate;
-use crate::segmentation::Segmentation;
+use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
+use crate::universe::{CustomerSet, Universe};
 
 /// A grid of periods that dates fall into: calendar periods, or fixed runs of days counted from
 /// an origin (the 30-day "months" some dashboards use).
@@ -147,6 +148,7 @@ impl GridIndexer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cohorts {
+    universe: Universe,
     /// Signup day per dense customer (`i32::MIN`: not a member).
     signup: Vec<i32>,
     /// Cohort per dense customer (`u32::MAX`: not a member).
@@ -197,6 +199,12 @@ pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
 pub(crate) const NO_SIGNUP: i32 = i32::MIN;
 
 pub(crate) const NO_COHORT: u32 = u32::MAX;
+
+impl CustomerSet for Cohorts {
+    fn universe(&self) -> Universe {
+        self.universe
+    }
+}
 
 impl Cohorts {
     /// Cohorts by signup period on `grid` (signup month, week, quarter ...), in chronological
@@ -274,6 +282,7 @@ impl Cohorts {
         #[cfg(not(feature = "parallel"))]
         let cohort: Vec<u32> = serial();
         Ok(Cohorts {
+            universe: lookup.universe(),
             signup,
             cohort,
             labels,
@@ -295,16 +304,18 @@ impl Cohorts {
         Cohorts::build(lookup, signups, key, |g| g.to_string())
     }
 
-    /// Cohorts by segment of a [`Segmentation`] (indexed by dense customer id), in segment order
+    /// Cohorts by segment of a [`Segmentation`] of the lookup's customers, in segment order
     /// and named by segment; customers without a segment are left out.
     ///
     /// # Errors
-    /// As [`Cohorts::by_signup`].
+    /// [`Error::CustomerSetMismatch`] when the segmentation is not over the lookup's
+    /// customers; as [`Cohorts::by_signup`].
     pub fn by_segment<K: Debug, R: CustomerDate<K>>(
         lookup: &impl CustomerLookup<K>,
         signups: &[R],
         segmentation: &Segmentation,
     ) -> Result<Cohorts> {
+        segmentation.ensure_same(lookup, "index of the signups")?;
         let mut cohorts = Cohorts::build(
             lookup,
             signups,
@@ -372,6 +383,7 @@ impl Cohorts {
             }
         }
         Ok(Cohorts {
+            universe: lookup.universe(),
             signup,
             cohort,
             labels,
@@ -401,6 +413,33 @@ impl Cohorts {
     #[must_use]
     pub fn sizes(&self) -> &[u64] {
         &self.sizes
+    }
+
+    /// The customer set of the lookup the cohorts were built over.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
+        self.universe
+    }
+
+    /// The cohorts as a [`Segmentation`] of the lookup's customers: one segment per cohort, in
+    /// cohort order, named by its label; customers in no cohort are in no segment.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] when there is no cohort.
+    pub fn segmentation(&self) -> Result<Segmentation> {
+        let labels = self
+            .cohort
+            .iter()
+            .map(|&c| (c != NO_COHORT).then_some(c as usize))
+            .collect();
+        let segments = self
+            .labels
+            .iter()
+            .map(|l| {
+                SegmentDescriptor::new(l.clone(), SegmentDefinition::Cohort { key: l.clone() })
+            })
+            .collect();
+        Segmentation::new(&self.universe, labels, segments)
     }
 
     /// The number of customers the lookup held (members or not).

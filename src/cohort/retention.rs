@@ -1,5 +1,6 @@
 //! Logo retention: who of each cohort was active in each period after signup.
 
+use crate::universe::Universe;
 use std::fmt::Debug;
 
 use crate::date::Date;
@@ -350,6 +351,7 @@ const NOT_MEMBER: i32 = i32::MIN;
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RetentionCounts {
+    universe: Universe,
     params: RetentionParams,
     labels: Vec<String>,
     sizes: Vec<u64>,
@@ -636,6 +638,7 @@ impl RetentionCounts {
         )?;
         let words = periods.div_ceil(64).max(1);
         Ok(RetentionCounts {
+            universe: cohorts.universe(),
             params: params.clone(),
             labels: cohorts.labels().to_vec(),
             sizes: cohorts.sizes().to_vec(),
@@ -653,7 +656,8 @@ impl RetentionCounts {
     /// Under [`OutOfWindow::Reject`] (the default of each policy): [`Error::OutOfRange`] naming
     /// the first record dated before its customer's signup or after the analysis date,
     /// [`Error::UnknownCustomer`] for a customer the lookup does not know or in no cohort;
-    /// [`Error::LengthMismatch`] when `lookup` is not the one the cohorts were built with.
+    /// [`Error::CustomerSetMismatch`] when `lookup` is not the customer set the cohorts were
+    /// built over.
     /// Counts are unchanged when an error is returned.
     pub fn add<K: Debug, R: CustomerDate<K>>(
         &mut self,
@@ -687,6 +691,7 @@ impl RetentionCounts {
     /// The same cohorts and settings, with no activity.
     fn clone_empty(&self) -> RetentionCounts {
         RetentionCounts {
+            universe: self.universe,
             params: self.params.clone(),
             labels: self.labels.clone(),
             sizes: self.sizes.clone(),
@@ -756,6 +761,7 @@ impl RetentionCounts {
         records: &[R],
         first_row: usize,
     ) -> Result<()> {
+        crate::universe::ensure_same(&self.universe, lookup, "customer lookup of the records")?;
         if lookup.customer_count() != self.slots.len() {
             return Err(Error::LengthMismatch {
                 what: "customer lookup",
@@ -782,6 +788,7 @@ impl RetentionCounts {
     /// [`Error::InvalidParameter`] when the two were built for different cohorts or settings.
     pub fn merge(&mut self, other: &RetentionCounts) -> Result<()> {
         if self.params != other.params
+            || self.universe != other.universe
             || self.words != other.words
             || self.slots.len() != other.slots.len()
             || self.labels != other.labels
@@ -1113,14 +1120,8 @@ impl RetentionMatrix {
         params: &RetentionParams,
         mode: RetentionMode,
     ) -> Result<RetentionMatrix> {
+        crate::universe::ensure_same(cohorts, lookup, "customer lookup of the records")?;
         let mut counts = RetentionCounts::new(cohorts, params)?;
-        if lookup.customer_count() != cohorts.customer_count() {
-            return Err(Error::LengthMismatch {
-                what: "customer lookup",
-                expected: cohorts.customer_count(),
-                found: lookup.customer_count(),
-            });
-        }
         counts.scan_all(lookup, records)?;
         Ok(counts.matrix(mode))
     }
@@ -1284,7 +1285,7 @@ mod tests {
                 )
             })
             .collect();
-        let lookup = DenseCustomers(n as usize);
+        let lookup = DenseCustomers::new(n as usize);
         let cohorts =
             Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
         let params = RetentionParams::new(Date::from_ymd(2025, 12, 31).expect("date"));

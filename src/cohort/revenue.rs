@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use crate::date::{Date, Period};
 use crate::economics::{CreditPolicy, MrrSeries};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::CustomerLookup;
 use crate::records::MrrRecord;
 
@@ -69,13 +69,7 @@ impl RevenueRetention {
         cohorts: Option<&Cohorts>,
     ) -> Result<RevenueRetention> {
         if let Some(c) = cohorts {
-            if c.customer_count() != lookup.customer_count() {
-                return Err(Error::LengthMismatch {
-                    what: "customer lookup",
-                    expected: c.customer_count(),
-                    found: lookup.customer_count(),
-                });
-            }
+            crate::universe::ensure_same(c, lookup, "customer lookup of the MRR records")?;
         }
         let analysis_month = Period::Month.index(analysis);
         let series = MrrSeries::build(lookup, records, analysis_month, CreditPolicy::Reject)?;

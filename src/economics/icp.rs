@@ -7,6 +7,7 @@ use std::fmt;
 use crate::error::{Error, Result};
 use crate::stats::distributions::normal_isf;
 use crate::stats::{holm, mannwhitneyu, proportions_ztest, Alternative, MannWhitneyMethod};
+use crate::universe::PerCustomer;
 use crate::validate::Variable;
 
 /// Settings of a profile.
@@ -160,9 +161,10 @@ impl Trait {
     fn matches(&self, variable: &Variable, i: usize) -> bool {
         match (&self.condition, variable) {
             (TraitCondition::Equals { value }, Variable::Categorical { values, .. }) => {
-                values.get(i).and_then(|v| v.as_deref()) == Some(value.as_str())
+                values.values().get(i).and_then(|v| v.as_deref()) == Some(value.as_str())
             }
             (TraitCondition::Between { low, high }, Variable::Numeric { values, .. }) => values
+                .values()
                 .get(i)
                 .copied()
                 .flatten()
@@ -232,14 +234,14 @@ impl IdealCustomerProfile {
     /// selected when its support, lift and adjusted p-value pass `params`.
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when a variable does not have one value per customer;
-    /// [`Error::EmptyInput`] when the group or the rest is empty or there are no variables;
+    /// [`Error::CustomerSetMismatch`] when a variable belongs to another customer set than
+    /// `in_group`; [`Error::EmptyInput`] when the group or the rest is empty or there are no variables;
     /// [`Error::InvalidParameter`] for bad settings.
     ///
     /// Reference: lift and interval match statsmodels `Table2x2.riskratio` /
     /// `riskratio_confint`; the tests match `proportions_ztest` and scipy `mannwhitneyu`.
     pub fn fit(
-        in_group: &[Option<bool>],
+        in_group: &PerCustomer<bool>,
         variables: &[Variable],
         group: &str,
         params: &ProfileParams,
@@ -251,6 +253,8 @@ impl IdealCustomerProfile {
                 item: "variable",
             });
         }
+        let universe_of_group = in_group.universe();
+        let in_group = in_group.values();
         let n1 = in_group.iter().filter(|g| **g == Some(true)).count() as u64;
         let n2 = in_group.iter().filter(|g| **g == Some(false)).count() as u64;
         if n1 == 0 || n2 == 0 {
@@ -266,19 +270,13 @@ impl IdealCustomerProfile {
         let z = normal_isf(params.alpha / 2.0);
         let mut candidates = Vec::new();
         for variable in variables {
-            let (name, len) = match variable {
-                Variable::Numeric { name, values } => (name, values.len()),
-                Variable::Categorical { name, values } => (name, values.len()),
-            };
-            if len != in_group.len() {
-                return Err(Error::LengthMismatch {
-                    what: "profile variable",
-                    expected: in_group.len(),
-                    found: len,
-                });
-            }
+            let name = variable.name().to_owned();
+            let name = &name;
+            universe_of_group
+                .ensure_same(&variable.universe(), format!("profile variable `{name}`"))?;
             match variable {
                 Variable::Categorical { values, .. } => {
+                    let values = values.values();
                     let mut counts: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
                     let (mut present1, mut present2) = (0u64, 0u64);
                     for (v, g) in values.iter().zip(in_group) {
@@ -315,6 +313,7 @@ impl IdealCustomerProfile {
                     }
                 }
                 Variable::Numeric { values, .. } => {
+                    let values = values.values();
                     let mut group_values = Vec::new();
                     let mut rest_values = Vec::new();
                     for (v, g) in values.iter().zip(in_group) {
@@ -395,9 +394,10 @@ impl IdealCustomerProfile {
     /// of all selected traits' weights, in [0, 1], and the traits matched.
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when the variables differ in length;
-    /// [`Error::Undefined`] when the profile selected no trait.
-    pub fn fit_scores(&self, variables: &[Variable]) -> Result<Vec<FitScore>> {
+    /// [`Error::EmptyInput`] without variables; [`Error::CustomerSetMismatch`] when the
+    /// variables belong to different customer sets; [`Error::Undefined`] when the profile
+    /// selected no trait.
+    pub fn fit_scores(&self, variables: &[Variable]) -> Result<PerCustomer<FitScore>> {
         let selected: Vec<&Trait> = self.traits().collect();
         if selected.is_empty() {
             return Err(Error::Undefined {
@@ -406,18 +406,17 @@ impl IdealCustomerProfile {
                     .into(),
             });
         }
-        let len = |v: &Variable| match v {
-            Variable::Numeric { values, .. } => values.len(),
-            Variable::Categorical { values, .. } => values.len(),
-        };
-        let n = variables.first().map_or(0, len);
-        if let Some(v) = variables.iter().find(|v| len(v) != n) {
-            return Err(Error::LengthMismatch {
-                what: "prospect variable",
-                expected: n,
-                found: len(v),
-            });
+        let universe = variables
+            .first()
+            .ok_or(Error::EmptyInput {
+                what: "prospect variables",
+                item: "variable",
+            })?
+            .universe();
+        for v in variables {
+            universe.ensure_same(&v.universe(), format!("prospect variable `{}`", v.name()))?;
         }
+        let n = universe.len();
         let by_name = |name: &str| {
             variables.iter().find(|v| match v {
                 Variable::Numeric { name: n, .. } | Variable::Categorical { name: n, .. } => {
@@ -426,22 +425,25 @@ impl IdealCustomerProfile {
             })
         };
         let total: f64 = selected.iter().map(|t| t.lift.ln()).sum();
-        Ok((0..n)
-            .map(|i| {
-                let matched: Vec<usize> = selected
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| by_name(&t.variable).is_some_and(|v| t.matches(v, i)))
-                    .map(|(k, _)| k)
-                    .collect();
-                let weight: f64 = matched.iter().map(|&k| selected[k].lift.ln()).sum();
-                FitScore {
-                    score: weight / total,
-                    matched: matched.len(),
-                    of: selected.len(),
-                }
-            })
-            .collect())
+        PerCustomer::complete(
+            &universe,
+            (0..n)
+                .map(|i| {
+                    let matched: Vec<usize> = selected
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| by_name(&t.variable).is_some_and(|v| t.matches(v, i)))
+                        .map(|(k, _)| k)
+                        .collect();
+                    let weight: f64 = matched.iter().map(|&k| selected[k].lift.ln()).sum();
+                    FitScore {
+                        score: weight / total,
+                        matched: matched.len(),
+                        of: selected.len(),
+                    }
+                })
+                .collect::<Vec<_>>(),
+        )
     }
 }
 

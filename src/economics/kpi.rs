@@ -10,6 +10,7 @@ use crate::model::SizeTier;
 use crate::records::{Lead, MrrRecord, Opportunity, OpportunityOutcome};
 use crate::segmentation::Segmentation;
 use crate::tiers::{TierEconomicsTable, ValueRange};
+use crate::universe::PerCustomer;
 
 use super::movements::{revenue_retention_by, MrrParams, WindowRetention};
 use super::value::{ltv, wilson, Proportion};
@@ -21,7 +22,7 @@ pub struct KpiInputs<'a, K> {
     opportunities: Option<&'a [Opportunity<K>]>,
     mrr: Option<(&'a [MrrRecord<K>], MrrParams, Date, Date)>,
     spend: Option<&'a [f64]>,
-    tickets: Option<&'a [u64]>,
+    tickets: Option<&'a PerCustomer<u64>>,
     gross_margin: f64,
     alpha: f64,
 }
@@ -82,9 +83,9 @@ impl<'a, K> KpiInputs<'a, K> {
         self
     }
 
-    /// Support tickets per customer (dense order), for support load.
+    /// Support tickets per customer (a customer without a value counts 0), for support load.
     #[must_use]
-    pub fn tickets(mut self, tickets: &'a [u64]) -> Self {
+    pub fn tickets(mut self, tickets: &'a PerCustomer<u64>) -> Self {
         self.tickets = Some(tickets);
         self
     }
@@ -138,11 +139,11 @@ pub struct SegmentKpis {
     pub support_load: Option<f64>,
 }
 
-/// KPIs per segment of `segmentation` (indexed like `lookup`).
+/// KPIs per segment of `segmentation`, a segmentation of `lookup`'s customers.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when the segmentation, spend or tickets do not match the
-/// customers or segments; [`Error::OutOfRange`] for a gross margin outside (0, 1] or a
+/// [`Error::CustomerSetMismatch`] when the segmentation or the tickets are not over `lookup`'s
+/// customers; [`Error::LengthMismatch`] when the spend is not one value per segment; [`Error::OutOfRange`] for a gross margin outside (0, 1] or a
 /// negative spend; the errors of [`super::revenue_retention`] for the MRR records.
 ///
 /// ```
@@ -153,7 +154,7 @@ pub struct SegmentKpis {
 ///
 /// let day = Date::from_ymd(2024, 1, 1)?;
 /// let index = CustomerIndex::from_keys(["a", "b", "c", "d"])?;
-/// let segments = Segmentation::from_labels(&[0, 0, 1, 1])?;
+/// let segments = Segmentation::from_labels(&index, &[0, 0, 1, 1])?;
 /// let lead = |k, converted: bool| Lead {
 ///     key: k, created: day, channel: AcquisitionChannel::Organic,
 ///     converted: converted.then_some(day),
@@ -169,14 +170,7 @@ pub fn segment_kpis<K: Debug>(
     segmentation: &Segmentation,
     inputs: &KpiInputs<'_, K>,
 ) -> Result<Vec<SegmentKpis>> {
-    let n = lookup.customer_count();
-    if segmentation.len() != n {
-        return Err(Error::LengthMismatch {
-            what: "segmentation",
-            expected: n,
-            found: segmentation.len(),
-        });
-    }
+    segmentation.ensure_same(lookup, "index of the KPI records")?;
     let k = segmentation.segment_count();
     if let Some(spend) = inputs.spend {
         if spend.len() != k {
@@ -198,13 +192,7 @@ pub fn segment_kpis<K: Debug>(
         }
     }
     if let Some(tickets) = inputs.tickets {
-        if tickets.len() != n {
-            return Err(Error::LengthMismatch {
-                what: "tickets per customer",
-                expected: n,
-                found: tickets.len(),
-            });
-        }
+        segmentation.ensure_same(tickets, "tickets per customer")?;
     }
     if !(inputs.gross_margin > 0.0 && inputs.gross_margin <= 1.0) {
         return Err(Error::OutOfRange {
@@ -329,9 +317,9 @@ pub fn segment_kpis<K: Debug>(
     }
     if let Some(tickets) = inputs.tickets {
         let mut sums = vec![0u64; k];
-        for (label, &t) in segmentation.labels().iter().zip(tickets) {
-            if let Some(s) = label {
-                sums[*s] += t;
+        for (label, t) in segmentation.labels().iter().zip(tickets.values()) {
+            if let (Some(s), Some(t)) = (label, t) {
+                sums[*s] = sums[*s].saturating_add(*t);
             }
         }
         for ((row, sum), &size) in out.iter_mut().zip(sums).zip(&sizes) {

@@ -20,14 +20,17 @@
 //! ```
 //! use saas_segmentation::economics::{Concentration, IdealCustomerProfile, ProfileParams, ValueQuantiles};
 //! use saas_segmentation::validate::Variable;
+//! use saas_segmentation::{CustomerIndex, PerCustomer};
 //!
-//! let ltv: Vec<f64> = (0..100).map(|i| if i % 5 == 0 { 5_000.0 + i as f64 } else { 300.0 + i as f64 }).collect();
-//! let quintiles = ValueQuantiles::new(&ltv, 5)?;
+//! let index = CustomerIndex::from_keys((0..100).map(|i| format!("cus_{i:03}")))?;
+//! let values: Vec<f64> = (0..100).map(|i| if i % 5 == 0 { 5_000.0 + i as f64 } else { 300.0 + i as f64 }).collect();
+//! let ltv = PerCustomer::complete(&index, values.clone())?;
+//! let quintiles = ValueQuantiles::new(&index, &ltv, 5)?;
 //! assert_eq!(quintiles.groups()[0].customers, 20);
-//! assert!(Concentration::new(&ltv)?.top_share(0.2) > 0.75);
+//! assert!(Concentration::new(&values)?.top_share(0.2) > 0.75);
 //! let industry = Variable::categorical(
 //!     "industry",
-//!     (0..100).map(|i| Some(if i % 5 == 0 { "fintech" } else { "retail" }.to_owned())).collect(),
+//!     PerCustomer::from_fn(&index, |id| Some(if id.0 % 5 == 0 { "fintech" } else { "retail" }.to_owned())),
 //! );
 //! let profile = quintiles.profile(std::slice::from_ref(&industry))?; // top and bottom side by side
 //! assert_eq!(profile[0].groups.len(), 5);

@@ -269,21 +269,15 @@ impl MrrMovements {
     /// Movements per segment (customers without a segment are left out), in segment order.
     ///
     /// # Errors
-    /// As [`MrrMovements::compute`], and [`Error::LengthMismatch`] when the segmentation does
-    /// not cover the lookup's customers.
+    /// As [`MrrMovements::compute`], and [`Error::CustomerSetMismatch`] when the segmentation
+    /// is not over the lookup's customers.
     pub fn by_segment<K: Debug>(
         lookup: &impl CustomerLookup<K>,
         records: &[MrrRecord<K>],
         params: &MrrParams,
         segmentation: &Segmentation,
     ) -> Result<Vec<MrrMovements>> {
-        if segmentation.len() != lookup.customer_count() {
-            return Err(Error::LengthMismatch {
-                what: "segmentation",
-                expected: lookup.customer_count(),
-                found: segmentation.len(),
-            });
-        }
+        segmentation.ensure_same(lookup, "index of the MRR records")?;
         let series = params.series(lookup, records)?;
         let labels = segmentation.labels();
         Ok((0..segmentation.segment_count())
@@ -466,6 +460,9 @@ pub(crate) fn revenue_retention_by<K: Debug>(
             value: f64::from(to - from),
             expected: "an end month on or after the start month",
         });
+    }
+    if let Some(s) = segmentation {
+        s.ensure_same(lookup, "index of the MRR records")?;
     }
     let series = params.series(lookup, records)?;
     let groups = segmentation.map_or(1, Segmentation::segment_count);

@@ -9,11 +9,12 @@ use crate::ids::CustomerLookup;
 use crate::records::CustomerDate;
 use crate::segmentation::Segmentation;
 use crate::stats::{chi2_contingency, ChiSquareTest};
+use crate::universe::PerCustomer;
 
 use super::value::{wilson, Proportion};
 
-/// Days from each customer's signup to its first completion of any of `workflows` (dense
-/// order; `None`: no signup, or no completion yet).
+/// Days from each customer's signup to its first completion of any of `workflows`, per
+/// customer of `lookup` (`None`: no signup, or no completion yet).
 ///
 /// # Errors
 /// [`Error::UnknownCustomer`] for a record of a customer the lookup does not know,
@@ -24,7 +25,7 @@ pub fn time_to_first_value<K: Debug, S: CustomerDate<K>, E: PartialEq>(
     signups: &[S],
     activity: &[Activity<K, E>],
     workflows: &[E],
-) -> Result<Vec<Option<i64>>> {
+) -> Result<PerCustomer<i64>> {
     if workflows.is_empty() {
         return Err(Error::EmptyInput {
             what: "key workflows",
@@ -65,7 +66,7 @@ pub fn time_to_first_value<K: Debug, S: CustomerDate<K>, E: PartialEq>(
         let slot = &mut first[id.index()];
         *slot = Some(slot.map_or(days, |d| d.min(days)));
     }
-    Ok(first)
+    PerCustomer::new(lookup, first)
 }
 
 /// Time to value of one segment.
@@ -85,21 +86,17 @@ pub struct SegmentTimeToValue {
 /// Per segment, the median time to value and the share reaching it within `days`.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when `ttfv` does not cover the segmentation's customers;
-/// [`Error::InvalidParameter`] for a bad alpha; [`Error::Undefined`] for an empty segment.
+/// [`Error::CustomerSetMismatch`] when `ttfv` belongs to another customer set than the
+/// segmentation; [`Error::InvalidParameter`] for a bad alpha; [`Error::Undefined`] for an empty
+/// segment.
 pub fn time_to_value_by_segment(
-    ttfv: &[Option<i64>],
+    ttfv: &PerCustomer<i64>,
     segmentation: &Segmentation,
     days: i64,
     alpha: f64,
 ) -> Result<Vec<SegmentTimeToValue>> {
-    if ttfv.len() != segmentation.len() {
-        return Err(Error::LengthMismatch {
-            what: "time to value per customer",
-            expected: segmentation.len(),
-            found: ttfv.len(),
-        });
-    }
+    segmentation.ensure_same(ttfv, "time to value per customer")?;
+    let ttfv = ttfv.values();
     let k = segmentation.segment_count();
     let mut reached: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut within = vec![0u64; k];
@@ -153,21 +150,17 @@ pub struct RetentionBySpeed {
 /// reached value form the last bucket), with a chi-square test that retention depends on it.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when `retained` and `ttfv` differ in length;
-/// [`Error::InvalidParameter`] for cutoffs that are empty or not ascending, or a bad alpha.
+/// [`Error::CustomerSetMismatch`] when `retained` and `ttfv` belong to different customer
+/// sets; [`Error::InvalidParameter`] for cutoffs that are empty or not ascending, or a bad
+/// alpha.
 pub fn retention_by_time_to_value(
-    ttfv: &[Option<i64>],
-    retained: &[Option<bool>],
+    ttfv: &PerCustomer<i64>,
+    retained: &PerCustomer<bool>,
     cutoffs: &[i64],
     alpha: f64,
 ) -> Result<RetentionBySpeed> {
-    if ttfv.len() != retained.len() {
-        return Err(Error::LengthMismatch {
-            what: "retained flags",
-            expected: ttfv.len(),
-            found: retained.len(),
-        });
-    }
+    crate::universe::ensure_same(ttfv, retained, "retained flags")?;
+    let (ttfv, retained) = (ttfv.values(), retained.values());
     if cutoffs.is_empty() || cutoffs.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::InvalidParameter {
             name: "cutoffs",

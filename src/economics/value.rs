@@ -2,8 +2,10 @@
 //! concentration.
 
 use crate::error::{ensure_finite, Error, Result};
+use crate::ids::{CustomerId, CustomerIndex};
 use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
 use crate::stats::distributions::normal_isf;
+use crate::universe::PerCustomer;
 use crate::validate::Variable;
 
 fn check_margin(gross_margin: f64) -> Result<()> {
@@ -229,31 +231,74 @@ pub struct ValueGroup {
 }
 
 impl ValueQuantiles {
-    /// Splits customers into `groups` equal-count groups by `values` (one per dense customer),
-    /// the highest first. Equal values are ordered by customer position (pandas
-    /// `qcut(rank(method="first"), q)`), so group sizes differ by at most one.
+    /// Splits the customers with a value into `groups` equal-count groups by `values`, the
+    /// highest first. Equal values are ordered by external key (pandas
+    /// `qcut(rank(method="first"), q)` over customers sorted by key: DESIGN.md section 2), so
+    /// group sizes differ by at most one and the result does not depend on the index's id
+    /// order. Customers without a value are in no group.
+    ///
+    /// ```
+    /// use saas_segmentation::economics::ValueQuantiles;
+    /// use saas_segmentation::{CustomerIndex, PerCustomer};
+    ///
+    /// let index = CustomerIndex::from_keys(["d", "c", "b", "a"])?;
+    /// let ltv = PerCustomer::from_keyed(&index, [("a", 5.0), ("b", 5.0), ("c", 1.0), ("d", 9.0)])?;
+    /// let halves = ValueQuantiles::new(&index, &ltv, 2)?;
+    /// // "a" and "b" tie; "b" ranks above "a" (the later key in key order ranks higher).
+    /// assert_eq!(halves.segmentation().segment_of_key(&index, "b")?, Some(0));
+    /// assert_eq!(halves.segmentation().segment_of_key(&index, "a")?, Some(1));
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for fewer than 2 groups or more groups than customers;
-    /// [`Error::EmptyInput`], [`Error::NonFinite`], [`Error::OutOfRange`] for negative values.
+    /// [`Error::CustomerSetMismatch`] when `values` is not over `index`;
+    /// [`Error::InvalidParameter`] for fewer than 2 groups or more groups than customers with a
+    /// value; [`Error::EmptyInput`], [`Error::NonFinite`], [`Error::OutOfRange`] for negative
+    /// values.
     ///
     /// Reference: the groups match pandas `qcut(values.rank(method="first"), q, labels=False)`
-    /// (group 0 here is pandas' highest label).
-    pub fn new(values: &[f64], groups: usize) -> Result<ValueQuantiles> {
-        check_values(values, "value")?;
-        if groups < 2 || groups > values.len() {
+    /// over the customers sorted by key (group 0 here is pandas' highest label).
+    pub fn new<K: Ord>(
+        index: &CustomerIndex<K>,
+        values: &PerCustomer<f64>,
+        groups: usize,
+    ) -> Result<ValueQuantiles> {
+        crate::universe::ensure_same(index, values, "values")?;
+        // Customers with a value, in key order: the tie-break order.
+        let keyed: Vec<CustomerId> = index
+            .ids_in_key_order()
+            .into_iter()
+            .filter(|id| values.get(*id).is_some())
+            .collect();
+        let present: Vec<f64> = keyed
+            .iter()
+            .filter_map(|id| values.get(*id).copied())
+            .collect();
+        for (id, &v) in keyed.iter().zip(&present) {
+            ensure_finite(v, || format!("customer {id}"), "value")?;
+            if v < 0.0 {
+                return Err(Error::OutOfRange {
+                    record: format!("customer {id}"),
+                    field: "value".into(),
+                    value: v,
+                    expected: "a value of 0 or more (net refunds into revenue first)",
+                });
+            }
+        }
+        check_values(&present, "value")?;
+        if groups < 2 || groups > present.len() {
             return Err(Error::InvalidParameter {
                 name: "groups",
                 reason: format!(
-                    "{groups} groups for {} customers: use 2 or more, at most one per customer",
-                    values.len()
+                    "{groups} groups for {} customers with a value: use 2 or more, at most one per customer",
+                    present.len()
                 ),
             });
         }
-        let n = values.len();
+        let n = present.len();
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-        let mut labels = vec![None; n];
+        order.sort_by(|&a, &b| present[a].total_cmp(&present[b]).then(a.cmp(&b)));
+        let mut labels = vec![None; index.len()];
         for (rank0, &i) in order.iter().enumerate() {
             // pandas qcut on ranks 1..n: the edges are the q-quantiles of the ranks (linear
             // interpolation), bins right-closed, the first including its left edge.
@@ -265,9 +310,9 @@ impl ValueQuantiles {
                     bin = b;
                 }
             }
-            labels[i] = Some(groups - 1 - bin);
+            labels[keyed[i].index()] = Some(groups - 1 - bin);
         }
-        let total: f64 = values.iter().sum();
+        let total: f64 = present.iter().sum();
         let share = 100.0 / groups as f64;
         let name = |g: usize| -> String {
             let pct = format!("{}%", (share * 100.0).round() / 100.0);
@@ -289,12 +334,15 @@ impl ValueQuantiles {
                 max: f64::NEG_INFINITY,
             })
             .collect();
-        for (i, label) in labels.iter().enumerate() {
-            let g = &mut out[label.unwrap_or(0)];
+        for (id, label) in labels.iter().enumerate() {
+            let (Some(label), Some(&v)) = (label, values.get(CustomerId(id as u32))) else {
+                continue;
+            };
+            let g = &mut out[*label];
             g.customers += 1;
-            g.value += values[i];
-            g.min = g.min.min(values[i]);
-            g.max = g.max.max(values[i]);
+            g.value += v;
+            g.min = g.min.min(v);
+            g.max = g.max.max(v);
         }
         for g in &mut out {
             g.value_share = if total > 0.0 { g.value / total } else { 0.0 };
@@ -311,7 +359,7 @@ impl ValueQuantiles {
             })
             .collect();
         Ok(ValueQuantiles {
-            segmentation: Segmentation::new(labels, descriptors)?,
+            segmentation: Segmentation::new(index, labels, descriptors)?,
             groups: out,
         })
     }
@@ -331,22 +379,18 @@ impl ValueQuantiles {
     /// Customers in the top group (`Some(true)`) against the rest, for
     /// [`IdealCustomerProfile::fit`](super::IdealCustomerProfile::fit).
     #[must_use]
-    pub fn top_flags(&self) -> Vec<Option<bool>> {
+    pub fn top_flags(&self) -> PerCustomer<bool> {
         self.flags(0)
     }
 
     /// Customers in the bottom group against the rest, for an anti-ICP.
     #[must_use]
-    pub fn bottom_flags(&self) -> Vec<Option<bool>> {
-        self.flags(self.groups.len() - 1)
+    pub fn bottom_flags(&self) -> PerCustomer<bool> {
+        self.flags(self.groups.len().saturating_sub(1))
     }
 
-    fn flags(&self, group: usize) -> Vec<Option<bool>> {
-        self.segmentation
-            .labels()
-            .iter()
-            .map(|l| l.map(|g| g == group))
-            .collect()
+    fn flags(&self, group: usize) -> PerCustomer<bool> {
+        self.segmentation.label_column().map(|&g| g == group)
     }
 
     /// The characteristics of each group side by side: per variable, for numbers the mean and
@@ -354,21 +398,19 @@ impl ValueQuantiles {
     /// (missing values left out).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when a variable does not have one value per customer.
+    /// [`Error::CustomerSetMismatch`] when a variable belongs to another customer set.
     pub fn profile(&self, variables: &[Variable]) -> Result<Vec<GroupProfile>> {
         let labels = self.segmentation.labels();
         let k = self.groups.len();
         let mut out = Vec::with_capacity(variables.len());
         for variable in variables {
+            self.segmentation.ensure_same(
+                &variable.universe(),
+                &format!("profile variable `{}`", variable.name()),
+            )?;
             match variable {
                 Variable::Numeric { name, values } => {
-                    if values.len() != labels.len() {
-                        return Err(Error::LengthMismatch {
-                            what: "profile variable",
-                            expected: labels.len(),
-                            found: values.len(),
-                        });
-                    }
+                    let values = values.values();
                     let mut groups: Vec<Vec<f64>> = vec![Vec::new(); k];
                     for (l, v) in labels.iter().zip(values) {
                         if let (Some(g), Some(v)) = (l, v) {
@@ -405,13 +447,7 @@ impl ValueQuantiles {
                     });
                 }
                 Variable::Categorical { name, values } => {
-                    if values.len() != labels.len() {
-                        return Err(Error::LengthMismatch {
-                            what: "profile variable",
-                            expected: labels.len(),
-                            found: values.len(),
-                        });
-                    }
+                    let values = values.values();
                     let mut counts: Vec<std::collections::BTreeMap<&str, u64>> =
                         vec![std::collections::BTreeMap::new(); k];
                     for (l, v) in labels.iter().zip(values) {
@@ -478,7 +514,7 @@ pub enum GroupSummary {
 }
 
 /// Observed lifetime value per customer: the sum of its monthly MRR up to the analysis month
-/// times the gross margin (dense order; 0 for customers without records). It needs no churn
+/// times the gross margin, for every customer of `lookup` (0 for customers without records). It needs no churn
 /// estimate, so it exists where ARPA / churn does not, and it feeds [`ValueQuantiles`].
 ///
 /// # Errors
@@ -489,12 +525,15 @@ pub fn observed_ltv<K: std::fmt::Debug>(
     records: &[crate::records::MrrRecord<K>],
     params: &super::MrrParams,
     gross_margin: f64,
-) -> Result<Vec<f64>> {
+) -> Result<PerCustomer<f64>> {
     check_margin(gross_margin)?;
     let series = params.series(lookup, records)?;
-    Ok((0..series.customers())
-        .map(|c| series.of(c).map(|(_, v)| v).sum::<f64>() * gross_margin)
-        .collect())
+    PerCustomer::complete(
+        lookup,
+        (0..series.customers())
+            .map(|c| series.of(c).map(|(_, v)| v).sum::<f64>() * gross_margin)
+            .collect(),
+    )
 }
 
 /// How concentrated value is across customers.

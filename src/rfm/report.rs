@@ -49,18 +49,12 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// out of every row but counted in the shares' totals.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when the segmentation does not have one label per table row.
+/// [`Error::CustomerSetMismatch`] when the segmentation is not over the table's customer set.
 pub fn segment_summary<K>(
     table: &RfmTable<K>,
     segmentation: &Segmentation,
 ) -> Result<Vec<SegmentSummary>> {
-    if segmentation.len() != table.len() {
-        return Err(Error::LengthMismatch {
-            what: "segmentation",
-            expected: table.len(),
-            found: segmentation.len(),
-        });
-    }
+    segmentation.ensure_same(table, "RFM table")?;
     let count = segmentation.segment_count();
     let mut recency = vec![Vec::new(); count];
     let mut frequency = vec![Vec::new(); count];
@@ -68,9 +62,12 @@ pub fn segment_summary<K>(
     let mut orders = vec![0u64; count];
     let mut revenue = vec![0.0; count];
     let mut total_revenue = 0.0;
-    for ((_, summary), label) in table.iter().zip(segmentation.labels()) {
+    for (row, (_, summary)) in table.iter().enumerate() {
         total_revenue += summary.monetary;
-        if let Some(s) = *label {
+        let label = table
+            .customer(row)
+            .and_then(|id| segmentation.segment_of(id));
+        if let Some(s) = label {
             recency[s].push(summary.recency_days as f64);
             frequency[s].push(f64::from(summary.frequency));
             monetary[s].push(summary.monetary);

@@ -3,8 +3,12 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::ids::CustomerId;
+use crate::rfm::segments::RfmSegmentTable;
 use crate::rfm::select::{min_max, select_in, Bucketizer};
 use crate::rfm::summary::{from_micros, RfmTable};
+use crate::segmentation::Segmentation;
+use crate::universe::{CustomerSet, Universe};
 
 /// How one dimension's values become scores `1..=bins` (higher is better; recency is scored in
 /// reverse, so the most recent customers score highest).
@@ -238,10 +242,14 @@ impl DimensionScores {
     }
 }
 
-/// R, F and M scores of every customer of an [`RfmTable`], in its key order.
+/// R, F and M scores of every customer of an [`RfmTable`], in its key order, tied to the
+/// table's customer set ([`RfmScores::customer`] names the customer of each position).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RfmScores {
+    universe: Universe,
+    /// The dense id of each position; `None` when position `i` is customer `i`.
+    ids: Option<Vec<CustomerId>>,
     recency: DimensionScores,
     frequency: DimensionScores,
     monetary: DimensionScores,
@@ -294,10 +302,41 @@ impl RfmScores {
         #[cfg(not(feature = "parallel"))]
         let (recency, frequency, monetary) = (recency(), frequency(), monetary());
         Ok(RfmScores {
+            universe: table.universe(),
+            ids: table.row_ids().map(<[CustomerId]>::to_vec),
             recency,
             frequency,
             monetary,
         })
+    }
+
+    /// The customer set of the scored table.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
+        self.universe
+    }
+
+    /// The dense id of the customer at position `i` (the table's key order), `None` past the
+    /// end.
+    #[must_use]
+    pub fn customer(&self, i: usize) -> Option<CustomerId> {
+        if i >= self.len() {
+            return None;
+        }
+        Some(match &self.ids {
+            Some(ids) => ids.get(i).copied()?,
+            None => CustomerId(i as u32),
+        })
+    }
+
+    /// The customers named by `table` as a [`Segmentation`] of the scored customer set: each
+    /// scored customer in the segment of its cell, customers without a score (no purchase, no
+    /// row) in no segment. The same as [`RfmSegmentTable::apply`].
+    ///
+    /// # Errors
+    /// As [`RfmSegmentTable::apply`].
+    pub fn segmentation(&self, table: &RfmSegmentTable) -> Result<Segmentation> {
+        table.apply(self)
     }
 
     /// Recency scores.
@@ -589,6 +628,12 @@ fn bin_counts(scores: &[u8], label: &[u8]) -> Vec<usize> {
         .iter()
         .map(|&s| tallies.iter().map(|t| t[usize::from(s)]).sum())
         .collect()
+}
+
+impl CustomerSet for RfmScores {
+    fn universe(&self) -> Universe {
+        self.universe
+    }
 }
 
 #[cfg(test)]

@@ -381,8 +381,10 @@ impl RfmSegmentTable {
             .filter(|&rule| rule < self.rules.len())
     }
 
-    /// Names every customer's segment. Segments follow the rule order, then "Other" when some
-    /// cell is uncovered; each descriptor lists the cells it was given.
+    /// Names every scored customer's segment, as a [`Segmentation`] of the scores' customer set
+    /// (in its dense-id order; customers without a score are in no segment). Segments follow
+    /// the rule order, then "Other" when some cell is uncovered; each descriptor lists the cells
+    /// it was given.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when the scores' bins differ from the table's grid.
@@ -399,16 +401,19 @@ impl RfmSegmentTable {
             });
         }
         let other = self.rules.len();
-        let labels = (0..scores.len())
-            .map(|i| {
-                Some(
-                    scores
-                        .cell(i)
-                        .and_then(|cell| self.segment_of(cell))
-                        .unwrap_or(other),
-                )
-            })
-            .collect();
+        // Positions are the table's key order; labels go to each position's dense id, and
+        // customers without a score stay in no segment.
+        let universe = scores.universe();
+        let mut labels: Vec<Option<usize>> = vec![None; universe.len()];
+        for i in 0..scores.len() {
+            let segment = scores
+                .cell(i)
+                .and_then(|cell| self.segment_of(cell))
+                .unwrap_or(other);
+            if let Some(slot) = scores.customer(i).and_then(|id| labels.get_mut(id.index())) {
+                *slot = Some(segment);
+            }
+        }
         let mut cells_of = vec![Vec::new(); self.rules.len() + 1];
         let [br, bf, bm] = self.bins;
         for r in 1..=br {
@@ -437,7 +442,7 @@ impl RfmSegmentTable {
                 cells: cells_of[other].clone(),
             },
         ));
-        Segmentation::new(labels, segments)
+        Segmentation::new(&universe, labels, segments)
     }
 }
 

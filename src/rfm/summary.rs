@@ -5,8 +5,9 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::date::Date;
 use crate::error::{Error, Result};
-use crate::ids::{CustomerId, CustomerIndex, KeyBuildHasher};
+use crate::ids::{hash_of, CustomerId, CustomerIndex, KeyBuildHasher};
 use crate::records::{RefundPolicy, Transaction};
+use crate::universe::{extend_fingerprint, CustomerSet, PerCustomer, Universe, EMPTY_FINGERPRINT};
 
 /// Which transaction recency counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -578,8 +579,15 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
             #[cfg(not(feature = "parallel"))]
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
+        // Without an index the table's customers are a set of their own: its keys in key
+        // order, the universe `CustomerIndex::sorted_from_keys` of the same keys has.
+        let fingerprint = entries.iter().fold(EMPTY_FINGERPRINT, |f, e| {
+            extend_fingerprint(f, hash_of(&e.0))
+        });
         RfmTable {
             params,
+            universe: Universe::from_parts(entries.len(), fingerprint),
+            ids: None,
             entries,
             report,
         }
@@ -882,11 +890,22 @@ pub struct RfmSummary {
     pub tenure_days: Option<i64>,
 }
 
-/// Per-customer RFM summaries in order of the external key.
+/// Per-customer RFM summaries of the customers of a customer set, held in order of the external
+/// key (the order pandas' sorted group-by and the rank-first tie-break need).
+///
+/// The table is tied to the customer set it was built over: the index of
+/// [`RfmTable::from_transactions_in`] or [`RfmTable::from_interned`], or, for
+/// [`RfmTable::from_transactions`], the set of its own keys in key order (what
+/// `CustomerIndex::sorted_from_keys(table.keys().cloned())` holds). [`RfmTable::customer`] gives
+/// the dense id of each row and [`RfmTable::per_customer`] the dense-id view, with customers
+/// without a summary as `None`.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RfmTable<K> {
     params: RfmParams,
+    universe: Universe,
+    /// The dense id of each row; `None` when row `i` is customer `i`.
+    ids: Option<Vec<CustomerId>>,
     // Each key beside its accumulator, in key order: one vector, no second copy.
     entries: Vec<(K, Acc)>,
     report: RfmReport,
@@ -942,6 +961,13 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let mut table = Self::from_transactions(transactions, params)?;
         let seen = table.entries.len() + table.report.without_purchase;
         table.report.without_rows = customers.len().saturating_sub(seen);
+        let ids = table
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(row, e)| customers.require(&e.0, || format!("RFM row {row}")))
+            .collect::<Result<Vec<_>>>()?;
+        table.attach(customers.universe(), ids);
         Ok(table)
     }
 
@@ -1026,6 +1052,15 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                 entries[id as usize].1.days += 1;
             }
         }
+        // The dense id of every customer kept, in id order: the table's row ids when the index
+        // is in key order (no sort below).
+        let keep_all = params.recency == RecencyBasis::LastTransaction;
+        let kept: Vec<CustomerId> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.1.last_any != i32::MIN && (keep_all || e.1.purchases > 0))
+            .map(|(i, _)| CustomerId(i as u32))
+            .collect();
         if unseen > 0 {
             entries.retain(|e| e.1.last_any != i32::MIN);
         }
@@ -1041,7 +1076,32 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             });
         }
         table.report.without_rows = n - seen;
+        let in_id_order = kept.len() == table.entries.len()
+            && kept
+                .iter()
+                .zip(&table.entries)
+                .all(|(id, e)| customers.keys().get(id.index()) == Some(&e.0));
+        let ids = if in_id_order {
+            kept
+        } else {
+            // The table was sorted by key: find each row's id again.
+            table
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(row, e)| customers.require(&e.0, || format!("RFM row {row}")))
+                .collect::<Result<Vec<_>>>()?
+        };
+        table.attach(customers.universe(), ids);
         Ok(table)
+    }
+
+    /// Ties the table to `universe`, row `i` being customer `ids[i]`.
+    fn attach(&mut self, universe: Universe, ids: Vec<CustomerId>) {
+        let identity =
+            ids.len() == universe.len() && ids.iter().enumerate().all(|(i, id)| id.index() == i);
+        self.universe = universe;
+        self.ids = (!identity).then_some(ids);
     }
 
     /// Counts distinct purchase days exactly for customers whose rows were out of date order.
@@ -1084,6 +1144,12 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
     }
 }
 
+impl<K> CustomerSet for RfmTable<K> {
+    fn universe(&self) -> Universe {
+        self.universe
+    }
+}
+
 impl<K> RfmTable<K> {
     /// The number of customers.
     #[must_use]
@@ -1101,6 +1167,44 @@ impl<K> RfmTable<K> {
     #[must_use]
     pub fn params(&self) -> &RfmParams {
         &self.params
+    }
+
+    /// The customer set the table belongs to.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
+        self.universe
+    }
+
+    /// The dense id of row `i` (key order), `None` past the end.
+    #[must_use]
+    pub fn customer(&self, i: usize) -> Option<CustomerId> {
+        if i >= self.entries.len() {
+            return None;
+        }
+        Some(match &self.ids {
+            Some(ids) => ids[i],
+            None => CustomerId(i as u32),
+        })
+    }
+
+    /// The dense id of every row, in row (key) order.
+    pub(crate) fn row_ids(&self) -> Option<&[CustomerId]> {
+        self.ids.as_deref()
+    }
+
+    /// Every customer of the set with its summary, in dense-id order (`None` for customers
+    /// without one).
+    #[must_use]
+    pub fn per_customer(&self) -> PerCustomer<RfmSummary> {
+        let mut values = vec![None; self.universe.len()];
+        for i in 0..self.entries.len() {
+            if let Some(slot) = self.customer(i).and_then(|id| values.get_mut(id.index())) {
+                *slot = Some(self.row(i));
+            }
+        }
+        PerCustomer::from_fn(&self.universe, |id| {
+            values.get(id.index()).copied().flatten()
+        })
     }
 
     /// Customer keys in ascending order; position `i` is row `i` of every per-customer output.

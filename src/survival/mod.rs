@@ -47,11 +47,13 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, CustomerLookup};
 use crate::records::{CustomerDate, MrrRecord};
 use crate::segmentation::Segmentation;
+use crate::universe::{CustomerSet, PerCustomer, Universe};
 
 /// Customer lifetimes: per customer a duration and whether churn was observed.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SurvivalData {
+    universe: Universe,
     customers: Vec<CustomerId>,
     durations: Vec<f64>,
     observed: Vec<bool>,
@@ -78,7 +80,7 @@ impl SurvivalData {
             analysis_month,
             crate::economics::CreditPolicy::Reject,
         )?;
-        let mut data = SurvivalData::empty();
+        let mut data = SurvivalData::empty(lookup);
         for c in 0..series.customers() {
             let mut entries = series.of(c).skip_while(|&(_, v)| v <= 0.0);
             let Some((start, _)) = entries.next() else {
@@ -153,7 +155,7 @@ impl SurvivalData {
             }
             last[id.index()] = last[id.index()].max(day);
         }
-        let mut data = SurvivalData::empty();
+        let mut data = SurvivalData::empty(lookup);
         for (i, (&s, &l)) in signup.iter().zip(&last).enumerate() {
             if s == crate::cohort::NO_SIGNUP {
                 continue;
@@ -165,33 +167,53 @@ impl SurvivalData {
         Ok(data)
     }
 
-    /// Lifetimes given directly.
+    /// Lifetimes given directly: customer `ids[i]` of `customers` lived `durations[i]`, with
+    /// churn observed when `observed[i]`.
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when the three slices differ in length; the errors of
-    /// [`KaplanMeierParams::fit`] for the durations.
+    /// [`Error::LengthMismatch`] when the three slices differ in length;
+    /// [`Error::UnknownCustomerId`] for an id outside `customers`; [`Error::DuplicateName`] for
+    /// two lifetimes of one customer; the errors of [`KaplanMeierParams::fit`] for the
+    /// durations.
     pub fn new(
-        customers: Vec<CustomerId>,
+        customers: &(impl CustomerSet + ?Sized),
+        ids: Vec<CustomerId>,
         durations: Vec<f64>,
         observed: Vec<bool>,
     ) -> Result<Self> {
-        if customers.len() != durations.len() {
+        let universe = customers.universe();
+        if ids.len() != durations.len() {
             return Err(Error::LengthMismatch {
                 what: "customers",
                 expected: durations.len(),
-                found: customers.len(),
+                found: ids.len(),
             });
+        }
+        let mut seen = vec![false; universe.len()];
+        for (row, id) in ids.iter().enumerate() {
+            let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
+                id: id.0,
+                len: universe.len(),
+            })?;
+            if std::mem::replace(slot, true) {
+                return Err(Error::DuplicateName {
+                    what: "customer with a lifetime",
+                    name: format!("{id} (lifetime {row})"),
+                });
+            }
         }
         kaplan_meier::check_sample(&durations, &observed, None, "survival data")?;
         Ok(SurvivalData {
-            customers,
+            universe,
+            customers: ids,
             durations,
             observed,
         })
     }
 
-    fn empty() -> Self {
+    fn empty(customers: &(impl CustomerSet + ?Sized)) -> Self {
         SurvivalData {
+            universe: customers.universe(),
             customers: Vec::new(),
             durations: Vec::new(),
             observed: Vec::new(),
@@ -242,10 +264,40 @@ impl SurvivalData {
         params.fit(&self.durations, &self.observed)
     }
 
+    /// The customer set of the lifetimes.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
+        self.universe
+    }
+
+    /// The lifetimes as a per-customer column: `(duration, churn observed)`, `None` for
+    /// customers without a lifetime.
+    #[must_use]
+    pub fn per_customer(&self) -> PerCustomer<(f64, bool)> {
+        let mut values = vec![None; self.universe.len()];
+        for ((c, &d), &o) in self
+            .customers
+            .iter()
+            .zip(&self.durations)
+            .zip(&self.observed)
+        {
+            if let Some(slot) = values.get_mut(c.index()) {
+                *slot = Some((d, o));
+            }
+        }
+        PerCustomer::from_fn(&self.universe, |id| {
+            values.get(id.index()).copied().flatten()
+        })
+    }
+
     /// Splits the data by segment: per segment (in segment order) the durations and flags of
     /// its members; customers without a segment are left out.
-    #[must_use]
-    pub fn by_segment(&self, segmentation: &Segmentation) -> Vec<(Vec<f64>, Vec<bool>)> {
+    ///
+    /// # Errors
+    /// [`Error::CustomerSetMismatch`] when the segmentation is not over the lifetimes'
+    /// customer set.
+    pub fn by_segment(&self, segmentation: &Segmentation) -> Result<Vec<(Vec<f64>, Vec<bool>)>> {
+        segmentation.ensure_same(&self.universe, "lifetimes")?;
         let mut groups = vec![(Vec::new(), Vec::new()); segmentation.segment_count()];
         for ((c, &d), &o) in self
             .customers
@@ -258,7 +310,7 @@ impl SurvivalData {
                 groups[s].1.push(o);
             }
         }
-        groups
+        Ok(groups)
     }
 }
 
@@ -280,15 +332,16 @@ pub struct SegmentSurvival {
 /// Holm-adjusted pairwise tests).
 ///
 /// # Errors
-/// [`Error::EmptyInput`] naming an empty segment (drop it from the segmentation first), and the
-/// errors of [`logrank_test`].
+/// [`Error::CustomerSetMismatch`] when the segmentation is not over the lifetimes' customer
+/// set; [`Error::InvalidParameter`] naming an empty segment (drop it from the segmentation
+/// first); the errors of [`logrank_test`].
 pub fn compare_segments(
     data: &SurvivalData,
     segmentation: &Segmentation,
     params: &KaplanMeierParams,
     weighting: Weighting,
 ) -> Result<SegmentSurvival> {
-    let groups = data.by_segment(segmentation);
+    let groups = data.by_segment(segmentation)?;
     let mut curves = Vec::with_capacity(groups.len());
     for (s, (d, o)) in groups.iter().enumerate() {
         if d.is_empty() {

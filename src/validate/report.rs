@@ -7,8 +7,10 @@ use std::fmt;
 use crate::error::{Error, Result};
 use crate::segmentation::Segmentation;
 use crate::stats::{self, Alternative, MannWhitneyMethod};
+use crate::universe::{PerCustomer, Universe};
 
-/// One variable measured per customer, in the segmentation's customer order; `None` is missing.
+/// One variable measured per customer of a customer set (a [`PerCustomer`] column, which must
+/// be the segmentation's set); `None` is missing.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Variable {
@@ -18,7 +20,7 @@ pub enum Variable {
         /// The variable's name.
         name: String,
         /// One value per customer.
-        values: Vec<Option<f64>>,
+        values: PerCustomer<f64>,
     },
     /// A category (industry, plan, churned yes/no): tested with chi-square independence and
     /// Cramér's V.
@@ -26,13 +28,13 @@ pub enum Variable {
         /// The variable's name.
         name: String,
         /// One category per customer.
-        values: Vec<Option<String>>,
+        values: PerCustomer<String>,
     },
 }
 
 impl Variable {
     /// A numeric variable.
-    pub fn numeric(name: impl Into<String>, values: Vec<Option<f64>>) -> Self {
+    pub fn numeric(name: impl Into<String>, values: PerCustomer<f64>) -> Self {
         Variable::Numeric {
             name: name.into(),
             values,
@@ -40,7 +42,7 @@ impl Variable {
     }
 
     /// A categorical variable.
-    pub fn categorical(name: impl Into<String>, values: Vec<Option<String>>) -> Self {
+    pub fn categorical(name: impl Into<String>, values: PerCustomer<String>) -> Self {
         Variable::Categorical {
             name: name.into(),
             values,
@@ -55,17 +57,24 @@ impl Variable {
         }
     }
 
-    fn len(&self) -> usize {
+    /// The customer set of the values.
+    #[must_use]
+    pub fn universe(&self) -> Universe {
         match self {
-            Variable::Numeric { values, .. } => values.len(),
-            Variable::Categorical { values, .. } => values.len(),
+            Variable::Numeric { values, .. } => values.universe(),
+            Variable::Categorical { values, .. } => values.universe(),
         }
     }
 
     fn present(&self, customer: usize) -> bool {
         match self {
-            Variable::Numeric { values, .. } => values[customer].is_some_and(f64::is_finite),
-            Variable::Categorical { values, .. } => values[customer].is_some(),
+            Variable::Numeric { values, .. } => values
+                .values()
+                .get(customer)
+                .is_some_and(|v| v.is_some_and(f64::is_finite)),
+            Variable::Categorical { values, .. } => {
+                values.values().get(customer).is_some_and(Option::is_some)
+            }
         }
     }
 }
@@ -351,10 +360,11 @@ pub struct ValidationInput<'a> {
     /// Names of the variables that define the segments (measurability); all of `variables` when
     /// empty.
     pub defining: &'a [&'a str],
-    /// Revenue per customer (same order as the segmentation), for substantiality.
-    pub revenue: Option<&'a [f64]>,
-    /// Reachability per channel: channel name and one flag per customer.
-    pub channels: &'a [(&'a str, &'a [bool])],
+    /// Revenue per customer, for substantiality (a customer without a value counts 0).
+    pub revenue: Option<&'a PerCustomer<f64>>,
+    /// Reachability per channel: channel name and one flag per customer (`None` counts as not
+    /// reachable).
+    pub channels: &'a [(&'a str, &'a PerCustomer<bool>)],
     /// Strategy per segment name.
     pub strategies: Option<&'a BTreeMap<String, Strategy>>,
 }
@@ -363,8 +373,8 @@ pub struct ValidationInput<'a> {
 /// five criteria against `criteria`.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] naming the input whose length differs from the segmentation's;
-/// [`Error::InvalidParameter`] for thresholds outside their range or a defining variable that is
+/// [`Error::CustomerSetMismatch`] naming the input (variable, revenue, channel) that belongs to
+/// another customer set than the segmentation; [`Error::InvalidParameter`] for thresholds outside their range or a defining variable that is
 /// not among `variables`; [`Error::NonFinite`] for non-finite revenue.
 pub fn validate_segmentation(
     segmentation: &Segmentation,
@@ -372,35 +382,23 @@ pub fn validate_segmentation(
     criteria: &Criteria,
 ) -> Result<ValidationReport> {
     criteria.validate()?;
-    let n = segmentation.len();
     let k = segmentation.segment_count();
     for variable in input.variables {
-        if variable.len() != n {
-            return Err(Error::LengthMismatch {
-                what: "variable values",
-                expected: n,
-                found: variable.len(),
-            });
-        }
+        segmentation.ensure_same(
+            &variable.universe(),
+            &format!("variable `{}`", variable.name()),
+        )?;
     }
     if let Some(revenue) = input.revenue {
-        if revenue.len() != n {
-            return Err(Error::LengthMismatch {
-                what: "revenue",
-                expected: n,
-                found: revenue.len(),
-            });
+        segmentation.ensure_same(revenue, "revenue")?;
+        for (id, value) in revenue.iter() {
+            if let Some(&v) = value {
+                crate::error::ensure_finite(v, || format!("customer {id}"), "revenue")?;
+            }
         }
-        stats::ensure_all_finite(revenue, "revenue")?;
     }
-    for (_, flags) in input.channels {
-        if flags.len() != n {
-            return Err(Error::LengthMismatch {
-                what: "channel reachability flags",
-                expected: n,
-                found: flags.len(),
-            });
-        }
+    for (channel, flags) in input.channels {
+        segmentation.ensure_same(*flags, &format!("reachability of channel `{channel}`"))?;
     }
     for name in input.defining {
         if !input.variables.iter().any(|v| v.name() == *name) {
@@ -445,8 +443,8 @@ pub fn validate_segmentation(
 
     let revenue_by_segment = input.revenue.map(|revenue| {
         let mut sums = vec![0.0; k];
-        for (l, r) in labels.iter().zip(revenue) {
-            if let Some(l) = l {
+        for (l, r) in labels.iter().zip(revenue.values()) {
+            if let (Some(l), Some(r)) = (l, r) {
                 sums[*l] += r;
             }
         }
@@ -466,7 +464,9 @@ pub fn validate_segmentation(
     let mut segments = Vec::with_capacity(k);
     for (c, descriptor) in segmentation.segments().iter().enumerate() {
         let name = descriptor.name().to_owned();
-        let members: Vec<usize> = (0..n).filter(|&i| labels[i] == Some(c)).collect();
+        let members: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] == Some(c))
+            .collect();
         let size = members.len();
         let share = if assigned == 0 {
             0.0
@@ -534,7 +534,12 @@ pub fn validate_segmentation(
         } else {
             let reachable = members
                 .iter()
-                .filter(|&&i| input.channels.iter().any(|(_, flags)| flags[i]))
+                .filter(|&&i| {
+                    input
+                        .channels
+                        .iter()
+                        .any(|(_, flags)| flags.values()[i] == Some(true))
+                })
                 .count();
             let reach = reachable as f64 / size as f64;
             let mut reasons = vec![format!(
@@ -543,7 +548,10 @@ pub fn validate_segmentation(
                 100.0 * criteria.min_reach
             )];
             for (channel, flags) in input.channels {
-                let by = members.iter().filter(|&&i| flags[i]).count();
+                let by = members
+                    .iter()
+                    .filter(|&&i| flags.values()[i] == Some(true))
+                    .count();
                 reasons.push(format!(
                     "{channel}: {:.1}%",
                     100.0 * by as f64 / size as f64
@@ -697,6 +705,7 @@ fn overall_test(variable: &Variable, labels: &[Option<usize>], k: usize) -> Vari
     };
     match variable {
         Variable::Numeric { values, .. } => {
+            let values = values.values();
             result.test = "kruskal".to_owned();
             let groups = numeric_groups(values, labels, k);
             let present: Vec<&[f64]> = groups
@@ -717,6 +726,7 @@ fn overall_test(variable: &Variable, labels: &[Option<usize>], k: usize) -> Vari
             }
         }
         Variable::Categorical { values, .. } => {
+            let values = values.values();
             result.test = "chi2".to_owned();
             let (table, _) = category_table(values, labels, k);
             let (table, rows) = trimmed(&table, k);
@@ -752,6 +762,7 @@ fn versus_rest(variables: &[Variable], labels: &[Option<usize>], k: usize) -> Ve
         for c in 0..k {
             let comparison = match variable {
                 Variable::Numeric { name, values } => {
+                    let values = values.values();
                     let (mut inside, mut outside) = (Vec::new(), Vec::new());
                     for (v, l) in values.iter().zip(labels) {
                         if let (Some(v), Some(l)) = (v, l) {
@@ -797,6 +808,7 @@ fn versus_rest(variables: &[Variable], labels: &[Option<usize>], k: usize) -> Ve
                     })
                 }
                 Variable::Categorical { name, values } => {
+                    let values = values.values();
                     let two: Vec<Option<usize>> = labels
                         .iter()
                         .map(|l| l.map(|l| usize::from(l != c)))
@@ -863,9 +875,9 @@ pub struct PairwiseComparison {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome<'a> {
     /// A number per customer (LTV, tenure, NRR): Welch's t test and Cohen's d.
-    Numeric(&'a [Option<f64>]),
+    Numeric(&'a PerCustomer<f64>),
     /// Yes/no per customer (churned, converted): two-proportion z test.
-    Binary(&'a [Option<bool>]),
+    Binary(&'a PerCustomer<bool>),
 }
 
 /// Every pair of segments compared on `outcome` ("does segment A churn significantly
@@ -875,22 +887,15 @@ pub enum Outcome<'a> {
 /// equal, pooled proportion 0 or 1) are left out.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when the outcome's length differs from the segmentation's.
+/// [`Error::CustomerSetMismatch`] when the outcome belongs to another customer set than the
+/// segmentation.
 pub fn pairwise_comparisons(
     segmentation: &Segmentation,
     outcome: Outcome<'_>,
 ) -> Result<Vec<PairwiseComparison>> {
-    let n = segmentation.len();
-    let length = match outcome {
-        Outcome::Numeric(v) => v.len(),
-        Outcome::Binary(v) => v.len(),
-    };
-    if length != n {
-        return Err(Error::LengthMismatch {
-            what: "outcome values",
-            expected: n,
-            found: length,
-        });
+    match outcome {
+        Outcome::Numeric(v) => segmentation.ensure_same(v, "outcome values")?,
+        Outcome::Binary(v) => segmentation.ensure_same(v, "outcome values")?,
     }
     let labels = segmentation.labels();
     let k = segmentation.segment_count();
@@ -898,7 +903,7 @@ pub fn pairwise_comparisons(
     let mut out = Vec::new();
     match outcome {
         Outcome::Numeric(values) => {
-            let groups = numeric_groups(values, labels, k);
+            let groups = numeric_groups(values.values(), labels, k);
             for a in 0..k {
                 for b in a + 1..k {
                     if let Ok(t) =
@@ -921,7 +926,7 @@ pub fn pairwise_comparisons(
         Outcome::Binary(values) => {
             let mut yes = vec![0u64; k];
             let mut all = vec![0u64; k];
-            for (v, l) in values.iter().zip(labels) {
+            for (v, l) in values.values().iter().zip(labels) {
                 if let (Some(v), Some(l)) = (v, l) {
                     all[*l] += 1;
                     yes[*l] += u64::from(*v);

@@ -170,21 +170,17 @@ impl SegmentationComparison {
 }
 
 /// Compares two segmentations of the same customers (e.g. last quarter's and this quarter's).
+/// Segmentations over different indexes are matched by key first: re-attach one with
+/// [`Segmentation::keyed`] and [`KeyedSegmentation::attach`](crate::KeyedSegmentation::attach).
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when they cover different numbers of customers;
+/// [`Error::CustomerSetMismatch`] when they belong to different customer sets;
 /// [`Error::EmptyInput`] when no customer has a segment in both.
 pub fn compare_segmentations(
     before: &Segmentation,
     after: &Segmentation,
 ) -> Result<SegmentationComparison> {
-    if before.len() != after.len() {
-        return Err(Error::LengthMismatch {
-            what: "customers of the later segmentation",
-            expected: before.len(),
-            found: after.len(),
-        });
-    }
+    before.ensure_same(after, "the later segmentation")?;
     let names = |s: &Segmentation| -> Vec<String> {
         s.segments().iter().map(|d| d.name().to_owned()).collect()
     };

@@ -81,3 +81,19 @@ pub fn assert_within(actual: f64, expected: f64, tol: f64, what: &str) {
         actual - expected
     );
 }
+
+/// An index of the keys `0..n` in order, so key order (the crate's tie-break) equals position
+/// (the order of the peers' fixtures).
+#[allow(dead_code)]
+pub fn numbered(n: usize) -> saas_segmentation::CustomerIndex<u32> {
+    saas_segmentation::CustomerIndex::from_keys(0..n as u32).expect("index")
+}
+
+/// A per-customer column from one value per customer of `customers`.
+#[allow(dead_code)]
+pub fn column<T>(
+    customers: &impl saas_segmentation::CustomerSet,
+    values: Vec<Option<T>>,
+) -> saas_segmentation::PerCustomer<T> {
+    saas_segmentation::PerCustomer::new(customers, values).expect("one value per customer")
+}
