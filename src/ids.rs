@@ -422,7 +422,7 @@ impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
     #[inline]
     fn prefetch(&self, key: &K) {
         let home = (hash_of(key) >> (64 - self.bits)) as usize;
-        crate::prefetch::prefetch(&self.slots[home]);
+        crate::engine::prefetch::prefetch(&self.slots[home]);
     }
 }
 

@@ -5,9 +5,8 @@
 
 #[macro_use]
 pub mod model;
-mod prefetch;
-#[cfg(feature = "parallel")]
-mod threads;
+mod engine;
+mod mrr_series;
 
 pub mod activity;
 pub mod cluster;

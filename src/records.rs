@@ -16,7 +16,11 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
+use std::fmt::Debug;
+
 use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::ids::CustomerLookup;
 use crate::model::AcquisitionChannel;
 
 /// A purchase (positive amount) or refund (negative amount) on a day.
@@ -162,3 +166,44 @@ impl<K, E> CustomerDate<K> for crate::activity::Activity<K, E> {
         self.date
     }
 }
+
+/// The signup day of every customer of `lookup` (`NO_SIGNUP` for customers without one), read
+/// once with the checks every signup-based analysis needs.
+///
+/// # Errors
+/// [`Error::EmptyInput`] without signups, [`Error::UnknownCustomer`] for a customer the lookup
+/// does not know, [`Error::DuplicateName`] for a customer with two signups.
+pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
+    lookup: &impl CustomerLookup<K>,
+    signups: &[R],
+) -> Result<Vec<i32>> {
+    if signups.is_empty() {
+        return Err(Error::EmptyInput {
+            what: "signups",
+            item: "signup record (customer, date)",
+        });
+    }
+    let mut signup = vec![NO_SIGNUP; lookup.customer_count()];
+    for (row, record) in signups.iter().enumerate() {
+        if let Some(ahead) = signups.get(row + 16) {
+            lookup.prefetch(ahead.customer());
+        }
+        let id = lookup
+            .lookup(record.customer())
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("signup row {row}"),
+                customer: format!("{:?}", record.customer()),
+            })?;
+        if signup[id.index()] != NO_SIGNUP {
+            return Err(Error::DuplicateName {
+                what: "signup of customer",
+                name: format!("{:?} (row {row})", record.customer()),
+            });
+        }
+        signup[id.index()] = record.date().days();
+    }
+    Ok(signup)
+}
+
+/// Marks a customer without a signup in [`signup_days`].
+pub(crate) const NO_SIGNUP: i32 = i32::MIN;

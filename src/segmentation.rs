@@ -552,3 +552,33 @@ impl<K> KeyedSegmentation<K> {
         Segmentation::new(lookup, labels, self.segments.clone())
     }
 }
+
+/// Rows per segment of dense labels `0..k`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when a segment number below the largest has no rows.
+pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    // More segments than rows leaves one empty: refuse before sizing anything by a label.
+    if k > labels.len() {
+        return Err(Error::InvalidParameter {
+            name: "labels",
+            reason: format!(
+                "label {} for {} rows: number the segments 0..k without gaps, k at most the rows",
+                k - 1,
+                labels.len()
+            ),
+        });
+    }
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    if let Some(empty) = sizes.iter().position(|&s| s == 0) {
+        return Err(Error::InvalidParameter {
+            name: "labels",
+            reason: format!("segment {empty} has no rows: number the segments 0..k without gaps"),
+        });
+    }
+    Ok(sizes)
+}

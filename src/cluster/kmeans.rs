@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use ndarray::{Array2, ArrayView2};
 
-use super::kernel::{self, Block, Bounds, Candidates, Packed, Partial, Pruning, LANES};
 use super::matrix_rows;
+use crate::engine::kernel::{self, Block, Bounds, Candidates, Packed, Partial, Pruning, LANES};
 use crate::error::{Error, Result};
 use crate::random::{self, SeededRng};
 use crate::segmentation::Segmentation;
@@ -622,13 +622,7 @@ fn sum_blocks(
         pass(b, out, bound, &mut partial);
         partial
     };
-    #[cfg(feature = "parallel")]
-    let partials: Vec<Partial> = {
-        use rayon::prelude::*;
-        work.into_par_iter().map(run).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let partials: Vec<Partial> = work.into_iter().map(run).collect();
+    let partials: Vec<Partial> = crate::engine::par::map(work, run);
     let mut total = Partial::zero(k, d);
     for p in &partials {
         total.add(p);

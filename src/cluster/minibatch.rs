@@ -2,8 +2,8 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::kernel::{self, Block, Packed, Partial};
 use super::kmeans::{kmeans_plus_plus, Data};
+use crate::engine::kernel::{self, Block, Packed, Partial};
 use crate::error::{Error, Result};
 use crate::random::SeededRng;
 use crate::segmentation::Segmentation;

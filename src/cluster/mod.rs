@@ -17,41 +17,17 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
-use std::borrow::Cow;
-
-use ndarray::ArrayView2;
-
-use crate::error::{Error, Result};
-
 mod choose;
 mod hierarchical;
-mod kernel;
 mod kmeans;
 mod minibatch;
 mod profile;
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use kernel::has_avx2_fma;
+pub(crate) use crate::engine::rows::matrix_rows;
 
 pub use choose::{ChooseK, ChooseKParams, Gap, KScore};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchParams};
 pub use profile::{profile_clusters, profiled_segmentation, ClusterProfile, FeatureContrast};
-
-/// The rows of `x` as one row-major slice (borrowed when `x` is already in standard layout),
-/// after checking every cell is finite.
-pub(crate) fn matrix_rows<'a>(x: ArrayView2<'a, f64>) -> Result<Cow<'a, [f64]>> {
-    let rows = match x.to_slice() {
-        Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(x.iter().copied().collect()),
-    };
-    let d = x.ncols().max(1);
-    if let Some(position) = rows.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFiniteCell {
-            row: position / d,
-            column: position % d,
-        });
-    }
-    Ok(rows)
-}

@@ -79,7 +79,7 @@ pub fn profile_clusters(matrix: &FeatureMatrix, labels: &[usize]) -> Result<Vec<
             found: labels.len(),
         });
     }
-    let sizes = crate::validate::segment_sizes(labels)?;
+    let sizes = crate::segmentation::segment_sizes(labels)?;
     let k = sizes.len();
     let mut sums = vec![0.0; k * d];
     let mut squares = vec![0.0; k * d];

@@ -7,6 +7,7 @@ use crate::date::{Date, Period};
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, CustomerLookup};
 use crate::records::CustomerDate;
+use crate::records::{signup_days, NO_SIGNUP};
 use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
 use crate::universe::{CustomerSet, Universe};
 
@@ -157,47 +158,6 @@ pub struct Cohorts {
     sizes: Vec<u64>,
 }
 
-/// The signup day of every customer of `lookup` (`NO_SIGNUP` for customers without one), read
-/// once with the checks every signup-based analysis needs.
-///
-/// # Errors
-/// [`Error::EmptyInput`] without signups, [`Error::UnknownCustomer`] for a customer the lookup
-/// does not know, [`Error::DuplicateName`] for a customer with two signups.
-pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
-    lookup: &impl CustomerLookup<K>,
-    signups: &[R],
-) -> Result<Vec<i32>> {
-    if signups.is_empty() {
-        return Err(Error::EmptyInput {
-            what: "signups",
-            item: "signup record (customer, date)",
-        });
-    }
-    let mut signup = vec![NO_SIGNUP; lookup.customer_count()];
-    for (row, record) in signups.iter().enumerate() {
-        if let Some(ahead) = signups.get(row + 16) {
-            lookup.prefetch(ahead.customer());
-        }
-        let id = lookup
-            .lookup(record.customer())
-            .ok_or_else(|| Error::UnknownCustomer {
-                record: format!("signup row {row}"),
-                customer: format!("{:?}", record.customer()),
-            })?;
-        if signup[id.index()] != NO_SIGNUP {
-            return Err(Error::DuplicateName {
-                what: "signup of customer",
-                name: format!("{:?} (row {row})", record.customer()),
-            });
-        }
-        signup[id.index()] = record.date().days();
-    }
-    Ok(signup)
-}
-
-/// Marks a customer without a signup in [`signup_days`].
-pub(crate) const NO_SIGNUP: i32 = i32::MIN;
-
 pub(crate) const NO_COHORT: u32 = u32::MAX;
 
 impl CustomerSet for Cohorts {
@@ -271,16 +231,7 @@ impl Cohorts {
                 present[offset(day)]
             }
         };
-        let serial = || signup.iter().map(cohort_of).collect();
-        #[cfg(feature = "parallel")]
-        let cohort: Vec<u32> = if crate::threads::available() > 1 {
-            use rayon::prelude::*;
-            signup.par_iter().map(cohort_of).collect()
-        } else {
-            serial()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let cohort: Vec<u32> = serial();
+        let cohort: Vec<u32> = crate::engine::par::map_slice(&signup, cohort_of);
         Ok(Cohorts {
             universe: lookup.universe(),
             signup,

@@ -38,10 +38,9 @@
 
 mod assign;
 mod lifecycle;
-mod retention;
+pub(crate) mod retention;
 mod revenue;
 
-pub(crate) use assign::{signup_days, NO_SIGNUP};
 pub use assign::{Cohorts, Grid};
 pub use lifecycle::{lifecycle, stickiness, LifecyclePeriod, StickinessPeriod};
 pub use retention::{

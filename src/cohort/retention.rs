@@ -1,12 +1,14 @@
 //! Logo retention: who of each cohort was active in each period after signup.
 
-use crate::universe::Universe;
 use std::fmt::Debug;
 
 use crate::date::Date;
+use crate::engine::par;
+use crate::engine::retention_scan::{self, scan_owned, BitTally, Owner, Slot, NOT_MEMBER};
 use crate::error::{Error, Result};
 use crate::ids::CustomerLookup;
 use crate::records::CustomerDate;
+use crate::universe::Universe;
 
 use super::assign::{Cohorts, Grid, GridIndexer, NO_COHORT};
 
@@ -234,7 +236,7 @@ pub struct RetentionReport {
 }
 
 impl RetentionReport {
-    fn add(&mut self, other: &RetentionReport) {
+    pub(crate) fn add(&mut self, other: &RetentionReport) {
         self.records += other.records;
         self.before_signup += other.before_signup;
         self.after_analysis += other.after_analysis;
@@ -244,7 +246,7 @@ impl RetentionReport {
 }
 
 /// Where one activity record falls for its customer.
-enum Place {
+pub(crate) enum Place {
     /// In period p, observable.
     Period(usize),
     /// Before the customer's signup.
@@ -254,7 +256,7 @@ enum Place {
 }
 
 /// The per-event arithmetic of a retention analysis, precomputed from the settings.
-struct Placer<'a> {
+pub(crate) struct Placer<'a> {
     windows: &'a Windows,
     /// For grid windows: the last grid index whose period is observable.
     grid_limit: i32,
@@ -264,7 +266,7 @@ struct Placer<'a> {
 }
 
 impl<'a> Placer<'a> {
-    fn new(params: &'a RetentionParams) -> Self {
+    pub(crate) fn new(params: &'a RetentionParams) -> Self {
         let analysis = params.analysis_date;
         let grid_limit = match &params.windows {
             Windows::Grid(grid) if !params.partial_periods && !grid.ends_on(analysis) => {
@@ -289,7 +291,7 @@ impl<'a> Placer<'a> {
     /// The period of activity on `day` of a customer who signed up on `signup` (both days since
     /// 1970-01-01, `day` not after the analysis date).
     #[inline(always)]
-    fn place(&self, signup: i32, day: i32) -> Place {
+    pub(crate) fn place(&self, signup: i32, day: i32) -> Place {
         if day < signup {
             return Place::BeforeSignup;
         }
@@ -330,19 +332,6 @@ impl<'a> Placer<'a> {
         }
     }
 }
-
-/// One customer's state during a scan: its first 64 period bits and its signup day
-/// (`NOT_MEMBER` when it is in no cohort). Kept together so an activity record costs one
-/// random memory access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct Slot {
-    bits: u64,
-    signup: i32,
-    cohort: u32,
-}
-
-const NOT_MEMBER: i32 = i32::MIN;
 
 /// Mergeable retention counts: per customer, the set of periods it was active in. Feed activity
 /// in chunks with [`RetentionCounts::add`], combine partial counts with
@@ -405,7 +394,7 @@ fn record_name<K: Debug>(row: usize, key: &K) -> String {
 
 /// Applies the policies to one placed record; `Ok(Some(p))` to count it.
 #[inline]
-fn admit<K: Debug>(
+pub(crate) fn admit<K: Debug>(
     params: &RetentionParams,
     report: &mut RetentionReport,
     place: Place,
@@ -436,7 +425,7 @@ fn admit<K: Debug>(
 }
 
 /// The record is dated after the analysis date: drop it or fail.
-fn after_analysis<K: Debug>(
+pub(crate) fn after_analysis<K: Debug>(
     params: &RetentionParams,
     report: &mut RetentionReport,
     row: usize,
@@ -456,7 +445,7 @@ fn after_analysis<K: Debug>(
 }
 
 /// The record's customer is unknown or in no cohort: drop it or fail.
-fn unknown<K: Debug>(
+pub(crate) fn unknown<K: Debug>(
     params: &RetentionParams,
     report: &mut RetentionReport,
     row: usize,
@@ -472,124 +461,6 @@ fn unknown<K: Debug>(
     })
 }
 
-#[inline]
-fn set_bit(slot: &mut Slot, more: &mut [u64], p: usize) {
-    if p < 64 {
-        slot.bits |= 1u64 << p;
-    } else {
-        more[p / 64 - 1] |= 1u64 << (p % 64);
-    }
-}
-
-/// The customers one scan updates: ids `low..low + slots.len()`, and whether it also counts
-/// (or rejects) records of customers the lookup does not know.
-struct Owner<'a> {
-    low: usize,
-    slots: &'a mut [Slot],
-    more: &'a mut [u64],
-    extra: usize,
-    counts_unknown: bool,
-}
-
-/// One pass over `records` for the customers of `owner`; an error comes with its row. `ALL`:
-/// the owner holds every customer and counts unknown ones, so every record is kept.
-fn scan_owned<const ALL: bool, K: Debug, R: CustomerDate<K>>(
-    params: &RetentionParams,
-    owner: Owner<'_>,
-    lookup: &impl CustomerLookup<K>,
-    records: &[R],
-    first_row: usize,
-) -> std::result::Result<RetentionReport, (usize, Error)> {
-    let Owner {
-        low,
-        slots,
-        more,
-        extra,
-        counts_unknown,
-    } = owner;
-    let placer = Placer::new(params);
-    let analysis = params.analysis_date.days();
-    let mut report = RetentionReport {
-        records: if counts_unknown {
-            records.len() as u64
-        } else {
-            0
-        },
-        ..RetentionReport::default()
-    };
-    // Blocks of records: first resolve ids and keep the block's records this scan owns
-    // (without a branch: which customers are whose is random), then run the branchy logic on
-    // the kept records, each customer's slot requested a few records ahead (the slots are
-    // spread over memory, so many misses should be in flight at once).
-    const BLOCK: usize = 256;
-    // How many records ahead the lookup's memory is requested.
-    const LOOKUP_AHEAD: usize = 16;
-    // How many kept records ahead a slot is requested.
-    const SLOT_AHEAD: usize = 16;
-    // The record stream is requested 64 KiB ahead, one request per cache line.
-    let size = std::mem::size_of::<R>().max(1);
-    let (line, records_ahead) = ((64 / size).max(1), (65_536 / size).max(1));
-    let mut kept = [0u16; BLOCK];
-    let mut local = [usize::MAX; BLOCK];
-    for (b, block) in records.chunks(BLOCK).enumerate() {
-        let mut count = 0;
-        for (j, record) in block.iter().enumerate() {
-            if let Some(ahead) = records.get(b * BLOCK + j + LOOKUP_AHEAD) {
-                lookup.prefetch(ahead.customer());
-            }
-            // The records themselves, two blocks ahead: the stream competes with the slot
-            // misses for the cache's fill buffers, and hardware prefetching falls behind.
-            if j % line == 0 {
-                if let Some(ahead) = records.get(b * BLOCK + j + records_ahead) {
-                    crate::prefetch::prefetch(ahead);
-                }
-            }
-            let id = lookup
-                .lookup(record.customer())
-                .map_or(usize::MAX, |c| c.index());
-            let i = id.wrapping_sub(low);
-            kept[count] = j as u16;
-            if ALL {
-                local[count] = i;
-                count += 1;
-            } else {
-                let own = i < slots.len();
-                local[count] = if own { i } else { usize::MAX };
-                count += usize::from(own | ((id == usize::MAX) & counts_unknown));
-            }
-        }
-        for k in 0..count {
-            if let Some(slot) = local[..count]
-                .get(k + SLOT_AHEAD)
-                .and_then(|&ahead| slots.get(ahead))
-            {
-                crate::prefetch::prefetch(slot);
-            }
-            let j = usize::from(kept[k]);
-            let record = &block[j];
-            let row = first_row + b * BLOCK + j;
-            let (key, date, i) = (record.customer(), record.date(), local[k]);
-            let signup = slots.get(i).map_or(NOT_MEMBER, |s| s.signup);
-            let at = |e| (row, e);
-            if signup == NOT_MEMBER {
-                unknown(params, &mut report, row, key).map_err(at)?;
-                continue;
-            }
-            if date.days() > analysis {
-                after_analysis(params, &mut report, row, key, date).map_err(at)?;
-                continue;
-            }
-            let place = placer.place(signup, date.days());
-            if let Some(p) =
-                admit(params, &mut report, place, row, key, date, signup).map_err(at)?
-            {
-                set_bit(&mut slots[i], &mut more[i * extra..(i + 1) * extra], p);
-            }
-        }
-    }
-    Ok(report)
-}
-
 impl RetentionCounts {
     /// Empty counts for `cohorts` under `params`.
     ///
@@ -598,35 +469,16 @@ impl RetentionCounts {
     /// first signup and the analysis date (use a coarser grid).
     pub fn new(cohorts: &Cohorts, params: &RetentionParams) -> Result<Self> {
         params.validate()?;
-        let slot = |(&c, &s): (&u32, &i32)| Slot {
-            bits: 0,
-            signup: if c == NO_COHORT { NOT_MEMBER } else { s },
-            cohort: c,
-        };
         // A slot per customer (16 bytes each): built by every thread with `parallel`, so the
         // fresh pages are touched in parallel too.
-        let serial = || {
-            cohorts
-                .raw_cohorts()
-                .iter()
-                .zip(cohorts.raw_signups())
-                .map(slot)
-                .collect()
-        };
-        #[cfg(feature = "parallel")]
-        let slots: Vec<Slot> = if crate::threads::available() > 1 {
-            use rayon::prelude::*;
-            cohorts
-                .raw_cohorts()
-                .par_iter()
-                .zip(cohorts.raw_signups())
-                .map(slot)
-                .collect()
-        } else {
-            serial()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let slots: Vec<Slot> = serial();
+        let slots: Vec<Slot> =
+            par::map_zip(cohorts.raw_cohorts(), cohorts.raw_signups(), |&c, &s| {
+                Slot {
+                    bits: 0,
+                    signup: if c == NO_COHORT { NOT_MEMBER } else { s },
+                    cohort: c,
+                }
+            });
         let periods = period_count(
             &params.windows,
             params.analysis_date,
@@ -711,45 +563,22 @@ impl RetentionCounts {
         lookup: &(impl CustomerLookup<K> + Sync),
         records: &[R],
     ) -> Result<()> {
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::prelude::*;
-            let threads = crate::threads::available();
-            if threads > 1 && records.len() >= 1 << 20 && !self.slots.is_empty() {
-                // Each thread owns a range of customers and reads every record, keeping only
-                // its own: the threads share nothing, and each one's slots are a fraction of
-                // the cache. Reports add up; of the errors, the one of the earliest row wins.
-                let span = self.slots.len().div_ceil(threads).max(1);
-                let extra = self.words - 1;
-                let params = &self.params;
-                let mores: Vec<&mut [u64]> = if extra == 0 {
-                    self.slots
-                        .chunks(span)
-                        .map(|_| <&mut [u64]>::default())
-                        .collect()
-                } else {
-                    self.more.chunks_mut(span * extra).collect()
-                };
-                let results: Vec<std::result::Result<RetentionReport, (usize, Error)>> = self
-                    .slots
-                    .par_chunks_mut(span)
-                    .zip(mores)
-                    .enumerate()
-                    .map(|(t, (slots, more))| {
-                        let owner = Owner {
-                            low: t * span,
-                            slots,
-                            more,
-                            extra,
-                            counts_unknown: t == 0,
-                        };
-                        scan_owned::<false, _, _>(params, owner, lookup, records, 0)
-                    })
-                    .collect();
-                return crate::threads::earliest_error(results, |report| {
-                    self.report.add(&report);
-                });
-            }
+        crate::universe::ensure_same(&self.universe, lookup, "customer lookup of the records")?;
+        let threads = par::threads();
+        if threads > 1 && records.len() >= 1 << 20 && !self.slots.is_empty() {
+            // Each thread owns a range of customers and reads every record, keeping only its
+            // own; of the errors, the one of the earliest row wins.
+            let report = retention_scan::scan_in_threads(
+                &self.params,
+                &mut self.slots,
+                &mut self.more,
+                self.words - 1,
+                lookup,
+                records,
+                threads,
+            )?;
+            self.report.add(&report);
+            return Ok(());
         }
         self.scan(lookup, records, 0)
     }
@@ -851,27 +680,20 @@ impl RetentionCounts {
                 });
             count_members(&self.params, mode, (k, p, self.words), members)
         };
-        #[cfg(feature = "parallel")]
-        let (retained, reach) = if crate::threads::available() == 1 {
+        let (retained, reach) = if par::threads() == 1 {
             count(0, &self.slots)
         } else {
-            use rayon::prelude::*;
+            // Blocks of customers counted at once; integer counts, so the sum in block order is
+            // the serial one.
             const CHUNK: usize = 1 << 16;
-            self.slots
-                .par_chunks(CHUNK)
-                .enumerate()
-                .map(|(c, slots)| count(c * CHUNK, slots))
-                .reduce(
-                    || (vec![0; k * p], vec![0; k * (p + 1)]),
-                    |(mut r, mut h), (r2, h2)| {
-                        r.iter_mut().zip(r2).for_each(|(a, b)| *a += b);
-                        h.iter_mut().zip(h2).for_each(|(a, b)| *a += b);
-                        (r, h)
-                    },
-                )
+            let mut retained = vec![0; k * p];
+            let mut reach = vec![0; k * (p + 1)];
+            for (r, h) in par::map_chunks(&self.slots, CHUNK, |c, slots| count(c * CHUNK, slots)) {
+                retained.iter_mut().zip(r).for_each(|(a, b)| *a += b);
+                reach.iter_mut().zip(h).for_each(|(a, b)| *a += b);
+            }
+            (retained, reach)
         };
-        #[cfg(not(feature = "parallel"))]
-        let (retained, reach) = count(0, &self.slots);
         // eligible[c][q] = members whose last observable period is >= q.
         let mut eligible = vec![0u64; k * p];
         for c in 0..k {
@@ -963,88 +785,6 @@ fn count_members<'a>(
     }
     tally.finish(&mut retained);
     (retained, reach)
-}
-
-/// Counts of set bits per cohort and period position, eight positions to a word: each
-/// position has a byte counter, and a member's period word is added to them with a few
-/// multiplies and no branch per set bit. The bytes are flushed into the counts before any can
-/// overflow (every 255 members of a cohort).
-struct BitTally {
-    words: usize,
-    periods: usize,
-    /// Byte counters: cohort x word x 8 lanes of 8 positions.
-    lanes: Vec<u64>,
-    /// Members added per cohort since its last flush.
-    pending: Vec<u8>,
-    /// Lanes holding a position below `periods`, per word.
-    live: Vec<usize>,
-}
-
-impl BitTally {
-    fn new(cohorts: usize, words: usize, periods: usize) -> Self {
-        BitTally {
-            words,
-            periods,
-            lanes: vec![0; cohorts * words * 8],
-            pending: vec![0; cohorts],
-            live: (0..words)
-                .map(|w| periods.saturating_sub(w * 64).min(64).div_ceil(8))
-                .collect(),
-        }
-    }
-
-    /// The bits of `byte` (0..256) as one 0/1 byte each, bit i in byte i.
-    #[inline]
-    fn spread(byte: u64) -> u64 {
-        let picked = byte.wrapping_mul(0x0101_0101_0101_0101) & 0x8040_2010_0804_0201;
-        ((picked + 0x7f7f_7f7f_7f7f_7f7f) & 0x8080_8080_8080_8080) >> 7
-    }
-
-    /// Counts the set bits of `word`, the `w`-th period word of a member of cohort `c`.
-    #[inline]
-    fn add(&mut self, c: usize, w: usize, word: u64) {
-        let start = (c * self.words + w) * 8;
-        for (j, lane) in self.lanes[start..start + self.live[w]]
-            .iter_mut()
-            .enumerate()
-        {
-            *lane += Self::spread((word >> (8 * j)) & 0xff);
-        }
-    }
-
-    /// Ends one member of cohort `c`, flushing the cohort's bytes before they could overflow.
-    #[inline]
-    fn member_done(&mut self, c: usize, retained: &mut [u64]) {
-        self.pending[c] += 1;
-        if self.pending[c] == u8::MAX {
-            self.flush(c, retained);
-        }
-    }
-
-    /// Adds cohort `c`'s byte counters to `retained` (cohort x period) and clears them.
-    fn flush(&mut self, c: usize, retained: &mut [u64]) {
-        let p = self.periods;
-        for w in 0..self.words {
-            let start = (c * self.words + w) * 8;
-            for (j, lane) in self.lanes[start..start + 8].iter_mut().enumerate() {
-                for b in 0..8 {
-                    let position = w * 64 + j * 8 + b;
-                    if position < p {
-                        retained[c * p + position] += (*lane >> (8 * b)) & 0xff;
-                    }
-                }
-                *lane = 0;
-            }
-        }
-        self.pending[c] = 0;
-    }
-
-    /// Flushes every cohort.
-    fn finish(&mut self, retained: &mut [u64]) {
-        for c in 0..self.pending.len() {
-            self.flush(c, retained);
-        }
-    }
 }
 
 /// A cohort x period retention matrix: for each cohort and period after signup, how many

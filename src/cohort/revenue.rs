@@ -3,9 +3,9 @@
 use std::fmt::Debug;
 
 use crate::date::{Date, Period};
-use crate::economics::{CreditPolicy, MrrSeries};
 use crate::error::Result;
 use crate::ids::CustomerLookup;
+use crate::mrr_series::{CreditPolicy, MrrSeries};
 use crate::records::MrrRecord;
 
 use super::assign::Cohorts;

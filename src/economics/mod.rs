@@ -43,10 +43,11 @@
 mod icp;
 mod kpi;
 mod movements;
-mod series;
 mod ttfv;
 mod value;
 
+pub use crate::mrr_series::CreditPolicy;
+pub(crate) use crate::mrr_series::MrrSeries;
 pub use icp::{FitScore, IdealCustomerProfile, ProfileParams, Trait, TraitCondition};
 pub use kpi::{
     check_tier_economics, segment_kpis, KpiInputs, SegmentKpis, TierFlag, TierMeasurement,
@@ -55,8 +56,6 @@ pub use movements::{
     customer_mrr, revenue_retention, MonthMovements, MrrMovements, MrrParams, SubscriptionMrr,
     WindowRetention,
 };
-pub use series::CreditPolicy;
-pub(crate) use series::MrrSeries;
 pub use ttfv::{
     retention_by_time_to_value, time_to_first_value, time_to_value_by_segment, RetentionBySpeed,
     SegmentTimeToValue,

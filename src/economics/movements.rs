@@ -11,7 +11,7 @@ use crate::ids::CustomerLookup;
 use crate::records::MrrRecord;
 use crate::segmentation::Segmentation;
 
-use super::series::{CreditPolicy, MrrSeries};
+use crate::mrr_series::{CreditPolicy, MrrSeries};
 
 /// One subscription's MRR in one month (a customer may hold several).
 #[derive(Debug, Clone, PartialEq)]

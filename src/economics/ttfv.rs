@@ -32,9 +32,9 @@ pub fn time_to_first_value<K: Debug, S: CustomerDate<K>, E: PartialEq>(
             item: "workflow that delivers value",
         });
     }
-    let signup: Vec<Option<crate::Date>> = crate::cohort::signup_days(lookup, signups)?
+    let signup: Vec<Option<crate::Date>> = crate::records::signup_days(lookup, signups)?
         .into_iter()
-        .map(|d| (d != crate::cohort::NO_SIGNUP).then(|| crate::Date::from_valid_days(d)))
+        .map(|d| (d != crate::records::NO_SIGNUP).then(|| crate::Date::from_valid_days(d)))
         .collect();
     let n = signup.len();
     let mut first: Vec<Option<i64>> = vec![None; n];
@@ -79,16 +79,16 @@ pub struct SegmentTimeToValue {
     pub customers: u64,
     /// Median days among those who reached value.
     pub median_days: Option<f64>,
-    /// Share that reached value within the stated days (Wilson interval).
-    pub reached_within: Proportion,
+    /// Share that reached value within the stated days (Wilson interval); `None` for an empty
+    /// segment.
+    pub reached_within: Option<Proportion>,
 }
 
 /// Per segment, the median time to value and the share reaching it within `days`.
 ///
 /// # Errors
 /// [`Error::CustomerSetMismatch`] when `ttfv` belongs to another customer set than the
-/// segmentation; [`Error::InvalidParameter`] for a bad alpha; [`Error::Undefined`] for an empty
-/// segment.
+/// segmentation; [`Error::InvalidParameter`] for a bad alpha.
 pub fn time_to_value_by_segment(
     ttfv: &PerCustomer<i64>,
     segmentation: &Segmentation,
@@ -128,7 +128,9 @@ pub fn time_to_value_by_segment(
                 segment: d.name().to_owned(),
                 customers: sizes[s],
                 median_days: median,
-                reached_within: wilson(within[s], sizes[s], alpha)?,
+                reached_within: (sizes[s] > 0)
+                    .then(|| wilson(within[s], sizes[s], alpha))
+                    .transpose()?,
             })
         })
         .collect()

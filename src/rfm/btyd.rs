@@ -10,10 +10,10 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use crate::date::{Date, Period};
+use crate::engine::money::from_micros;
 use crate::error::{Error, Result};
 use crate::ids::CustomerIndex;
 use crate::records::{RefundPolicy, Transaction};
-use crate::rfm::summary::from_micros;
 
 /// The time unit of a BTYD summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -46,8 +46,7 @@ mod btyd;
 mod report;
 mod score;
 mod segments;
-mod select;
-mod summary;
+pub(crate) mod summary;
 
 pub use btyd::{BtydParams, BtydPeriod, BtydSummary};
 pub use report::{segment_summary, RfGrid, SegmentSummary};

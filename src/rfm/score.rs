@@ -2,11 +2,12 @@
 
 use std::fmt;
 
+use crate::engine::money::from_micros;
+use crate::engine::select::{min_max, select_in, Bucketizer};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::rfm::segments::RfmSegmentTable;
-use crate::rfm::select::{min_max, select_in, Bucketizer};
-use crate::rfm::summary::{from_micros, RfmTable};
+use crate::rfm::summary::RfmTable;
 use crate::segmentation::Segmentation;
 use crate::universe::{CustomerSet, Universe};
 
@@ -292,15 +293,8 @@ impl RfmScores {
         // once (the same results, more memory at a time).
         // With one thread the pool is left asleep: handing it the work and waking it costs more
         // than it gives.
-        #[cfg(feature = "parallel")]
-        let (recency, frequency, monetary) = if crate::threads::available() > 1 {
-            let (r, (f, m)) = rayon::join(recency, || rayon::join(frequency, monetary));
-            (r, f, m)
-        } else {
-            (recency(), frequency(), monetary())
-        };
-        #[cfg(not(feature = "parallel"))]
-        let (recency, frequency, monetary) = (recency(), frequency(), monetary());
+        let (recency, frequency, monetary) =
+            crate::engine::par::join3(recency, frequency, monetary);
         Ok(RfmScores {
             universe: table.universe(),
             ids: table.row_ids().map(<[CustomerId]>::to_vec),

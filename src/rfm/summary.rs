@@ -1,11 +1,14 @@
 //! Per-customer RFM summaries from a transaction log: one fast pass, mergeable.
 
 use std::fmt::Debug;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 
 use crate::date::Date;
+use crate::engine::money::{from_micros, to_micros};
+use crate::engine::par;
+use crate::engine::rfm_scan::{self, hash_key, scan_entries, Part, PARTS};
 use crate::error::{Error, Result};
-use crate::ids::{hash_of, CustomerId, CustomerIndex, KeyBuildHasher};
+use crate::ids::{hash_of, CustomerId, CustomerIndex};
 use crate::records::{RefundPolicy, Transaction};
 use crate::universe::{extend_fingerprint, CustomerSet, PerCustomer, Universe, EMPTY_FINGERPRINT};
 
@@ -90,23 +93,6 @@ impl RfmParams {
     }
 }
 
-/// Amounts are summed exactly in millionths of the currency unit, so the monetary value does
-/// not depend on the order rows are added in (floating-point sums do), and equal totals tie
-/// exactly when scored.
-const MICROS: f64 = 1e6;
-/// 1.5 x 2^52: adding and subtracting it rounds a double below 2^51 to the nearest integer
-/// (ties to even) with two IEEE additions, the same on every platform.
-const ROUNDER: f64 = 6_755_399_441_055_744.0;
-
-fn to_micros(amount: f64) -> Option<i64> {
-    let scaled = amount * MICROS;
-    (scaled.abs() < 2_251_799_813_685_248.0).then_some(((scaled + ROUNDER) - ROUNDER) as i64)
-}
-
-pub(crate) fn from_micros(micros: i64) -> f64 {
-    micros as f64 / MICROS
-}
-
 /// What the summary did with the rows, so nothing is silently dropped.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -154,7 +140,7 @@ pub(crate) struct Acc {
 const UNORDERED: u32 = 1 << 31;
 
 impl Acc {
-    const EMPTY: Acc = Acc {
+    pub(crate) const EMPTY: Acc = Acc {
         first_purchase: i32::MAX,
         last_purchase: i32::MIN,
         last_any: i32::MIN,
@@ -192,7 +178,7 @@ impl Acc {
 
     /// Adds one checked row (a purchase when `micros > 0`) and counts it.
     #[inline(always)]
-    fn apply(&mut self, day: i32, micros: i64, counters: &mut Counters) {
+    pub(crate) fn apply(&mut self, day: i32, micros: i64, counters: &mut Counters) {
         if micros > 0 {
             self.purchase(day, micros);
             counters.purchases += 1;
@@ -208,7 +194,7 @@ impl Acc {
         }
     }
 
-    fn merge(&mut self, other: &Acc) {
+    pub(crate) fn merge(&mut self, other: &Acc) {
         let days = if (self.days | other.days) & UNORDERED != 0 {
             UNORDERED
         } else if self.purchases == 0
@@ -235,24 +221,8 @@ impl Acc {
     }
 }
 
-/// Keys are spread over 2^PART_BITS partitions by the top bits of their hash, so that
-/// partitions can be built by different threads without sharing anything.
-const PART_BITS: u32 = 4;
-const PARTS: usize = 1 << PART_BITS;
-const BATCH: usize = 16;
-
-#[inline]
-fn partition_of(hash: u32) -> usize {
-    (hash >> (32 - PART_BITS)) as usize
-}
-
-#[inline]
-fn hash_key<K: Hash>(key: &K) -> u32 {
-    (KeyBuildHasher::default().hash_one(key) >> 32) as u32
-}
-
 #[derive(Debug, Clone, Copy, Default)]
-struct Counters {
+pub(crate) struct Counters {
     purchases: u64,
     refunds_netted: u64,
     refund_netted_micros: i64,
@@ -263,7 +233,7 @@ struct Counters {
 }
 
 impl Counters {
-    fn add(&mut self, other: &Counters) {
+    pub(crate) fn add(&mut self, other: &Counters) {
         self.purchases += other.purchases;
         self.refunds_netted += other.refunds_netted;
         self.refund_netted_micros += other.refund_netted_micros;
@@ -271,119 +241,6 @@ impl Counters {
         self.future_rows += other.future_rows;
         self.refunds_dropped += other.refunds_dropped;
         self.refund_dropped_micros += other.refund_dropped_micros;
-    }
-}
-
-/// One partition: an open-addressing table whose slots hold (top 32 bits of the hash,
-/// index + 1), so a probe is one load and the table grows without rehashing keys, and the
-/// entries, each key beside its accumulator so that the key comparison and the update touch
-/// one cache line.
-#[derive(Debug, Clone)]
-struct Part<K> {
-    slots: Vec<u64>,
-    bits: u32,
-    entries: Vec<(K, Acc)>,
-}
-
-impl<K: Hash + Eq + Clone> Part<K> {
-    fn new() -> Self {
-        Part {
-            slots: vec![0; 1 << 8],
-            bits: 8,
-            entries: Vec::new(),
-        }
-    }
-
-    #[inline]
-    fn home(&self, hash: u32) -> usize {
-        // The top PART_BITS bits chose the partition; the next ones choose the home slot.
-        ((hash << PART_BITS) >> (32 - self.bits)) as usize
-    }
-
-    /// The index of the first slot in the probe chain whose hash matches, if any.
-    #[inline]
-    fn candidate(&self, hash: u32) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
-        loop {
-            let slot = self.slots[i];
-            if slot == 0 {
-                return None;
-            }
-            if (slot >> 32) as u32 == hash {
-                return Some(slot as u32 as usize - 1);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// The entry of `key`, inserted with `init` when new.
-    #[inline]
-    fn entry(&mut self, key: &K, hash: u32, init: Acc) -> &mut Acc {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
-        loop {
-            let slot = self.slots[i];
-            if slot == 0 {
-                break;
-            }
-            if (slot >> 32) as u32 == hash {
-                let index = slot as u32 as usize - 1;
-                if self.entries[index].0 == *key {
-                    return &mut self.entries[index].1;
-                }
-            }
-            i = (i + 1) & mask;
-        }
-        let index = self.entries.len();
-        self.slots[i] = (u64::from(hash) << 32) | (index as u64 + 1);
-        self.entries.push((key.clone(), init));
-        if self.entries.len() * 2 > self.slots.len() {
-            self.grow();
-        }
-        &mut self.entries[index].1
-    }
-
-    fn grow(&mut self) {
-        self.bits += 1;
-        let old = std::mem::replace(&mut self.slots, vec![0; 1 << self.bits]);
-        let mask = self.slots.len() - 1;
-        for slot in old.into_iter().filter(|&s| s != 0) {
-            let mut i = self.home((slot >> 32) as u32);
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = slot;
-        }
-    }
-
-    /// Aggregates a batch of checked rows: (transaction, hash, micros).
-    #[inline]
-    fn add_batch(&mut self, rows: &[(&Transaction<K>, u32, i64)], counters: &mut Counters) {
-        // Three phases, so that the cache misses of different rows overlap instead of queueing
-        // one behind another: touch the home slots; probe and compare keys (touching the
-        // entries); update.
-        let mut sink = 0u64;
-        for &(_, hash, _) in rows {
-            sink ^= self.slots[self.home(hash)];
-        }
-        std::hint::black_box(sink);
-        let mut found = [usize::MAX; BATCH];
-        for (j, &(t, hash, _)) in rows.iter().enumerate() {
-            if let Some(index) = self.candidate(hash) {
-                if self.entries[index].0 == t.customer {
-                    found[j] = index;
-                }
-            }
-        }
-        for (j, &(t, hash, micros)) in rows.iter().enumerate() {
-            let acc = if found[j] != usize::MAX {
-                &mut self.entries[found[j]].1
-            } else {
-                self.entry(&t.customer, hash, Acc::EMPTY)
-            };
-            acc.apply(t.date.days(), micros, counters);
-        }
     }
 }
 
@@ -441,44 +298,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
     pub fn add(&mut self, transactions: &[Transaction<K>]) -> Result<()> {
         let offset = self.rows;
         let params = self.params;
-        let threads = worker_threads(transactions.len());
-        let group = PARTS / threads;
-        let scan = |parts: &mut [Part<K>], first: usize, counting: bool| -> Result<Counters> {
-            let mut counters = Counters::default();
-            let mut batches: Vec<Vec<(&Transaction<K>, u32, i64)>> = (0..parts.len())
-                .map(|_| Vec::with_capacity(BATCH))
-                .collect();
-            for (i, t) in transactions.iter().enumerate() {
-                let Some(micros) =
-                    kept_micros(&params, t, offset + i as u64, counting, &mut counters)?
-                else {
-                    continue;
-                };
-                let hash = hash_key(&t.customer);
-                let Some(p) = partition_of(hash)
-                    .checked_sub(first)
-                    .filter(|&p| p < parts.len())
-                else {
-                    continue;
-                };
-                batches[p].push((t, hash, micros));
-                if batches[p].len() == BATCH {
-                    parts[p].add_batch(&batches[p], &mut counters);
-                    batches[p].clear();
-                }
-            }
-            for (p, batch) in batches.iter().enumerate() {
-                parts[p].add_batch(batch, &mut counters);
-            }
-            Ok(counters)
-        };
-        // Each worker owns a group of partitions and reads every row, aggregating only the rows
-        // of its partitions: no locks, no merge, and the same result as one thread.
-        let results: Vec<Result<Counters>> = if threads == 1 {
-            vec![scan(&mut self.parts, 0, true)]
-        } else {
-            run_groups(&mut self.parts, group, &scan)
-        };
+        let results = rfm_scan::add_partitioned(&mut self.parts, transactions, &params, offset);
         for result in results {
             self.counters.add(&result?);
         }
@@ -569,15 +389,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         // Entries of an index whose ids follow key order (`CustomerIndex::sorted_from_keys`)
         // are in order already: one look at each pair instead of a sort.
         if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            #[cfg(feature = "parallel")]
-            if crate::threads::available() > 1 {
-                use rayon::slice::ParallelSliceMut;
-                entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            } else {
-                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            }
-            #[cfg(not(feature = "parallel"))]
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            par::sort_unstable_by(&mut entries, |a, b| a.0.cmp(&b.0));
         }
         // Without an index the table's customers are a set of their own: its keys in key
         // order, the universe `CustomerIndex::sorted_from_keys` of the same keys has.
@@ -644,7 +456,7 @@ fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Resu
 /// counted when `counting`).
 // Always inlined: the per-row work of the hot scans, which call it from two places.
 #[inline(always)]
-fn kept_micros<K: Debug>(
+pub(crate) fn kept_micros<K: Debug>(
     params: &RfmParams,
     t: &Transaction<K>,
     row: u64,
@@ -667,183 +479,7 @@ fn kept_micros<K: Debug>(
     })
 }
 
-/// How many workers aggregate `rows` rows: 1 without the `parallel` feature or for small
-/// inputs, else the rayon pool's size rounded down to a power of two (at most 16).
-fn worker_threads(rows: usize) -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        if rows >= 1 << 16 {
-            let threads = rayon::current_num_threads().clamp(1, PARTS);
-            return 1 << threads.ilog2();
-        }
-    }
-    let _ = rows;
-    1
-}
-
-/// Rows of an interned log per cache line, and how far ahead the row stream is requested
-/// (64 KiB: measured best among 8 to 256 KiB on a 2-core Xeon VM).
-const ROWS_PER_LINE: usize = 64 / std::mem::size_of::<Transaction<CustomerId>>();
-const ROWS_AHEAD: usize = 65_536 / std::mem::size_of::<Transaction<CustomerId>>();
-
-/// Aggregates an interned log into `entries` (indexed by id), counting what the policies
-/// did; the first bad row is an error.
-fn scan_interned<K>(
-    transactions: &[Transaction<CustomerId>],
-    params: &RfmParams,
-    entries: &mut [(K, Acc)],
-) -> Result<Counters> {
-    let customers = entries.len();
-    let mut counters = Counters::default();
-    for (row, t) in transactions.iter().enumerate() {
-        // Customers are random from row to row: request the accumulator 16 rows ahead.
-        if let Some(entry) = transactions
-            .get(row + 16)
-            .and_then(|ahead| entries.get(ahead.customer.index()))
-        {
-            crate::prefetch::prefetch(entry);
-        }
-        // And the rows themselves further ahead, one request per cache line: the stream
-        // competes with the accumulator misses, and hardware prefetching falls behind.
-        if row % ROWS_PER_LINE == 0 {
-            if let Some(ahead) = transactions.get(row + ROWS_AHEAD) {
-                crate::prefetch::prefetch(ahead);
-            }
-        }
-        let Some((_, acc)) = entries.get_mut(t.customer.index()) else {
-            return Err(unknown_id(row, t.customer, customers));
-        };
-        let Some(micros) = kept_micros(params, t, row as u64, true, &mut counters)? else {
-            continue;
-        };
-        acc.apply(t.date.days(), micros, &mut counters);
-    }
-    Ok(counters)
-}
-
-/// One thread's share of the parallel pass over an interned log: the customers with ids
-/// `low..low + owned.len()`. It reads every row and aggregates its own (and, when `strangers`,
-/// fails on rows of ids outside the index), so each customer's rows are added by one thread in
-/// row order, as in the serial pass, and no accumulator is copied or merged. An error comes
-/// with its row, so the earliest over all threads can be reported.
-#[cfg(feature = "parallel")]
-fn scan_owned<K>(
-    transactions: &[Transaction<CustomerId>],
-    params: &RfmParams,
-    low: usize,
-    owned: &mut [(K, Acc)],
-    customers: usize,
-    strangers: bool,
-) -> std::result::Result<Counters, (usize, Error)> {
-    // Blocks of rows: first the positions of this thread's rows, kept without a branch (which
-    // customer a row has is random), then those rows, with their accumulators requested a few
-    // rows ahead.
-    const BLOCK: usize = 256;
-    const AHEAD: usize = 8;
-    let mut kept = [0u16; BLOCK];
-    let mut counters = Counters::default();
-    for (b, block) in transactions.chunks(BLOCK).enumerate() {
-        let mut count = 0;
-        for (j, t) in block.iter().enumerate() {
-            if j % ROWS_PER_LINE == 0 {
-                if let Some(ahead) = transactions.get(b * BLOCK + j + ROWS_AHEAD) {
-                    crate::prefetch::prefetch(ahead);
-                }
-            }
-            let id = t.customer.index();
-            kept[count] = j as u16;
-            count +=
-                usize::from((id.wrapping_sub(low) < owned.len()) | (strangers & (id >= customers)));
-        }
-        for k in 0..count {
-            if k + AHEAD < count {
-                let ahead = block[usize::from(kept[k + AHEAD])].customer.index();
-                if let Some(entry) = owned.get(ahead.wrapping_sub(low)) {
-                    crate::prefetch::prefetch(entry);
-                }
-            }
-            let j = usize::from(kept[k]);
-            let (t, row) = (&block[j], b * BLOCK + j);
-            let Some(entry) = owned.get_mut(t.customer.index().wrapping_sub(low)) else {
-                return Err((row, unknown_id(row, t.customer, customers)));
-            };
-            let kept = kept_micros(params, t, row as u64, true, &mut counters);
-            if let Some(micros) = kept.map_err(|e| (row, e))? {
-                entry.1.apply(t.date.days(), micros, &mut counters);
-            }
-        }
-    }
-    Ok(counters)
-}
-
-/// The parallel pass: one range of customers per thread. Kept out of line of the serial loop
-/// that `scan_entries` inlines, so that loop compiles as it does without `parallel`.
-#[cfg(feature = "parallel")]
-#[inline(never)]
-fn scan_in_threads<K: Send>(
-    transactions: &[Transaction<CustomerId>],
-    params: &RfmParams,
-    entries: &mut [(K, Acc)],
-    threads: usize,
-) -> Result<Counters> {
-    use rayon::prelude::*;
-    let customers = entries.len();
-    let span = customers.div_ceil(threads).max(1);
-    let results: Vec<std::result::Result<Counters, (usize, Error)>> = entries
-        .par_chunks_mut(span)
-        .enumerate()
-        .map(|(t, owned)| scan_owned(transactions, params, t * span, owned, customers, t == 0))
-        .collect();
-    let mut counters = Counters::default();
-    crate::threads::earliest_error(results, |c| counters.add(&c))?;
-    Ok(counters)
-}
-
-/// The pass over an interned log into `entries` (indexed by id): serial, or with the
-/// `parallel` feature one range of customers per thread (the same result, and no more memory).
-fn scan_entries<K: Send>(
-    transactions: &[Transaction<CustomerId>],
-    params: &RfmParams,
-    entries: &mut [(K, Acc)],
-) -> Result<Counters> {
-    #[cfg(feature = "parallel")]
-    {
-        let threads = crate::threads::available();
-        if threads > 1 && transactions.len() >= 1 << 16 {
-            return scan_in_threads(transactions, params, entries, threads);
-        }
-    }
-    scan_interned(transactions, params, entries)
-}
-
-/// Runs `scan` over groups of `group` partitions, one rayon task each.
-#[cfg(feature = "parallel")]
-fn run_groups<K, F>(parts: &mut [Part<K>], group: usize, scan: &F) -> Vec<Result<Counters>>
-where
-    K: Send,
-    F: Fn(&mut [Part<K>], usize, bool) -> Result<Counters> + Sync,
-{
-    use rayon::prelude::*;
-    parts
-        .par_chunks_mut(group)
-        .enumerate()
-        .map(|(g, chunk)| scan(chunk, g * group, g == 0))
-        .collect()
-}
-
-#[cfg(not(feature = "parallel"))]
-fn run_groups<K, F>(parts: &mut [Part<K>], group: usize, scan: &F) -> Vec<Result<Counters>>
-where
-    F: Fn(&mut [Part<K>], usize, bool) -> Result<Counters>,
-{
-    parts
-        .chunks_mut(group)
-        .enumerate()
-        .map(|(g, chunk)| scan(chunk, g * group, g == 0))
-        .collect()
-}
-
-fn unknown_id(row: usize, id: CustomerId, len: usize) -> Error {
+pub(crate) fn unknown_id(row: usize, id: CustomerId, len: usize) -> Error {
     Error::UnknownCustomer {
         record: format!("transaction row {row}"),
         customer: format!("dense id {} (the index holds {len} customers)", id.0),

@@ -122,7 +122,7 @@ impl SurvivalData {
                 reason: "0 days of inactivity would churn everyone: use e.g. 30, 60 or 90".into(),
             });
         }
-        let signup = crate::cohort::signup_days(lookup, signups)?;
+        let signup = crate::records::signup_days(lookup, signups)?;
         if let Some((i, &day)) = signup
             .iter()
             .enumerate()
@@ -145,7 +145,7 @@ impl SurvivalData {
                 })?;
             let s = signup[id.index()];
             let day = r.date().days();
-            if s == crate::cohort::NO_SIGNUP || day < s || r.date() > analysis {
+            if s == crate::records::NO_SIGNUP || day < s || r.date() > analysis {
                 return Err(Error::OutOfRange {
                     record: format!("activity row {row} (customer {:?})", r.customer()),
                     field: format!("date {}", r.date()),
@@ -157,7 +157,7 @@ impl SurvivalData {
         }
         let mut data = SurvivalData::empty(lookup);
         for (i, (&s, &l)) in signup.iter().zip(&last).enumerate() {
-            if s == crate::cohort::NO_SIGNUP {
+            if s == crate::records::NO_SIGNUP {
                 continue;
             }
             let churned = analysis.days() - l >= inactive_days as i32;

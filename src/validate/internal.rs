@@ -4,8 +4,9 @@ use std::borrow::Cow;
 
 use ndarray::ArrayView2;
 
-use crate::cluster::matrix_rows;
+use crate::engine::rows::matrix_rows;
 use crate::error::{Error, Result};
+use crate::segmentation::segment_sizes;
 
 use super::pairs;
 
@@ -17,25 +18,6 @@ struct Labelled<'a, 'l> {
     k: usize,
     labels: &'l [usize],
     sizes: Vec<usize>,
-}
-
-/// Rows per segment of dense labels `0..k`.
-///
-/// # Errors
-/// [`Error::InvalidParameter`] when a segment number below the largest has no rows.
-pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
-    let k = labels.iter().max().map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; k];
-    for &l in labels {
-        sizes[l] += 1;
-    }
-    if let Some(empty) = sizes.iter().position(|&s| s == 0) {
-        return Err(Error::InvalidParameter {
-            name: "labels",
-            reason: format!("segment {empty} has no rows: number the segments 0..k without gaps"),
-        });
-    }
-    Ok(sizes)
 }
 
 /// sklearn's `check_number_of_labels`: 2 <= distinct labels <= n - 1; labels must be dense.
@@ -170,20 +152,15 @@ macro_rules! by_width {
 const BLOCK_ROWS: usize = 1 << 15;
 
 /// `pass` on every block of [`BLOCK_ROWS`] rows, results in block order.
-fn per_block<T: Send>(n: usize, pass: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+fn per_block<T: Send>(
+    n: usize,
+    pass: impl Fn(std::ops::Range<usize>) -> T + Sync + Send,
+) -> Vec<T> {
     let ranges: Vec<std::ops::Range<usize>> = (0..n)
         .step_by(BLOCK_ROWS)
         .map(|start| start..(start + BLOCK_ROWS).min(n))
         .collect();
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        ranges.into_par_iter().map(&pass).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        ranges.into_iter().map(pass).collect()
-    }
+    crate::engine::par::map(ranges, pass)
 }
 
 /// Adds `parts` element-wise, in order.

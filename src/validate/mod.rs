@@ -39,7 +39,7 @@ mod pairs;
 mod report;
 mod stability;
 
-pub(crate) use internal::segment_sizes;
+pub(crate) use crate::segmentation::segment_sizes;
 
 pub use external::{
     adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score, Averaging,

@@ -118,20 +118,11 @@ pub(crate) fn distance_sums(rows: &[f64], d: usize, labels: &[usize], sizes: &[u
             *s += p;
         }
     };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        let pieces: Vec<Vec<f64>> = ranges
-            .par_iter()
-            .map(|&(from, to)| piece_sums(&packed, d, k, from, to))
-            .collect();
-        for piece in pieces {
-            add(&mut sums, piece);
-        }
-    }
-    #[cfg(not(feature = "parallel"))]
-    for &(from, to) in &ranges {
-        add(&mut sums, piece_sums(&packed, d, k, from, to));
+    // Pieces are summed in order whatever the thread count.
+    let pieces: Vec<Vec<f64>> =
+        crate::engine::par::map(ranges, |(from, to)| piece_sums(&packed, d, k, from, to));
+    for piece in pieces {
+        add(&mut sums, piece);
     }
     // Back to the caller's row order.
     let mut out = vec![0.0; n * k];
@@ -239,7 +230,7 @@ fn run(
 ) -> [f64; LANES] {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::cluster::has_avx2_fma() {
+        if crate::engine::kernel::has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked on the line above.
             return unsafe { avx2::run(rows, d, lanes, keep, row_acc) };
         }
