@@ -191,7 +191,7 @@ impl Dendrogram {
         self.labels_after(applied.min(self.n.saturating_sub(1)))
     }
 
-    /// The clusters of the cut into `k` clusters as a [`Segmentation`] of `matrix`'s customers
+    /// The clusters of the cut into `k` clusters as a [`Segmentation`](crate::Segmentation) of `matrix`'s customers
     /// (the matrix the tree was fitted on), named and described in original units by
     /// [`profiled_segmentation`](crate::cluster::profiled_segmentation).
     ///

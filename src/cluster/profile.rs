@@ -180,8 +180,8 @@ fn sample_variance(sum: f64, squares: f64, count: usize) -> f64 {
 /// centroid (the mean of its rows) in original units: the scaler inverted and `log1p` columns
 /// turned back with `exp(x) - 1`. Customers without a row in the matrix are in no segment.
 ///
-/// Every clustering producer ([`KMeansModel::segmentation`](crate::cluster::KMeansModel::segmentation),
-/// [`MiniBatchKMeansModel::segmentation`](crate::cluster::MiniBatchKMeansModel::segmentation),
+/// Every clustering producer ([`KMeans::segmentation`](crate::cluster::KMeans::segmentation),
+/// [`MiniBatchKMeans::segmentation`](crate::cluster::MiniBatchKMeans::segmentation),
 /// [`Dendrogram::segmentation`](crate::cluster::Dendrogram::segmentation)) hands out its
 /// segmentation through this function, so names and units never depend on the algorithm.
 ///

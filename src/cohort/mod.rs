@@ -37,14 +37,15 @@
 //! ```
 
 mod assign;
+mod counts;
 mod lifecycle;
+mod matrix;
 pub(crate) mod retention;
 mod revenue;
 
 pub use assign::{Cohorts, Grid};
+pub use counts::RetentionCounts;
 pub use lifecycle::{lifecycle, stickiness, LifecyclePeriod, StickinessPeriod};
-pub use retention::{
-    OutOfWindow, RetentionCell, RetentionCounts, RetentionMatrix, RetentionMode, RetentionParams,
-    RetentionReport, Windows,
-};
+pub use matrix::{RetentionCell, RetentionMatrix};
+pub use retention::{OutOfWindow, RetentionMode, RetentionParams, RetentionReport, Windows};
 pub use revenue::RevenueRetention;

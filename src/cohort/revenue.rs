@@ -58,10 +58,13 @@ impl RevenueRetention {
     /// cohort are then left out); months are counted from each customer's first paying month.
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] without records, [`Error::UnknownCustomer`],
-    /// [`Error::NonFinite`], [`Error::OutOfRange`] for a negative MRR or a month after the
-    /// analysis month, [`Error::DuplicateName`] for two rows of one customer and month,
-    /// [`Error::LengthMismatch`] when `cohorts` was built on another lookup.
+    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without records,
+    /// [`Error::UnknownCustomer`](crate::Error::UnknownCustomer),
+    /// [`Error::NonFinite`](crate::Error::NonFinite),
+    /// [`Error::OutOfRange`](crate::Error::OutOfRange) for a negative MRR or a month after the
+    /// analysis month, [`Error::DuplicateName`](crate::Error::DuplicateName) for two rows of one
+    /// customer and month, [`Error::CustomerSetMismatch`](crate::Error::CustomerSetMismatch)
+    /// when `cohorts` was built over another customer set.
     pub fn compute<K: Debug>(
         lookup: &impl CustomerLookup<K>,
         records: &[MrrRecord<K>],

@@ -47,11 +47,11 @@ mod report;
 mod score;
 mod segments;
 pub(crate) mod summary;
+mod table;
 
 pub use btyd::{BtydParams, BtydPeriod, BtydSummary};
 pub use report::{segment_summary, RfGrid, SegmentSummary};
 pub use score::{Bin, Binning, Dimension, DimensionScores, RfmScores, ScoreParams};
 pub use segments::{Cells, RfmRule, RfmSegmentTable, RuleOverlap, TableReport, OTHER};
-pub use summary::{
-    FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport, RfmSummary, RfmTable,
-};
+pub use summary::{FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport};
+pub use table::{RfmSummary, RfmTable};

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::rfm::score::RfmScores;
-use crate::rfm::summary::RfmTable;
+use crate::rfm::table::RfmTable;
 use crate::segmentation::Segmentation;
 
 /// One segment's row of the summary table.

@@ -7,7 +7,7 @@ use crate::engine::select::{min_max, select_in, Bucketizer};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::rfm::segments::RfmSegmentTable;
-use crate::rfm::summary::RfmTable;
+use crate::rfm::table::RfmTable;
 use crate::segmentation::Segmentation;
 use crate::universe::{CustomerSet, Universe};
 
