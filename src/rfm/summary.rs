@@ -350,18 +350,31 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         for part in parts {
             entries.extend(part.entries);
         }
-        RfmAccumulator {
+        let mut table = RfmAccumulator {
             params,
             parts: Vec::new(),
             rows,
             counters: c,
         }
-        .finish_entries(entries)
+        .finish_entries(entries);
+        // Without an index the table's customers are a set of their own: its keys in key
+        // order, the universe `CustomerIndex::sorted_from_keys` of the same keys has.
+        let fingerprint = table.entries.iter().fold(EMPTY_FINGERPRINT, |f, e| {
+            extend_fingerprint(f, hash_of(&e.0))
+        });
+        table.universe = Universe::from_parts(table.entries.len(), fingerprint);
+        table
     }
 
     /// The table of `entries` (one per customer seen): the report from the counters, customers
     /// without a purchase left out under [`RecencyBasis::LastPurchase`], key order.
-    pub(crate) fn finish_entries(self, mut entries: Vec<(K, Acc)>) -> RfmTable<K> {
+    pub(crate) fn finish_entries(self, entries: Vec<(K, Acc)>) -> RfmTable<K> {
+        self.finish_entries_sorted(entries).0
+    }
+
+    /// As `finish_entries`, and whether the entries had to be sorted (false: they came in key
+    /// order).
+    pub(crate) fn finish_entries_sorted(self, mut entries: Vec<(K, Acc)>) -> (RfmTable<K>, bool) {
         let RfmAccumulator {
             params,
             rows,
@@ -389,21 +402,19 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         }
         // Entries of an index whose ids follow key order (`CustomerIndex::sorted_from_keys`)
         // are in order already: one look at each pair instead of a sort.
-        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+        let sorted = !entries.windows(2).all(|w| w[0].0 < w[1].0);
+        if sorted {
             par::sort_unstable_by(&mut entries, |a, b| a.0.cmp(&b.0));
         }
-        // Without an index the table's customers are a set of their own: its keys in key
-        // order, the universe `CustomerIndex::sorted_from_keys` of the same keys has.
-        let fingerprint = entries.iter().fold(EMPTY_FINGERPRINT, |f, e| {
-            extend_fingerprint(f, hash_of(&e.0))
-        });
-        RfmTable {
+        // The caller ties the table to its customer set.
+        let table = RfmTable {
             params,
-            universe: Universe::from_parts(entries.len(), fingerprint),
+            universe: Universe::dense(0),
             ids: None,
             entries,
             report,
-        }
+        };
+        (table, sorted)
     }
 }
 

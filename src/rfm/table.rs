@@ -200,15 +200,6 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                 entries[id as usize].1.days += 1;
             }
         }
-        // The dense id of every customer kept, in id order: the table's row ids when the index
-        // is in key order (no sort below).
-        let keep_all = params.recency == RecencyBasis::LastTransaction;
-        let kept: Vec<CustomerId> = entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.1.last_any != i32::MIN && (keep_all || e.1.purchases > 0))
-            .map(|(i, _)| CustomerId(i as u32))
-            .collect();
         if unseen > 0 {
             entries.retain(|e| e.1.last_any != i32::MIN);
         }
@@ -216,7 +207,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let mut accumulator = RfmAccumulator::new(*params);
         accumulator.rows = transactions.len() as u64;
         accumulator.counters = counters;
-        let mut table = accumulator.finish_entries(entries);
+        let (mut table, sorted) = accumulator.finish_entries_sorted(entries);
         if table.entries.is_empty() {
             return Err(Error::EmptyInput {
                 what: "RFM table (no customer has a purchase)",
@@ -224,23 +215,39 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             });
         }
         table.report.without_rows = n - seen;
-        let in_id_order = kept.len() == table.entries.len()
-            && kept
-                .iter()
-                .zip(&table.entries)
-                .all(|(id, e)| customers.keys().get(id.index()) == Some(&e.0));
-        let ids = if in_id_order {
-            kept
+        let ids = if !sorted {
+            // Rows in id order (an index in key order): every customer, or a subsequence of
+            // the index's keys found in one walk.
+            if table.entries.len() == n {
+                None
+            } else {
+                let keys = customers.keys();
+                let mut ids = Vec::with_capacity(table.entries.len());
+                let mut j = 0;
+                for e in &table.entries {
+                    while keys.get(j).is_some_and(|k| *k != e.0) {
+                        j += 1;
+                    }
+                    ids.push(CustomerId(j as u32));
+                    j += 1;
+                }
+                Some(ids)
+            }
         } else {
-            // The table was sorted by key: find each row's id again.
-            table
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(row, e)| customers.require(&e.0, || format!("RFM row {row}")))
-                .collect::<Result<Vec<_>>>()?
+            // The table was sorted by key: find each row's id again, each lookup's slot
+            // requested 16 rows ahead (the lookups are random over the whole index).
+            let entries = &table.entries;
+            let mut ids = Vec::with_capacity(entries.len());
+            for (row, e) in entries.iter().enumerate() {
+                if let Some(ahead) = entries.get(row + 16) {
+                    crate::ids::CustomerLookup::prefetch(customers, &ahead.0);
+                }
+                ids.push(customers.require(&e.0, || format!("RFM row {row}"))?);
+            }
+            Some(ids)
         };
-        table.attach(customers.universe(), ids);
+        table.universe = customers.universe();
+        table.ids = ids;
         Ok(table)
     }
 
