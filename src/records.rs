@@ -131,6 +131,19 @@ pub enum RefundPolicy {
     Reject,
 }
 
+/// What an analysis does with a row it cannot use (dated after the analysis date, before its
+/// customer's signup, of an unknown customer): the one bad-row policy of the crate, named
+/// `FuturePolicy` in RFM and `OutOfWindow` in retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum BadRows {
+    /// Fail with an error naming the first such row and field (default).
+    #[default]
+    Reject,
+    /// Leave it out and count it in the result's report, so nothing is dropped silently.
+    Drop,
+}
+
 /// A record that names a customer and a day: activity, purchases, signups, `(key, date)` pairs.
 /// Cohort and retention analyses take any of them.
 pub trait CustomerDate<K> {

@@ -495,6 +495,8 @@ fn every_consumer_takes_every_producer_and_matches_the_hand_count() {
         )
         .expect("retention");
         assert_eq!(matrix.sizes(), by_segment.sizes(), "{name}");
+        // Every record is read and accounted for: none dropped silently.
+        assert_eq!(matrix.report().records, w.activity.len() as u64, "{name}");
 
         // MRR movements by segment: the last month's MRR is the members' own.
         let movements =

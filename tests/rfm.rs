@@ -104,7 +104,7 @@ fn future_rows_error_or_are_excluded() {
     let err = RfmTable::from_transactions(&log, &RfmParams::new(day(10))).unwrap_err();
     assert!(err.to_string().contains("transaction row 1"), "{err}");
     let table =
-        RfmTable::from_transactions(&log, &RfmParams::new(day(10)).future(FuturePolicy::Exclude))
+        RfmTable::from_transactions(&log, &RfmParams::new(day(10)).future(FuturePolicy::Drop))
             .unwrap();
     assert_eq!(table.report().future_rows, 1);
     assert_eq!(table.get(&"a".to_owned()).unwrap().recency_days, 10);
@@ -450,7 +450,7 @@ fn large_interned_logs_equal_the_keyed_pass() {
     for params in [
         RfmParams::new(day(70)),
         RfmParams::new(day(40))
-            .future(FuturePolicy::Exclude)
+            .future(FuturePolicy::Drop)
             .refunds(RefundPolicy::Drop)
             .recency(RecencyBasis::LastTransaction),
     ] {
@@ -533,7 +533,7 @@ proptest! {
         let (index, dense) = interned(&log);
         let refunds = [RefundPolicy::Net, RefundPolicy::Drop, RefundPolicy::Reject][policy];
         let recency = if last { RecencyBasis::LastTransaction } else { RecencyBasis::LastPurchase };
-        let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Exclude);
+        let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Drop);
         let keyed = RfmTable::from_transactions_in(&log, &index, &params);
         let by_id = RfmTable::from_interned(&dense, &index, &params);
         let (sorted_index, sorted_dense) = interned_sorted(&log);

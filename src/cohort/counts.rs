@@ -284,6 +284,7 @@ impl RetentionCounts {
             periods: p,
             retained,
             eligible,
+            report: self.report,
         }
     }
 }

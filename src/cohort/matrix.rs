@@ -8,7 +8,7 @@ use crate::records::CustomerDate;
 
 use super::assign::Cohorts;
 use super::counts::RetentionCounts;
-use super::retention::{RetentionMode, RetentionParams};
+use super::retention::{RetentionMode, RetentionParams, RetentionReport};
 
 /// A cohort x period retention matrix: for each cohort and period after signup, how many
 /// members were retained and how many could have been (members whose period had ended by the
@@ -31,6 +31,7 @@ pub struct RetentionMatrix {
     pub(crate) periods: usize,
     pub(crate) retained: Vec<u64>,
     pub(crate) eligible: Vec<u64>,
+    pub(crate) report: RetentionReport,
 }
 
 /// One cell of a retention matrix, as a row for a heatmap.
@@ -87,6 +88,14 @@ impl RetentionMatrix {
         let mut counts = RetentionCounts::new(cohorts, params)?;
         counts.scan_all(lookup, records)?;
         Ok(counts.matrix(mode))
+    }
+
+    /// What was done with the activity records: how many were read, and how many were
+    /// dropped (before signup, after the analysis date, unknown customer) or not observable,
+    /// so nothing is left out silently.
+    #[must_use]
+    pub fn report(&self) -> &RetentionReport {
+        &self.report
     }
 
     /// The mode the cells count.

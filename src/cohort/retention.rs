@@ -114,16 +114,11 @@ pub enum RetentionMode {
     FirstTime,
 }
 
-/// What to do with activity the analysis cannot place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum OutOfWindow {
-    /// Fail with an error naming the first such record (default).
-    #[default]
-    Reject,
-    /// Leave it out and count it in the [`RetentionReport`].
-    Drop,
-}
+/// What to do with an activity record outside its customer's window (before signup, after the
+/// analysis date, of an unknown customer): the crate's one bad-row policy,
+/// [`BadRows`](crate::records::BadRows) (`Drop` leaves it out and counts it in the
+/// [`RetentionReport`]).
+pub type OutOfWindow = crate::records::BadRows;
 
 /// Settings of a retention analysis. The analysis date is required: no clock is read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -27,16 +27,10 @@ pub enum RecencyBasis {
     LastTransaction,
 }
 
-/// What to do with transactions dated after the analysis date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum FuturePolicy {
-    /// Fail with an error naming the first such row (default).
-    #[default]
-    Reject,
-    /// Leave them out and count them in [`RfmReport::future_rows`].
-    Exclude,
-}
+/// What to do with rows dated after the analysis date: the crate's one bad-row policy,
+/// [`BadRows`](crate::records::BadRows) (`Drop` leaves them out and counts them in
+/// [`RfmReport::future_rows`]).
+pub type FuturePolicy = crate::records::BadRows;
 
 /// Settings of an RFM summary. The analysis date is required: no clock is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,7 +106,7 @@ pub struct RfmReport {
     pub refund_amount_dropped: f64,
     /// Rows with amount exactly 0 (not purchases).
     pub zero_rows: u64,
-    /// Rows after the analysis date left out ([`FuturePolicy::Exclude`]).
+    /// Rows after the analysis date left out ([`FuturePolicy::Drop`]).
     pub future_rows: u64,
     /// Customers left out of the table for lack of a purchase (only refunds or zero amounts,
     /// with [`RecencyBasis::LastPurchase`]).
@@ -442,9 +436,9 @@ fn check_row<K: Debug>(params: &RfmParams, t: &Transaction<K>, row: u64) -> Resu
                 ),
                 field: "date".to_owned(),
                 value: f64::from(t.date.days()),
-                expected: "a date on or before the analysis date (or FuturePolicy::Exclude)",
+                expected: "a date on or before the analysis date (or FuturePolicy::Drop)",
             }),
-            FuturePolicy::Exclude => Ok(Row::Future),
+            FuturePolicy::Drop => Ok(Row::Future),
         };
     }
     if micros < 0 {
