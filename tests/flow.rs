@@ -630,3 +630,112 @@ fn a_segmentation_loaded_from_json_keeps_its_customer_set_and_checks_its_labels(
     value["labels"] = serde_json::json!([0, 1]);
     assert!(serde_json::from_value::<Segmentation>(value).is_err());
 }
+
+mod adversarial {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Labels of any size: a segmentation or a typed error, never a panic or an allocation
+        /// sized by a label.
+        #[test]
+        fn labels_never_panic(labels in proptest::collection::vec(prop_oneof![0usize..8, any::<usize>()], 0..40)) {
+            let index = CustomerIndex::from_keys(0..labels.len() as u32).unwrap();
+            match Segmentation::from_labels(&index, &labels) {
+                Ok(seg) => {
+                    prop_assert_eq!(seg.len(), labels.len());
+                    prop_assert!(seg.labels().iter().flatten().all(|&l| l < seg.segment_count()));
+                    prop_assert!(seg.segment_count() <= labels.len());
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+
+        /// The segment of each key does not depend on the order the index was built in.
+        #[test]
+        fn rfm_segments_follow_keys_not_ids(rows in proptest::collection::vec((0u8..30, 0i64..60, 1u32..500), 1..200), seed in any::<u64>()) {
+            let log: Vec<Transaction<String>> = rows.iter().map(|&(c, d, a)| Transaction::new(
+                format!("k{c:02}"), day("2024-01-01").add_days(d).unwrap(), f64::from(a))).collect();
+            let mut keys: Vec<String> = (0..30).map(|c| format!("k{c:02}")).collect();
+            let sorted = CustomerIndex::from_keys(keys.iter().cloned()).unwrap();
+            let mut rng = saas_segmentation::random::SeededRng::new(seed);
+            for i in (1..keys.len()).rev() {
+                keys.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let shuffled = CustomerIndex::from_keys(keys.iter().cloned()).unwrap();
+            let params = RfmParams::new(day("2024-03-01"));
+            let seg = |index: &CustomerIndex<String>| {
+                let table = RfmTable::from_transactions_in(&log, index, &params).unwrap();
+                RfmScores::new(&table, &ScoreParams::default()).unwrap()
+                    .segmentation(&RfmSegmentTable::default_table()).unwrap()
+            };
+            let (a, b) = (seg(&sorted), seg(&shuffled));
+            for key in sorted.keys() {
+                prop_assert_eq!(
+                    a.segment_of_key(&sorted, key.as_str()).unwrap(),
+                    b.segment_of_key(&shuffled, key.as_str()).unwrap()
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_generated_shape_loads_when_it_is_valid() {
+        let value = serde_json::json!({
+            "universe": {"customers": 2, "fingerprint": 7},
+            "labels": [0, null],
+            "segments": [{"name": "a", "definition": "Labels"}],
+        });
+        let seg: Segmentation = serde_json::from_value(value).expect("valid");
+        assert_eq!(seg.sizes(), vec![1]);
+    }
+
+    #[cfg(feature = "serde")]
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever a file holds, loading a segmentation either checks out or fails with a
+        /// message; a loaded one keeps every invariant its consumers rely on.
+        #[test]
+        fn loaded_segmentations_are_checked(
+            customers in 0u64..6,
+            fingerprint in any::<u64>(),
+            labels in proptest::collection::vec(proptest::option::of(prop_oneof![0usize..4, any::<usize>()]), 0..8),
+            names in proptest::collection::vec("[ab]{1,2}", 0..4),
+        ) {
+            let segments: Vec<serde_json::Value> = names.iter()
+                .map(|n| serde_json::json!({"name": n, "definition": "Labels"}))
+                .collect();
+            let value = serde_json::json!({
+                "universe": {"customers": customers, "fingerprint": fingerprint},
+                "labels": labels,
+                "segments": segments,
+            });
+            if let Ok(seg) = serde_json::from_value::<Segmentation>(value) {
+                prop_assert_eq!(seg.len() as u64, customers);
+                prop_assert!(seg.labels().iter().flatten().all(|&l| l < seg.segment_count()));
+                prop_assert_eq!(seg.sizes().iter().sum::<usize>() + seg.unassigned(), seg.len());
+            }
+            let keyed = serde_json::json!({
+                "segments": names.iter().map(|n| serde_json::json!({"name": n, "definition": "Labels"})).collect::<Vec<_>>(),
+                "assignments": labels.iter().enumerate().map(|(i, l)| serde_json::json!({"customer": format!("k{}", i % 3), "segment": l})).collect::<Vec<_>>(),
+            });
+            if let Ok(k) = serde_json::from_value::<KeyedSegmentation<String>>(keyed) {
+                let index = CustomerIndex::from_keys(["k0".to_owned(), "k1".to_owned(), "k2".to_owned()]).unwrap();
+                if let Ok(seg) = k.attach(&index) {
+                    prop_assert!(seg.labels().iter().flatten().all(|&l| l < seg.segment_count()));
+                }
+            }
+            let column = serde_json::json!({
+                "universe": {"customers": customers, "fingerprint": fingerprint},
+                "values": labels,
+            });
+            if let Ok(c) = serde_json::from_value::<PerCustomer<usize>>(column) {
+                prop_assert_eq!(c.len() as u64, customers);
+            }
+        }
+    }
+}
