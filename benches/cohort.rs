@@ -13,6 +13,13 @@ use saas_segmentation::random::SeededRng;
 use saas_segmentation::survival::{logrank_test, KaplanMeierParams, SurvivalGroup, Weighting};
 use saas_segmentation::{CustomerId, Date, Period};
 
+/// The dense id at position `i`.
+fn dense_id(i: usize) -> CustomerId {
+    saas_segmentation::ids::DenseCustomers::new(u32::MAX as usize)
+        .id(i)
+        .expect("in range")
+}
+
 type Log = (Vec<(CustomerId, Date)>, Vec<(CustomerId, Date)>);
 
 /// `customers` signups over two years and `rows` activity days after them, up to three years.
@@ -23,7 +30,7 @@ fn log(rows: usize, customers: usize) -> Log {
     let signups = signup
         .iter()
         .enumerate()
-        .map(|(i, &d)| (CustomerId(i as u32), epoch.add_days(d).expect("in range")))
+        .map(|(i, &d)| (dense_id(i), epoch.add_days(d).expect("in range")))
         .collect();
     let events = (0..rows)
         .map(|_| {
@@ -31,7 +38,7 @@ fn log(rows: usize, customers: usize) -> Log {
             let room = 1095 - signup[c];
             let day = signup[c]
                 + (rng.below(room as u64 + 1) as i64).min(rng.below(room as u64 + 1) as i64);
-            (CustomerId(c as u32), epoch.add_days(day).expect("in range"))
+            (dense_id(c), epoch.add_days(day).expect("in range"))
         })
         .collect();
     (signups, events)

@@ -11,6 +11,13 @@ use saas_segmentation::random::SeededRng;
 use saas_segmentation::records::MrrRecord;
 use saas_segmentation::{CustomerId, Date};
 
+/// The dense id at position `i`.
+fn dense_id(i: usize) -> CustomerId {
+    saas_segmentation::ids::DenseCustomers::new(u32::MAX as usize)
+        .id(i)
+        .expect("in range")
+}
+
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -41,7 +48,7 @@ fn records(customers: u64) -> Vec<MrrRecord<CustomerId>> {
                 level
             };
             out.push(MrrRecord::new(
-                CustomerId(c as u32),
+                dense_id(c as usize),
                 months[m as usize],
                 level,
             ));

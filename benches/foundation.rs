@@ -47,7 +47,7 @@ fn interning(c: &mut Criterion) {
                     let mut index = CustomerIndex::with_capacity(distinct);
                     let mut last = 0;
                     for id in ids {
-                        last = index.intern(id.as_str()).expect("fits").0;
+                        last = index.intern(id.as_str()).expect("fits").get();
                     }
                     black_box((index.len(), last))
                 })

@@ -11,6 +11,13 @@ use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::records::MrrRecord;
 use saas_segmentation::{CustomerId, Date};
 
+/// The dense id at position `i`.
+fn dense_id(i: usize) -> CustomerId {
+    saas_segmentation::ids::DenseCustomers::new(u32::MAX as usize)
+        .id(i)
+        .expect("in range")
+}
+
 const MONTHS: u64 = 36;
 
 fn splitmix(mut x: u64) -> u64 {
@@ -56,7 +63,7 @@ fn main() {
         for m in 0..MONTHS {
             let v = mrr(c, m);
             if v > 0.0 {
-                records.push(MrrRecord::new(CustomerId(c as u32), months[m as usize], v));
+                records.push(MrrRecord::new(dense_id(c as usize), months[m as usize], v));
             }
         }
     }

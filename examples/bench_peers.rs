@@ -22,7 +22,6 @@ use saas_segmentation::cluster::{Init, KMeans};
 use saas_segmentation::cohort::{
     Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams, Windows,
 };
-use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
 use saas_segmentation::{validate, Date};
@@ -257,7 +256,7 @@ fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
             .collect()
     };
     let (dense_signups, dense_events) = (dense(&signups), dense(&events));
-    let lookup = DenseCustomers::new(index.len());
+    let lookup = index.dense();
     let interned = || {
         let cohorts = Cohorts::by_signup(&lookup, &dense_signups, grid).expect("valid signups");
         RetentionMatrix::compute(

@@ -26,13 +26,22 @@ use crate::universe::{extend_fingerprint, CustomerSet, Universe, EMPTY_FINGERPRI
 
 /// A dense customer id: the position of the customer in its [`CustomerIndex`].
 ///
-/// Dense ids follow first appearance, so they are not an ordering of customers: ties are broken
-/// by the external key (DESIGN.md section 2), never by this id.
+/// Ids come from an index ([`CustomerIndex::intern`], [`CustomerIndex::get`],
+/// [`CustomerIndex::ids`]) or from a dense set ([`DenseCustomers::id`]); the field is private so
+/// that a position is never taken for a customer by accident. Dense ids follow first
+/// appearance, so they are not an ordering of customers: ties are broken by the external key
+/// (DESIGN.md section 2), never by this id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct CustomerId(pub u32);
+pub struct CustomerId(pub(crate) u32);
 
 impl CustomerId {
+    /// The id as a `u32`.
+    #[must_use]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
     /// The id as a `usize`, for indexing dense vectors.
     #[must_use]
     pub const fn index(self) -> usize {
@@ -221,7 +230,7 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     ///
     /// let index = CustomerIndex::sorted_from_keys(["cus_c", "cus_a", "cus_b", "cus_a"])?;
     /// assert_eq!(index.keys(), ["cus_a", "cus_b", "cus_c"]);
-    /// assert_eq!(index.get("cus_c"), Some(CustomerId(2)));
+    /// assert_eq!(index.get("cus_c").map(CustomerId::get), Some(2));
     /// # Ok::<(), saas_segmentation::Error>(())
     /// ```
     ///
@@ -435,12 +444,16 @@ impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
 /// ```
 /// use saas_segmentation::ids::{CustomerLookup, DenseCustomers};
 /// use saas_segmentation::universe::CustomerSet;
-/// use saas_segmentation::{CustomerId, CustomerIndex};
+/// use saas_segmentation::CustomerIndex;
 ///
 /// let index = CustomerIndex::from_keys(["cus_a", "cus_b", "cus_c"])?;
 /// let customers = index.dense();
-/// assert_eq!(customers.lookup(&CustomerId(2)), Some(CustomerId(2)));
-/// assert_eq!(customers.lookup(&CustomerId(3)), None);
+/// let c = index.get("cus_c").expect("interned");
+/// assert_eq!(customers.lookup(&c), Some(c));
+/// assert_eq!(customers.id(2), Some(c));
+/// // An id of a larger set is unknown here.
+/// let outsider = DenseCustomers::new(4).id(3).expect("in range");
+/// assert_eq!(customers.lookup(&outsider), None);
 /// assert_eq!(customers.universe(), index.universe());
 /// assert_ne!(DenseCustomers::new(3).universe(), index.universe());
 /// # Ok::<(), saas_segmentation::Error>(())
@@ -471,6 +484,20 @@ impl DenseCustomers {
     #[must_use]
     pub fn len(&self) -> usize {
         self.universe.len()
+    }
+
+    /// The id of the customer at position `i`, `None` past the end.
+    #[must_use]
+    pub fn id(&self, i: usize) -> Option<CustomerId> {
+        u32::try_from(i)
+            .ok()
+            .filter(|_| i < self.universe.len())
+            .map(CustomerId)
+    }
+
+    /// Every id, in order.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = CustomerId> {
+        (0..u32::try_from(self.universe.len()).unwrap_or(u32::MAX)).map(CustomerId)
     }
 
     /// Whether there is no customer.

@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use saas_segmentation::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
-//! use saas_segmentation::{CustomerId, CustomerIndex};
+//! use saas_segmentation::CustomerIndex;
 //!
 //! let index = CustomerIndex::from_keys(["cus_d", "cus_a", "cus_c", "cus_b"])?;
 //! let segments = vec![
@@ -24,9 +24,10 @@
 //! let seg = Segmentation::new(&index, vec![Some(0), Some(1), None, Some(1)], segments)?;
 //! assert_eq!(seg.sizes(), vec![1, 2]);
 //! assert_eq!(seg.unassigned(), 1);
-//! assert_eq!(seg.segment_of(CustomerId(3)), Some(1));
+//! let b = index.get("cus_b").expect("interned");
+//! assert_eq!(seg.segment_of(b), Some(1));
 //! assert_eq!(seg.segment_of_key(&index, "cus_b")?, Some(1));
-//! assert_eq!(seg.members(1), vec![CustomerId(1), CustomerId(3)]);
+//! assert_eq!(seg.members(1), vec![index.get("cus_a").expect("interned"), b]);
 //! assert_eq!(seg.segment_by_name("sales-led"), Some(1));
 //!
 //! // Stored with its keys, and re-attached to an index built in another order.

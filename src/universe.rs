@@ -161,14 +161,14 @@ pub(crate) fn ensure_same(
 ///
 /// ```
 /// use saas_segmentation::universe::PerCustomer;
-/// use saas_segmentation::{CustomerId, CustomerIndex};
+/// use saas_segmentation::CustomerIndex;
 ///
 /// let index = CustomerIndex::from_keys(["b", "a", "c"])?;
 /// let seats = PerCustomer::from_keyed(&index, [("a", 5u32), ("c", 40)])?;
 /// assert_eq!(seats.values(), [None, Some(5), Some(40)]);
 /// assert_eq!(seats.present(), 2);
 /// let doubled = seats.map(|s| s * 2);
-/// assert_eq!(doubled.get(CustomerId(2)), Some(&80));
+/// assert_eq!(doubled.get(index.get("c").expect("interned")), Some(&80));
 /// assert_eq!(seats.to_keyed(&index)?, vec![("b", None), ("a", Some(5)), ("c", Some(40))]);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```

@@ -1,5 +1,8 @@
 //! Property tests of retention and survival invariants.
 
+mod common;
+use common::cid;
+
 use proptest::prelude::*;
 use saas_segmentation::cohort::{
     Cohorts, Grid, RetentionCounts, RetentionMatrix, RetentionMode, RetentionParams, Windows,
@@ -23,7 +26,7 @@ fn log_strategy() -> impl Strategy<Value = Log> {
                 let signups: Vec<(CustomerId, Date)> = signup_days
                     .iter()
                     .enumerate()
-                    .map(|(i, &d)| (CustomerId(i as u32), start.add_days(d).expect("date")))
+                    .map(|(i, &d)| (cid(i as u32), start.add_days(d).expect("date")))
                     .collect();
                 let events = raw
                     .iter()
@@ -31,7 +34,7 @@ fn log_strategy() -> impl Strategy<Value = Log> {
                         let s = signups[c].1;
                         let room = end.days_since(s);
                         (
-                            CustomerId(c as u32),
+                            cid(c as u32),
                             s.add_days(offset % (room + 1)).expect("date"),
                         )
                     })

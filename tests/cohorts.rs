@@ -1,6 +1,7 @@
 //! Cohort retention against pandas pivots (fixtures from `tests/fixtures/generate.py`).
 
 mod common;
+use common::cid;
 
 use common::{assert_close, fixture};
 use saas_segmentation::cohort::{
@@ -26,7 +27,7 @@ fn pairs(v: &Value) -> Vec<(CustomerId, Date)> {
     v.as_array()
         .expect("rows")
         .iter()
-        .map(|r| (CustomerId(r[0].as_u64().expect("id") as u32), date(&r[1])))
+        .map(|r| (cid(r[0].as_u64().expect("id") as u32), date(&r[1])))
         .collect()
 }
 
@@ -145,7 +146,7 @@ fn a_failed_add_leaves_the_counts_unchanged() {
         Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let params = RetentionParams::new(log.analysis);
     let mut bad = log.events.clone();
-    bad.push((CustomerId(0), Date::from_ymd(2099, 1, 1).expect("date")));
+    bad.push((cid(0), Date::from_ymd(2099, 1, 1).expect("date")));
     // Nothing added yet: the scan runs in place and must be undone.
     let mut fresh = RetentionCounts::new(&cohorts, &params).expect("counts");
     let empty = fresh.clone();
@@ -233,36 +234,30 @@ fn lifecycle_matches_pandas() {
 fn bad_cohort_input_is_named() {
     let d = |s: &str| s.parse::<Date>().expect("date");
     let lookup = DenseCustomers::new(2);
-    let signups = [
-        (CustomerId(0), d("2024-01-10")),
-        (CustomerId(1), d("2024-02-01")),
-    ];
+    let signups = [(cid(0), d("2024-01-10")), (cid(1), d("2024-02-01"))];
     let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
     let params = RetentionParams::new(d("2024-03-31"));
     let compute = |events: &[(CustomerId, Date)], params: &RetentionParams| {
         RetentionMatrix::compute(&lookup, &cohorts, events, params, RetentionMode::Recurring)
     };
-    let before = [(CustomerId(0), d("2024-01-09"))];
+    let before = [(cid(0), d("2024-01-09"))];
     assert!(matches!(
         compute(&before, &params),
         Err(Error::OutOfRange { .. })
     ));
     let dropped = compute(&before, &params.clone().before_signup(OutOfWindow::Drop)).expect("drop");
     assert_eq!(dropped.rate(0, 0), Some(1.0));
-    let future = [(CustomerId(1), d("2024-04-01"))];
+    let future = [(cid(1), d("2024-04-01"))];
     assert!(matches!(
         compute(&future, &params),
         Err(Error::OutOfRange { .. })
     ));
-    let unknown = [(CustomerId(5), d("2024-02-01"))];
+    let unknown = [(cid(5), d("2024-02-01"))];
     assert!(matches!(
         compute(&unknown, &params),
         Err(Error::UnknownCustomer { .. })
     ));
-    let twice = [
-        (CustomerId(0), d("2024-01-10")),
-        (CustomerId(0), d("2024-01-11")),
-    ];
+    let twice = [(cid(0), d("2024-01-10")), (cid(0), d("2024-01-11"))];
     assert!(matches!(
         Cohorts::by_signup(&lookup, &twice, Grid::Calendar(Period::Month)),
         Err(Error::DuplicateName { .. })
@@ -311,19 +306,14 @@ fn chunked_scan_equals_serial_counts() {
     let start = Date::from_ymd(2023, 1, 1).expect("date");
     let n = 5_000u32;
     let signups: Vec<(CustomerId, Date)> = (0..n)
-        .map(|c| {
-            (
-                CustomerId(c),
-                start.add_days(i64::from(c % 300)).expect("date"),
-            )
-        })
+        .map(|c| (cid(c), start.add_days(i64::from(c % 300)).expect("date")))
         .collect();
     let mut events: Vec<(CustomerId, Date)> = (0..(1u32 << 20) + 1000)
         .map(|i| {
             let c = i.wrapping_mul(2_654_435_761) % n;
             let offset = i64::from(i % 97) * 3;
             (
-                CustomerId(c),
+                cid(c),
                 start.add_days(i64::from(c % 300) + offset).expect("date"),
             )
         })
@@ -360,11 +350,11 @@ fn chunked_scan_equals_serial_counts() {
     // several): the earlier row is named, whichever thread meets it.
     let late = events.len() - 5;
     let early = (0..events.len())
-        .find(|&i| events[i].0 .0 >= n - 10)
+        .find(|&i| events[i].0.get() >= n - 10)
         .expect("a high id");
     let low = (0..events.len())
         .rev()
-        .find(|&i| events[i].0 .0 < 10 && i > early)
+        .find(|&i| events[i].0.get() < 10 && i > early)
         .expect("a low id");
     for &i in &[late, early, low] {
         events[i].1 = Date::from_ymd(2026, 1, 1).expect("date");

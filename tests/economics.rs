@@ -2,6 +2,7 @@
 //! `tests/fixtures/generate.py`), and ChartMogul's definitions by hand.
 
 mod common;
+use common::cid;
 
 use common::{assert_close, assert_within, column, fixture, numbered, vector, P_TOL, STAT_TOL};
 use saas_segmentation::economics::{
@@ -28,7 +29,7 @@ fn records() -> Vec<MrrRecord<CustomerId>> {
         .iter()
         .map(|r| {
             MrrRecord::new(
-                CustomerId(r[0].as_u64().expect("id") as u32),
+                cid(r[0].as_u64().expect("id") as u32),
                 month(r[1].as_i64().expect("month")),
                 r[2].as_f64().expect("mrr"),
             )
@@ -279,7 +280,7 @@ fn unit_economics_refuse_undefined_inputs() {
     ));
     let lookup = DenseCustomers::new(1);
     let m = Date::from_ymd(2024, 1, 1).expect("date");
-    let negative = [MrrRecord::new(CustomerId(0), m, -5.0)];
+    let negative = [MrrRecord::new(cid(0), m, -5.0)];
     let params = MrrParams::new(m);
     assert!(matches!(
         MrrMovements::compute(&lookup, &negative, &params),
@@ -287,18 +288,14 @@ fn unit_economics_refuse_undefined_inputs() {
     ));
     assert!(MrrMovements::compute(&lookup, &negative, &params.credits(CreditPolicy::Zero)).is_ok());
     let twice = [
-        MrrRecord::new(CustomerId(0), m, 5.0),
-        MrrRecord::new(CustomerId(0), m, 6.0),
+        MrrRecord::new(cid(0), m, 5.0),
+        MrrRecord::new(cid(0), m, 6.0),
     ];
     assert!(matches!(
         MrrMovements::compute(&lookup, &twice, &params),
         Err(Error::DuplicateName { .. })
     ));
-    let later = [MrrRecord::new(
-        CustomerId(0),
-        m.add_months(1).expect("date"),
-        5.0,
-    )];
+    let later = [MrrRecord::new(cid(0), m.add_months(1).expect("date"), 5.0)];
     assert!(matches!(
         MrrMovements::compute(&lookup, &later, &params),
         Err(Error::OutOfRange { .. })

@@ -1,5 +1,8 @@
 //! Property tests of the unit-economics invariants.
 
+mod common;
+use common::cid;
+
 use proptest::prelude::*;
 use saas_segmentation::economics::{
     revenue_retention, Concentration, MrrMovements, MrrParams, ValueQuantiles,
@@ -22,7 +25,7 @@ fn mrr_strategy() -> impl Strategy<Value = (usize, Vec<MrrRecord<CustomerId>>)> 
                 .into_iter()
                 .filter(|(c, m, _)| seen.insert((*c, *m)))
                 .map(|(c, m, v)| {
-                    MrrRecord::new(CustomerId(c as u32), start.add_months(m).expect("date"), v)
+                    MrrRecord::new(cid(c as u32), start.add_months(m).expect("date"), v)
                 })
                 .collect();
             (n, records)

@@ -365,7 +365,7 @@ fn every_consumer_takes_every_producer_and_matches_the_hand_count() {
         "mrr",
         PerCustomer::from_fn(&w.profiles, |id| w.profiles.get(id)?.value.mrr),
     );
-    let reach = PerCustomer::from_fn(&w.index, |id| Some(id.0 % 4 != 0));
+    let reach = PerCustomer::from_fn(&w.index, |id| Some(id.get() % 4 != 0));
     let ttfv = time_to_first_value(&w.index, &w.signups, &w.activity, &["invite"]).expect("ttfv");
     let survival =
         SurvivalData::from_activity(&w.index, &w.signups, &w.activity, day(ANALYSIS), 30)

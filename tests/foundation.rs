@@ -1,6 +1,9 @@
 //! Integration tests of the foundation through the public API: behaviour, merging, rules,
 //! feature matrices, and the typed error for every kind of bad input.
 
+mod common;
+use common::cid;
+
 use ndarray::array;
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
 use saas_segmentation::features::{Diagnostic, FeatureMatrix, MissingPolicy, Scaler, ScalerKind};
@@ -14,7 +17,7 @@ use saas_segmentation::profile::{
 };
 use saas_segmentation::rules::{Condition, MatchMode, Rule, RuleSet};
 use saas_segmentation::synthetic::{generate, SyntheticConfig};
-use saas_segmentation::{CustomerId, CustomerIndex, Date, Error, Period, Segmentation};
+use saas_segmentation::{CustomerIndex, Date, Error, Period, Segmentation};
 
 fn day(text: &str) -> Date {
     text.parse().unwrap()
@@ -98,10 +101,10 @@ fn unknown_customers_are_named() {
     );
     assert!(err.to_string().contains("transaction row 9"));
     assert!(matches!(
-        index.check(CustomerId(5)),
+        index.check(cid(5)),
         Err(Error::UnknownCustomerId { id: 5, len: 1 })
     ));
-    assert_eq!(DenseCustomers::new(2).lookup(&CustomerId(2)), None);
+    assert_eq!(DenseCustomers::new(2).lookup(&cid(2)), None);
 }
 
 // ---- models -------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ fn behaviour_counts_and_trend() {
         .core_features(vec!["reports", "alerts"])
         .key_workflows(vec!["onboard", "invite"]);
     let out = derive_behaviour(&index, &log, &config).unwrap();
-    let a = out.get(CustomerId(0)).unwrap();
+    let a = out.get(cid(0)).unwrap();
     assert_eq!(a.active_days(), 9);
     assert_eq!(a.logins(), 9);
     assert_eq!(a.logins_per_week(), 9.0 / 4.0);
@@ -318,7 +321,7 @@ fn behaviour_counts_and_trend() {
     assert_eq!(a.usage_tier(), UsageTier::Regular);
     // Weekly active days 5, 3, 1, 0: slope = -1.7 (least squares).
     assert!((a.activity_trend().unwrap() + 1.7).abs() < 1e-12);
-    let b = out.get(CustomerId(1)).unwrap();
+    let b = out.get(cid(1)).unwrap();
     assert_eq!(b.active_days(), 0);
     assert_eq!(b.usage_tier(), UsageTier::Dormant);
 
@@ -345,7 +348,7 @@ fn behaviour_rejects_unknown_customers_and_bad_windows() {
         Err(Error::EmptyInput { .. })
     ));
     let dense = vec![Activity::new(
-        CustomerId(4),
+        cid(4),
         day("2024-01-02"),
         ActivityEvent::<&str>::Login,
     )];
@@ -489,7 +492,7 @@ fn segmentation_validates_labels() {
     let seg = Segmentation::from_labels(&three, &[0, 2, 2]).unwrap();
     assert_eq!(seg.sizes(), vec![1, 0, 2]);
     assert_eq!(seg.complete_labels(), Some(vec![0, 2, 2]));
-    assert_eq!(seg.segment_of(CustomerId(9)), None);
+    assert_eq!(seg.segment_of(cid(9)), None);
     let one = CustomerIndex::from_keys([7u32]).unwrap();
     let bad = Segmentation::new(&one, vec![Some(3)], seg.segments().to_vec());
     assert!(matches!(bad, Err(Error::OutOfRange { .. })));
@@ -535,7 +538,7 @@ fn rules_report_overlaps_unmatched_and_undetermined() {
     );
     assert_eq!(first.report().overlaps().len(), 1);
     assert!(first.report().unmatched().is_empty());
-    assert_eq!(first.report().undetermined(), &[CustomerId(2)]);
+    assert_eq!(first.report().undetermined(), &[cid(2)]);
     assert_eq!(first.report().unused_rules(), vec![2]);
 
     let exclusive = RuleSet::new(rules)
@@ -700,7 +703,7 @@ fn synthetic_values_are_pinned() {
     let t = &base.transactions()[3];
     assert_eq!(
         (t.customer, t.date.days(), t.amount),
-        (CustomerId(0), 20_132, 99.0)
+        (cid(0), 20_132, 99.0)
     );
     assert_eq!((base.activity().len(), base.mrr().len()), (2_628, 527));
 }

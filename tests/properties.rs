@@ -1,5 +1,8 @@
 //! Property tests of the foundation's invariants.
 
+mod common;
+use common::cid;
+
 use ndarray::Array2;
 use proptest::prelude::*;
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
@@ -89,7 +92,7 @@ proptest! {
             prop_assert_eq!(index.key(id), Some(key));
         }
         for (i, id) in index.ids().enumerate() {
-            prop_assert_eq!(id, CustomerId(i as u32));
+            prop_assert_eq!(id, cid(i as u32));
         }
         let ordered: Vec<&String> = index.ids_in_key_order().iter().map(|&id| index.key(id).unwrap()).collect();
         let sorted: Vec<&String> = distinct.iter().collect();
@@ -158,7 +161,7 @@ proptest! {
                 2 => ActivityEvent::Feature("alerts"),
                 _ => ActivityEvent::Workflow("invite"),
             };
-            Activity::new(CustomerId(c), start.add_days(d).unwrap(), event)
+            Activity::new(cid(c), start.add_days(d).unwrap(), event)
         }).collect();
         let config = BehaviourConfig::new(start, start.add_days(41).unwrap()).unwrap()
             .core_features(vec!["reports", "alerts", "sso"])

@@ -1,5 +1,8 @@
 //! RFM through the public API: policies, scoring, segment tables, bad input, invariants.
 
+mod common;
+use common::cid;
+
 use proptest::prelude::*;
 use saas_segmentation::records::{RefundPolicy, Transaction};
 use saas_segmentation::rfm::{
@@ -407,7 +410,7 @@ fn interned_logs_name_unknown_ids_and_count_customers_without_rows() {
     );
     let stranger = vec![
         Transaction::new(a, day(0), 1.0),
-        Transaction::new(saas_segmentation::CustomerId(7), day(1), 1.0),
+        Transaction::new(cid(7), day(1), 1.0),
     ];
     assert!(matches!(
         RfmTable::from_interned(&stranger, &index, &params),
@@ -481,10 +484,10 @@ fn large_interned_logs_name_their_earliest_bad_row() {
             Transaction::new(id, day(i64::from(i % 50)), 10.0)
         })
         .collect();
-    let last = saas_segmentation::CustomerId(customers - 1);
-    let first = saas_segmentation::CustomerId(0);
+    let last = cid(customers - 1);
+    let first = cid(0);
     log[150_000] = Transaction::new(first, day(3), f64::NAN);
-    log[120_000] = Transaction::new(saas_segmentation::CustomerId(customers), day(3), 1.0);
+    log[120_000] = Transaction::new(cid(customers), day(3), 1.0);
     log[90_000] = Transaction::new(last, day(99), 1.0);
     let params = RfmParams::new(day(60));
     let error = RfmTable::from_interned(&log, &index, &params).unwrap_err();

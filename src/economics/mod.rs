@@ -30,7 +30,7 @@
 //! assert!(Concentration::new(&values)?.top_share(0.2) > 0.75);
 //! let industry = Variable::categorical(
 //!     "industry",
-//!     PerCustomer::from_fn(&index, |id| Some(if id.0 % 5 == 0 { "fintech" } else { "retail" }.to_owned())),
+//!     PerCustomer::from_fn(&index, |id| Some(if id.get() % 5 == 0 { "fintech" } else { "retail" }.to_owned())),
 //! );
 //! let profile = quintiles.profile(std::slice::from_ref(&industry))?; // top and bottom side by side
 //! assert_eq!(profile[0].groups.len(), 5);

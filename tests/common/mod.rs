@@ -97,3 +97,11 @@ pub fn column<T>(
 ) -> saas_segmentation::PerCustomer<T> {
     saas_segmentation::PerCustomer::new(customers, values).expect("one value per customer")
 }
+
+/// The dense id at position `i` (of a set large enough for any test).
+#[allow(dead_code)]
+pub fn cid(i: u32) -> saas_segmentation::CustomerId {
+    saas_segmentation::ids::DenseCustomers::new(u32::MAX as usize)
+        .id(i as usize)
+        .expect("in range")
+}
