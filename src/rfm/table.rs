@@ -337,7 +337,7 @@ impl<K> RfmTable<K> {
             return None;
         }
         Some(match &self.ids {
-            Some(ids) => ids[i],
+            Some(ids) => ids.get(i).copied()?,
             None => CustomerId(i as u32),
         })
     }
