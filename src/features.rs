@@ -580,7 +580,7 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
                 found: ids.len(),
             });
         }
-        check_row_ids(universe, ids)?;
+        crate::universe::check_ids(universe, ids, "customer of a feature row", "row")?;
         let mut matrix =
             self.build_labelled(rows, &|row| format!("row {row} (customer {})", ids[row]))?;
         matrix.universe = universe;
@@ -851,24 +851,6 @@ fn diagnose(names: &[String], columns: &[Vec<f64>], scaled: bool) -> Vec<Diagnos
         }
     }
     diagnostics
-}
-
-/// Checks that feature-row ids are in `universe` and distinct.
-fn check_row_ids(universe: Universe, ids: &[CustomerId]) -> Result<()> {
-    let mut seen = vec![false; universe.len()];
-    for (row, id) in ids.iter().enumerate() {
-        let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
-            id: id.0,
-            len: universe.len(),
-        })?;
-        if std::mem::replace(slot, true) {
-            return Err(Error::DuplicateName {
-                what: "customer of a feature row",
-                name: format!("{id} (row {row})"),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// A numeric matrix with named columns; rows are customers of a customer set (all of them in

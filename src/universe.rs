@@ -153,6 +153,30 @@ pub(crate) fn ensure_same(
     expected.universe().ensure_same(&value.universe(), what)
 }
 
+/// Checks that `ids` (one per item of a list of `item`s) are customers of `universe`, each at
+/// most once.
+pub(crate) fn check_ids(
+    universe: Universe,
+    ids: &[CustomerId],
+    what: &'static str,
+    item: &str,
+) -> Result<()> {
+    let mut seen = vec![false; universe.len()];
+    for (row, id) in ids.iter().enumerate() {
+        let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
+            id: id.0,
+            len: universe.len(),
+        })?;
+        if std::mem::replace(slot, true) {
+            return Err(Error::DuplicateName {
+                what,
+                name: format!("{id} ({item} {row})"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One optional value per customer of a customer set, in dense-id order.
 ///
 /// The common shape of per-customer inputs (revenue, tickets, a churn flag, a category): build

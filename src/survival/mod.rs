@@ -189,19 +189,7 @@ impl SurvivalData {
                 found: ids.len(),
             });
         }
-        let mut seen = vec![false; universe.len()];
-        for (row, id) in ids.iter().enumerate() {
-            let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
-                id: id.0,
-                len: universe.len(),
-            })?;
-            if std::mem::replace(slot, true) {
-                return Err(Error::DuplicateName {
-                    what: "customer with a lifetime",
-                    name: format!("{id} (lifetime {row})"),
-                });
-            }
-        }
+        crate::universe::check_ids(universe, &ids, "customer with a lifetime", "lifetime")?;
         kaplan_meier::check_sample(&durations, &observed, None, "survival data")?;
         Ok(SurvivalData {
             universe,
