@@ -5,9 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use saas_segmentation::cohort::{
-    Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams, Windows,
-};
+use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams, Windows};
 use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::random::SeededRng;
 use saas_segmentation::survival::{logrank_test, KaplanMeierParams, SurvivalGroup, Weighting};
@@ -68,7 +66,6 @@ fn retention(c: &mut Criterion) {
                         &params
                             .clone()
                             .windows(Windows::Grid(Grid::Calendar(Period::Month))),
-                        RetentionMode::Recurring,
                     )
                     .expect("valid");
                     black_box(matrix.average())

@@ -19,9 +19,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use saas_segmentation::cluster::{Init, KMeans};
-use saas_segmentation::cohort::{
-    Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams, Windows,
-};
+use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams, Windows};
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{Binning, RecencyBasis, RfmParams, RfmScores, RfmTable, ScoreParams};
 use saas_segmentation::{validate, Date};
@@ -259,14 +257,7 @@ fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
     let lookup = index.dense();
     let interned = || {
         let cohorts = Cohorts::by_signup(&lookup, &dense_signups, grid).expect("valid signups");
-        RetentionMatrix::compute(
-            &lookup,
-            &cohorts,
-            &dense_events,
-            &params,
-            RetentionMode::Recurring,
-        )
-        .expect("valid log")
+        RetentionMatrix::compute(&lookup, &cohorts, &dense_events, &params).expect("valid log")
     };
     report_cohort(
         size,
@@ -278,8 +269,7 @@ fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
     let raw = || {
         let index = CustomerIndex::from_keys(signups.iter().map(|s| s.0)).expect("index");
         let cohorts = Cohorts::by_signup(&index, &signups, grid).expect("valid signups");
-        RetentionMatrix::compute(&index, &cohorts, &events, &params, RetentionMode::Recurring)
-            .expect("valid log")
+        RetentionMatrix::compute(&index, &cohorts, &events, &params).expect("valid log")
     };
     report_cohort(
         size,

@@ -68,7 +68,7 @@ proptest! {
             .windows(windows(choice))
             .partial_periods(partial);
         for mode in [RetentionMode::Recurring, RetentionMode::Unbounded, RetentionMode::FirstTime] {
-            let m = RetentionMatrix::compute(&lookup, &cohorts, &events, &params, mode).expect("matrix");
+            let m = RetentionMatrix::compute(&lookup, &cohorts, &events, &params.clone().mode(mode)).expect("matrix");
             for c in 0..m.labels().len() {
                 for p in 0..m.periods() {
                     prop_assert!(m.retained(c, p) <= m.eligible(c, p));

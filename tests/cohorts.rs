@@ -75,9 +75,17 @@ fn calendar_matrices_match_pandas() {
         (RetentionMode::Unbounded, "unbounded"),
         (RetentionMode::FirstTime, "first_time"),
     ] {
-        let matrix = RetentionMatrix::compute(&lookup, &cohorts, &log.events, &params, mode)
-            .expect("matrix");
+        let matrix =
+            RetentionMatrix::compute(&lookup, &cohorts, &log.events, &params.clone().mode(mode))
+                .expect("matrix");
         assert_rates(&matrix.rates(), &f[key]["rates"], key);
+        assert_eq!(matrix.mode(), mode);
+        // Counts of one scan give every mode, and counts under two modes still merge.
+        let mut counts = RetentionCounts::new(&cohorts, &params).expect("counts");
+        counts.add(&lookup, &log.events).expect("add");
+        assert_eq!(counts.matrix(mode), matrix);
+        let other = RetentionCounts::new(&cohorts, &params.clone().mode(mode)).expect("counts");
+        assert!(counts.merge(&other).is_ok());
     }
 }
 
@@ -89,14 +97,7 @@ fn rolling_windows_match_pandas() {
     let cohorts =
         Cohorts::by_signup(&lookup, &log.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let params = RetentionParams::new(log.analysis).windows(Windows::Rolling { days: 30 });
-    let matrix = RetentionMatrix::compute(
-        &lookup,
-        &cohorts,
-        &log.events,
-        &params,
-        RetentionMode::Recurring,
-    )
-    .expect("matrix");
+    let matrix = RetentionMatrix::compute(&lookup, &cohorts, &log.events, &params).expect("matrix");
     assert_rates(&matrix.rates(), &f["rolling"]["rates"], "rolling 30");
     assert_rates(
         &[matrix.average()],
@@ -238,7 +239,7 @@ fn bad_cohort_input_is_named() {
     let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
     let params = RetentionParams::new(d("2024-03-31"));
     let compute = |events: &[(CustomerId, Date)], params: &RetentionParams| {
-        RetentionMatrix::compute(&lookup, &cohorts, events, params, RetentionMode::Recurring)
+        RetentionMatrix::compute(&lookup, &cohorts, events, params)
     };
     let before = [(cid(0), d("2024-01-09"))];
     assert!(matches!(
@@ -321,27 +322,14 @@ fn chunked_scan_equals_serial_counts() {
     let lookup = DenseCustomers::new(n as usize);
     let cohorts = Cohorts::by_signup(&lookup, &signups, Grid::Calendar(Period::Month)).expect("ok");
     let params = RetentionParams::new(Date::from_ymd(2025, 6, 30).expect("date"));
-    let one = RetentionMatrix::compute(
-        &lookup,
-        &cohorts,
-        &events,
-        &params,
-        RetentionMode::Recurring,
-    )
-    .expect("matrix");
+    let one = RetentionMatrix::compute(&lookup, &cohorts, &events, &params).expect("matrix");
     let mut serial = RetentionCounts::new(&cohorts, &params).expect("counts");
     serial.add(&lookup, &events).expect("add");
     assert_eq!(one, serial.matrix(RetentionMode::Recurring));
     let bad = events.len() - 10;
     events[bad].1 = Date::from_ymd(2026, 1, 1).expect("date");
-    let error = RetentionMatrix::compute(
-        &lookup,
-        &cohorts,
-        &events,
-        &params,
-        RetentionMode::Recurring,
-    )
-    .expect_err("after the analysis date");
+    let error = RetentionMatrix::compute(&lookup, &cohorts, &events, &params)
+        .expect_err("after the analysis date");
     assert!(
         error.to_string().contains(&format!("activity row {bad} ")),
         "{error}"
@@ -359,14 +347,8 @@ fn chunked_scan_equals_serial_counts() {
     for &i in &[late, early, low] {
         events[i].1 = Date::from_ymd(2026, 1, 1).expect("date");
     }
-    let error = RetentionMatrix::compute(
-        &lookup,
-        &cohorts,
-        &events,
-        &params,
-        RetentionMode::Recurring,
-    )
-    .expect_err("after the analysis date");
+    let error = RetentionMatrix::compute(&lookup, &cohorts, &events, &params)
+        .expect_err("after the analysis date");
     assert!(
         error
             .to_string()

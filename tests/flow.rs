@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
 use saas_segmentation::cluster::{AgglomerativeParams, KMeans, Linkage, MiniBatchKMeans};
-use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams};
+use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams};
 use saas_segmentation::economics::{
     segment_kpis, time_to_first_value, time_to_value_by_segment, KpiInputs, MrrMovements,
     MrrParams, ValueQuantiles,
@@ -486,14 +486,9 @@ fn every_consumer_takes_every_producer_and_matches_the_hand_count() {
         for s in 0..k {
             assert_eq!(by_segment.sizes()[s], members(s).count() as u64, "{name}");
         }
-        let matrix = RetentionMatrix::compute(
-            &w.index,
-            &by_segment,
-            &w.activity,
-            &retention_params,
-            RetentionMode::Recurring,
-        )
-        .expect("retention");
+        let matrix =
+            RetentionMatrix::compute(&w.index, &by_segment, &w.activity, &retention_params)
+                .expect("retention");
         assert_eq!(matrix.sizes(), by_segment.sizes(), "{name}");
         // Every record is read and accounted for: none dropped silently.
         assert_eq!(matrix.report().records, w.activity.len() as u64, "{name}");

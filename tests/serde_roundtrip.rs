@@ -99,9 +99,7 @@ fn public_types_round_trip() {
 
 #[test]
 fn analysis_results_round_trip_and_bad_tables_are_refused() {
-    use saas_segmentation::cohort::{
-        Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams,
-    };
+    use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams};
     use saas_segmentation::survival::KaplanMeierParams;
     use saas_segmentation::validate::Contingency;
 
@@ -120,7 +118,6 @@ fn analysis_results_round_trip_and_bad_tables_are_refused() {
         &cohorts,
         &activity,
         &RetentionParams::new(d("2024-03-31")),
-        RetentionMode::Recurring,
     )
     .expect("matrix");
     let text = serde_json::to_string(&matrix).expect("serialize");

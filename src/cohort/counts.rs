@@ -190,7 +190,7 @@ impl RetentionCounts {
     /// # Errors
     /// [`Error::InvalidParameter`] when the two were built for different cohorts or settings.
     pub fn merge(&mut self, other: &RetentionCounts) -> Result<()> {
-        if self.params != other.params
+        if !self.params.same_counts(&other.params)
             || self.universe != other.universe
             || self.words != other.words
             || self.slots.len() != other.slots.len()

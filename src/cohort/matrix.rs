@@ -61,7 +61,7 @@ impl RetentionMatrix {
     /// As [`RetentionCounts::new`] and [`RetentionCounts::add`].
     ///
     /// ```
-    /// use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionMode, RetentionParams};
+    /// use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams};
     /// use saas_segmentation::{CustomerIndex, Date, Period};
     ///
     /// let d = |s: &str| s.parse::<Date>();
@@ -70,7 +70,7 @@ impl RetentionMatrix {
     /// let cohorts = Cohorts::by_signup(&index, &signups, Grid::Calendar(Period::Month))?;
     /// let activity = [("a", d("2024-02-11")?), ("a", d("2024-03-01")?), ("c", d("2024-03-09")?)];
     /// let params = RetentionParams::new(d("2024-03-31")?);
-    /// let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params, RetentionMode::Recurring)?;
+    /// let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params)?;
     /// assert_eq!(matrix.labels(), ["2024-01", "2024-02"]);
     /// assert_eq!(matrix.rate(0, 1), Some(0.5)); // a came back in February
     /// assert_eq!(matrix.rate(1, 1), Some(1.0)); // c came back in March
@@ -82,12 +82,11 @@ impl RetentionMatrix {
         cohorts: &Cohorts,
         records: &[R],
         params: &RetentionParams,
-        mode: RetentionMode,
     ) -> Result<RetentionMatrix> {
         crate::universe::ensure_same(cohorts, lookup, "customer lookup of the records")?;
         let mut counts = RetentionCounts::new(cohorts, params)?;
         counts.scan_all(lookup, records)?;
-        Ok(counts.matrix(mode))
+        Ok(counts.matrix(params.mode))
     }
 
     /// What was done with the activity records: how many were read, and how many were

@@ -16,7 +16,7 @@
 //! cohorts retain differently are in [`crate::survival`].
 //!
 //! ```
-//! use saas_segmentation::cohort::{Cohorts, RetentionMatrix, RetentionMode, RetentionParams, Windows};
+//! use saas_segmentation::cohort::{Cohorts, RetentionMatrix, RetentionParams, Windows};
 //! use saas_segmentation::{CustomerIndex, Date};
 //!
 //! let d = |s: &str| s.parse::<Date>();
@@ -28,7 +28,7 @@
 //! let cohorts = Cohorts::by_key(&index, &signups, |id, _| index.key(id).map(|k| channel(k)))?;
 //! let activity = [("a", d("2024-02-10")?), ("b", d("2024-01-30")?), ("d", d("2024-03-01")?)];
 //! let params = RetentionParams::new(d("2024-03-31")?).windows(Windows::Rolling { days: 30 });
-//! let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params, RetentionMode::Recurring)?;
+//! let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params)?;
 //! assert_eq!(matrix.labels(), ["paid ads", "partner"]);
 //! assert_eq!(matrix.rate(0, 0), Some(1.0)); // signup counts as activity in window 0
 //! assert_eq!(matrix.rate(1, 1), Some(1.0)); // a came back on day 38; d's days 30-59 have not ended

@@ -131,6 +131,7 @@ pub struct RetentionParams {
     pub(crate) before_signup: OutOfWindow,
     pub(crate) after_analysis: OutOfWindow,
     pub(crate) unknown_customers: OutOfWindow,
+    pub(crate) mode: RetentionMode,
 }
 
 impl RetentionParams {
@@ -145,7 +146,32 @@ impl RetentionParams {
             before_signup: OutOfWindow::Reject,
             after_analysis: OutOfWindow::Reject,
             unknown_customers: OutOfWindow::Reject,
+            mode: RetentionMode::Recurring,
         }
+    }
+
+    /// What a retained cell counts, for [`RetentionMatrix::compute`](super::RetentionMatrix::compute).
+    /// Default: [`RetentionMode::Recurring`]. Counts of one scan give every mode
+    /// ([`RetentionCounts::matrix`](super::RetentionCounts::matrix)), so the mode never
+    /// keeps two counts from merging.
+    #[must_use]
+    pub fn mode(mut self, mode: RetentionMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The retention mode.
+    #[must_use]
+    pub fn retention_mode(&self) -> RetentionMode {
+        self.mode
+    }
+
+    /// Whether two settings give the same counts (everything but the mode agrees).
+    pub(crate) fn same_counts(&self, other: &RetentionParams) -> bool {
+        RetentionParams {
+            mode: other.mode,
+            ..self.clone()
+        } == *other
     }
 
     /// How activity dates map to periods. Default: `Windows::Grid(Grid::Calendar(Period::Month))`.
