@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use crate::date::Period;
+use crate::date::{Date, Period};
 use crate::error::{ensure_finite, Error, Result};
 use crate::ids::CustomerLookup;
 use crate::records::MrrRecord;
@@ -155,5 +155,50 @@ impl MrrSeries {
             Ok(i) => self.values[from + i],
             Err(_) => 0.0,
         }
+    }
+}
+
+/// Settings of MRR analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MrrParams {
+    analysis_date: Date,
+    credits: CreditPolicy,
+}
+
+impl MrrParams {
+    /// Settings for an analysis whose last observed month holds `analysis_date`.
+    #[must_use]
+    pub fn new(analysis_date: Date) -> Self {
+        MrrParams {
+            analysis_date,
+            credits: CreditPolicy::Reject,
+        }
+    }
+
+    /// How negative MRR is treated. Default: [`CreditPolicy::Reject`].
+    #[must_use]
+    pub fn credits(mut self, policy: CreditPolicy) -> Self {
+        self.credits = policy;
+        self
+    }
+
+    /// The analysis date.
+    #[must_use]
+    pub fn analysis_date(&self) -> Date {
+        self.analysis_date
+    }
+
+    pub(crate) fn series<K: Debug>(
+        &self,
+        lookup: &impl CustomerLookup<K>,
+        records: &[MrrRecord<K>],
+    ) -> Result<MrrSeries> {
+        MrrSeries::build(
+            lookup,
+            records,
+            Period::Month.index(self.analysis_date),
+            self.credits,
+        )
     }
 }

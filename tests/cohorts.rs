@@ -5,9 +5,10 @@ use common::cid;
 
 use common::{assert_close, fixture};
 use saas_segmentation::cohort::{
-    lifecycle, Cohorts, Grid, OutOfWindow, RetentionCounts, RetentionMatrix, RetentionMode,
-    RetentionParams, RevenueRetention, Windows,
+    lifecycle, ActivityParams, Cohorts, Grid, OutOfWindow, RetentionCounts, RetentionMatrix,
+    RetentionMode, RetentionParams, RevenueRetention, Windows,
 };
+use saas_segmentation::economics::MrrParams;
 use saas_segmentation::ids::DenseCustomers;
 use saas_segmentation::records::MrrRecord;
 use saas_segmentation::{CustomerId, Date, Error, Period};
@@ -179,7 +180,8 @@ fn revenue_retention_matches_pandas() {
         })
         .collect();
     let index = saas_segmentation::CustomerIndex::from_keys(0u32..120).expect("index");
-    let revenue = RevenueRetention::compute(&index, &records, analysis, None).expect("revenue");
+    let revenue = RevenueRetention::compute(&index, &records, &MrrParams::new(analysis), None)
+        .expect("revenue");
     let labels: Vec<&str> = f["revenue"]["labels"]
         .as_array()
         .expect("labels")
@@ -214,8 +216,7 @@ fn lifecycle_matches_pandas() {
     let periods = lifecycle(
         &lookup,
         &log.events,
-        Grid::Calendar(Period::Month),
-        log.analysis,
+        &ActivityParams::new(log.analysis).grid(Grid::Calendar(Period::Month)),
     )
     .expect("ok");
     let expected = f["lifecycle"].as_array().expect("lifecycle");
@@ -287,15 +288,17 @@ fn bad_cohort_input_is_named() {
     let m = d("2024-01-01");
     let negative = [MrrRecord::new("a", m, -5.0)];
     assert!(matches!(
-        RevenueRetention::compute(&index, &negative, m, None),
+        RevenueRetention::compute(&index, &negative, &MrrParams::new(m), None),
         Err(Error::OutOfRange { .. })
     ));
+    let zeroed = MrrParams::new(m).credits(saas_segmentation::economics::CreditPolicy::Zero);
+    assert!(RevenueRetention::compute(&index, &negative, &zeroed, None).is_ok());
     let duplicate = [
         MrrRecord::new("a", m, 5.0),
         MrrRecord::new("a", d("2024-01-15"), 6.0),
     ];
     assert!(matches!(
-        RevenueRetention::compute(&index, &duplicate, m, None),
+        RevenueRetention::compute(&index, &duplicate, &MrrParams::new(m), None),
         Err(Error::DuplicateName { .. })
     ));
 }

@@ -20,7 +20,9 @@ use saas_segmentation::rfm::{
     segment_summary, RfmParams, RfmScores, RfmSegmentTable, RfmTable, ScoreParams,
 };
 use saas_segmentation::rules::{Condition, Rule, RuleSet};
-use saas_segmentation::survival::{compare_segments, KaplanMeierParams, SurvivalData};
+use saas_segmentation::survival::{
+    compare_segments, KaplanMeierParams, LifetimeParams, SurvivalData,
+};
 use saas_segmentation::validate::{
     compare_segmentations, pairwise_comparisons, validate_segmentation, Criteria, Outcome,
     ValidationInput, Variable,
@@ -367,9 +369,13 @@ fn every_consumer_takes_every_producer_and_matches_the_hand_count() {
     );
     let reach = PerCustomer::from_fn(&w.index, |id| Some(id.get() % 4 != 0));
     let ttfv = time_to_first_value(&w.index, &w.signups, &w.activity, &["invite"]).expect("ttfv");
-    let survival =
-        SurvivalData::from_activity(&w.index, &w.signups, &w.activity, day(ANALYSIS), 30)
-            .expect("lifetimes");
+    let survival = SurvivalData::from_activity(
+        &w.index,
+        &w.signups,
+        &w.activity,
+        &LifetimeParams::new(day(ANALYSIS)).inactive_days(30),
+    )
+    .expect("lifetimes");
     let lifetimes = survival.per_customer();
     let cohorts =
         Cohorts::by_signup(&w.index, &w.signups, Grid::Calendar(Period::Month)).expect("cohorts");
@@ -577,9 +583,13 @@ fn values_of_another_customer_set_are_typed_errors() {
         );
         mismatch(compare_segmentations(&seg, &other).map(drop), name);
         mismatch(other.segment_of_key(&w.index, "cus_00").map(drop), name);
-        let survival =
-            SurvivalData::from_activity(&w.index, &w.signups, &w.activity, day(ANALYSIS), 30)
-                .expect("lifetimes");
+        let survival = SurvivalData::from_activity(
+            &w.index,
+            &w.signups,
+            &w.activity,
+            &LifetimeParams::new(day(ANALYSIS)).inactive_days(30),
+        )
+        .expect("lifetimes");
         mismatch(survival.by_segment(&other).map(drop), name);
         let ttfv =
             time_to_first_value(&w.index, &w.signups, &w.activity, &["invite"]).expect("ttfv");

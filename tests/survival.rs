@@ -4,8 +4,8 @@ mod common;
 
 use common::{assert_close, assert_within, fixture, vector, P_TOL, STAT_TOL};
 use saas_segmentation::survival::{
-    logrank_test, pairwise_logrank, survival_difference_at, KaplanMeierParams, SurvivalGroup,
-    Weighting,
+    logrank_test, pairwise_logrank, survival_difference_at, KaplanMeierParams, LifetimeParams,
+    SurvivalGroup, Weighting,
 };
 use saas_segmentation::Error;
 use serde_json::Value;
@@ -273,7 +273,8 @@ fn lifetimes_from_records_and_per_segment_curves() {
         MrrRecord::new("c", m("2024-03"), 20.0),
         MrrRecord::new("c", m("2024-04"), 20.0), // still paying: censored at 2
     ];
-    let data = SurvivalData::from_mrr(&index, &mrr, m("2024-04")).expect("lifetimes");
+    let data = SurvivalData::from_mrr(&index, &mrr, &LifetimeParams::new(m("2024-04")))
+        .expect("lifetimes");
     assert_eq!(data.durations(), [2.0, 1.0, 2.0]);
     assert_eq!(data.observed(), [true, true, false]);
 
@@ -289,13 +290,23 @@ fn lifetimes_from_records_and_per_segment_curves() {
         ("b", d("2024-03-25")),
         ("c", d("2024-03-02")),
     ];
-    let data = SurvivalData::from_activity(&index, &signups, &activity, d("2024-04-01"), 30)
-        .expect("lifetimes");
+    let data = SurvivalData::from_activity(
+        &index,
+        &signups,
+        &activity,
+        &LifetimeParams::new(d("2024-04-01")).inactive_days(30),
+    )
+    .expect("lifetimes");
     assert_eq!(data.durations(), [19.0, 91.0, 1.0, 17.0]);
     assert_eq!(data.observed(), [true, false, true, false]); // c: 30 days quiet
     let before = [("a", d("2023-12-31"))];
     assert!(matches!(
-        SurvivalData::from_activity(&index, &signups, &before, d("2024-04-01"), 30),
+        SurvivalData::from_activity(
+            &index,
+            &signups,
+            &before,
+            &LifetimeParams::new(d("2024-04-01")).inactive_days(30)
+        ),
         Err(Error::OutOfRange { .. })
     ));
     let segments = Segmentation::from_labels(&index, &[0, 1, 0, 1]).expect("segments");

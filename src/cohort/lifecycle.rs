@@ -10,6 +10,48 @@ use crate::records::CustomerDate;
 
 use super::assign::Grid;
 
+/// Settings of [`lifecycle`] and [`stickiness`]: the analysis date (required: no clock is read),
+/// the grid of lifecycle periods and the period stickiness counts active days in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ActivityParams {
+    analysis_date: Date,
+    grid: Grid,
+    period: Period,
+}
+
+impl ActivityParams {
+    /// Settings for `analysis_date`, with calendar months for both analyses.
+    #[must_use]
+    pub fn new(analysis_date: Date) -> Self {
+        ActivityParams {
+            analysis_date,
+            grid: Grid::Calendar(Period::Month),
+            period: Period::Month,
+        }
+    }
+
+    /// The periods of [`lifecycle`]. Default: `Grid::Calendar(Period::Month)`.
+    #[must_use]
+    pub fn grid(mut self, grid: Grid) -> Self {
+        self.grid = grid;
+        self
+    }
+
+    /// The period [`stickiness`] counts active days in (a week or more). Default: month.
+    #[must_use]
+    pub fn period(mut self, period: Period) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// The analysis date.
+    #[must_use]
+    pub fn analysis_date(&self) -> Date {
+        self.analysis_date
+    }
+}
+
 /// Sorted distinct (customer, day) pairs of `records` up to `analysis`.
 fn active_days<K: Debug, R: CustomerDate<K>>(
     lookup: &impl CustomerLookup<K>,
@@ -92,14 +134,14 @@ impl LifecyclePeriod {
 /// Reference: PostHog's lifecycle insight (new, returning, resurrecting, dormant).
 ///
 /// ```
-/// use saas_segmentation::cohort::{lifecycle, Grid};
-/// use saas_segmentation::{CustomerIndex, Date, Period};
+/// use saas_segmentation::cohort::{lifecycle, ActivityParams};
+/// use saas_segmentation::{CustomerIndex, Date};
 ///
 /// let d = |s: &str| s.parse::<Date>();
 /// let index = CustomerIndex::from_keys(["a", "b"])?;
 /// let log = [("a", d("2024-01-05")?), ("a", d("2024-02-05")?), ("b", d("2024-01-09")?),
 ///            ("b", d("2024-03-01")?)];
-/// let periods = lifecycle(&index, &log, Grid::Calendar(Period::Month), d("2024-03-31")?)?;
+/// let periods = lifecycle(&index, &log, &ActivityParams::new(d("2024-03-31")?))?;
 /// assert_eq!((periods[0].new, periods[1].returning, periods[1].dormant), (2, 1, 1));
 /// assert_eq!((periods[2].resurrecting, periods[2].dormant), (1, 1));
 /// # Ok::<(), saas_segmentation::Error>(())
@@ -107,9 +149,9 @@ impl LifecyclePeriod {
 pub fn lifecycle<K: Debug, R: CustomerDate<K>>(
     lookup: &impl CustomerLookup<K>,
     records: &[R],
-    grid: Grid,
-    analysis: Date,
+    params: &ActivityParams,
 ) -> Result<Vec<LifecyclePeriod>> {
+    let (grid, analysis) = (params.grid, params.analysis_date);
     grid.validate()?;
     let pairs = active_days(lookup, records, analysis)?;
     let first = pairs
@@ -197,13 +239,13 @@ impl StickinessPeriod {
 /// As [`lifecycle`]; [`Error::InvalidParameter`] for [`Period::Day`] (a day has one day).
 ///
 /// ```
-/// use saas_segmentation::cohort::stickiness;
-/// use saas_segmentation::{CustomerIndex, Date, Period};
+/// use saas_segmentation::cohort::{stickiness, ActivityParams};
+/// use saas_segmentation::{CustomerIndex, Date};
 ///
 /// let d = |s: &str| s.parse::<Date>();
 /// let index = CustomerIndex::from_keys(["a", "b"])?;
 /// let log = [("a", d("2024-02-01")?), ("a", d("2024-02-02")?), ("b", d("2024-02-02")?)];
-/// let weeks = stickiness(&index, &log, Period::Month, d("2024-02-29")?)?;
+/// let weeks = stickiness(&index, &log, &ActivityParams::new(d("2024-02-29")?))?;
 /// assert_eq!(weeks[0].histogram[..2], [1, 1]);
 /// assert_eq!(weeks[0].mean_daily_active, 3.0 / 29.0);
 /// # Ok::<(), saas_segmentation::Error>(())
@@ -211,9 +253,9 @@ impl StickinessPeriod {
 pub fn stickiness<K: Debug, R: CustomerDate<K>>(
     lookup: &impl CustomerLookup<K>,
     records: &[R],
-    period: Period,
-    analysis: Date,
+    params: &ActivityParams,
 ) -> Result<Vec<StickinessPeriod>> {
+    let (period, analysis) = (params.period, params.analysis_date);
     if period == Period::Day {
         return Err(Error::InvalidParameter {
             name: "period",

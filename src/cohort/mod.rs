@@ -45,7 +45,7 @@ mod revenue;
 
 pub use assign::{Cohorts, Grid};
 pub use counts::RetentionCounts;
-pub use lifecycle::{lifecycle, stickiness, LifecyclePeriod, StickinessPeriod};
+pub use lifecycle::{lifecycle, stickiness, ActivityParams, LifecyclePeriod, StickinessPeriod};
 pub use matrix::{RetentionCell, RetentionMatrix};
 pub use retention::{OutOfWindow, RetentionMode, RetentionParams, RetentionReport, Windows};
 pub use revenue::RevenueRetention;

@@ -2,10 +2,10 @@
 
 use std::fmt::Debug;
 
-use crate::date::{Date, Period};
+use crate::date::Period;
 use crate::error::Result;
 use crate::ids::CustomerLookup;
-use crate::mrr_series::{CreditPolicy, MrrSeries};
+use crate::mrr_series::MrrParams;
 use crate::records::MrrRecord;
 
 use super::assign::Cohorts;
@@ -25,6 +25,7 @@ use super::assign::Cohorts;
 ///
 /// ```
 /// use saas_segmentation::cohort::RevenueRetention;
+/// use saas_segmentation::economics::MrrParams;
 /// use saas_segmentation::records::MrrRecord;
 /// use saas_segmentation::{CustomerIndex, Date};
 ///
@@ -36,7 +37,7 @@ use super::assign::Cohorts;
 ///     MrrRecord::new("b", m("2024-01")?, 100.0),
 ///     MrrRecord::new("b", m("2024-02")?, 0.0),   // churn
 /// ];
-/// let revenue = RevenueRetention::compute(&index, &mrr, m("2024-02")?, None)?;
+/// let revenue = RevenueRetention::compute(&index, &mrr, &MrrParams::new(m("2024-02")?), None)?;
 /// assert_eq!(revenue.net(0, 1), Some(0.75));
 /// assert_eq!(revenue.gross(0, 1), Some(0.5));
 /// # Ok::<(), saas_segmentation::Error>(())
@@ -53,7 +54,9 @@ pub struct RevenueRetention {
 }
 
 impl RevenueRetention {
-    /// Computes revenue retention up to the month of `analysis` (that month counts as observed).
+    /// Computes revenue retention up to the month of the analysis date of `params` (that month
+    /// counts as observed; negative MRR as its [`CreditPolicy`](crate::economics::CreditPolicy)
+    /// says).
     /// Cohorts are the first paying month unless `cohorts` gives a caller key (customers in no
     /// cohort are then left out); months are counted from each customer's first paying month.
     ///
@@ -61,21 +64,21 @@ impl RevenueRetention {
     /// [`Error::EmptyInput`](crate::Error::EmptyInput) without records,
     /// [`Error::UnknownCustomer`](crate::Error::UnknownCustomer),
     /// [`Error::NonFinite`](crate::Error::NonFinite),
-    /// [`Error::OutOfRange`](crate::Error::OutOfRange) for a negative MRR or a month after the
+    /// [`Error::OutOfRange`](crate::Error::OutOfRange) for a rejected negative MRR or a month after the
     /// analysis month, [`Error::DuplicateName`](crate::Error::DuplicateName) for two rows of one
     /// customer and month, [`Error::CustomerSetMismatch`](crate::Error::CustomerSetMismatch)
     /// when `cohorts` was built over another customer set.
     pub fn compute<K: Debug>(
         lookup: &impl CustomerLookup<K>,
         records: &[MrrRecord<K>],
-        analysis: Date,
+        params: &MrrParams,
         cohorts: Option<&Cohorts>,
     ) -> Result<RevenueRetention> {
         if let Some(c) = cohorts {
             crate::universe::ensure_same(c, lookup, "customer lookup of the MRR records")?;
         }
-        let analysis_month = Period::Month.index(analysis);
-        let series = MrrSeries::build(lookup, records, analysis_month, CreditPolicy::Reject)?;
+        let analysis_month = Period::Month.index(params.analysis_date());
+        let series = params.series(lookup, records)?;
         // Per customer: (cohort key, start month, start MRR, [(offset, mrr)]).
         struct Customer {
             key: i64,

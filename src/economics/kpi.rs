@@ -12,8 +12,9 @@ use crate::segmentation::Segmentation;
 use crate::tiers::{TierEconomicsTable, ValueRange};
 use crate::universe::PerCustomer;
 
-use super::movements::{revenue_retention_by, MrrParams, WindowRetention};
+use super::movements::{revenue_retention_by, WindowRetention};
 use super::value::{ltv, wilson, Proportion};
+use crate::mrr_series::MrrParams;
 
 /// The inputs of a KPI table; each is optional, and a KPI whose input is missing is `None`.
 #[derive(Debug, Clone, Copy)]

@@ -46,15 +46,14 @@ mod movements;
 mod ttfv;
 mod value;
 
-pub use crate::mrr_series::CreditPolicy;
 pub(crate) use crate::mrr_series::MrrSeries;
+pub use crate::mrr_series::{CreditPolicy, MrrParams};
 pub use icp::{FitScore, IdealCustomerProfile, ProfileParams, Trait, TraitCondition};
 pub use kpi::{
     check_tier_economics, segment_kpis, KpiInputs, SegmentKpis, TierFlag, TierMeasurement,
 };
 pub use movements::{
-    customer_mrr, revenue_retention, MonthMovements, MrrMovements, MrrParams, SubscriptionMrr,
-    WindowRetention,
+    customer_mrr, revenue_retention, MonthMovements, MrrMovements, SubscriptionMrr, WindowRetention,
 };
 pub use ttfv::{
     retention_by_time_to_value, time_to_first_value, time_to_value_by_segment, RetentionBySpeed,

@@ -11,7 +11,7 @@ use crate::ids::CustomerLookup;
 use crate::records::MrrRecord;
 use crate::segmentation::Segmentation;
 
-use crate::mrr_series::{CreditPolicy, MrrSeries};
+use crate::mrr_series::{MrrParams, MrrSeries};
 
 /// One subscription's MRR in one month (a customer may hold several).
 #[derive(Debug, Clone, PartialEq)]
@@ -174,51 +174,6 @@ impl MonthMovements {
     }
 }
 
-/// Settings of MRR analyses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct MrrParams {
-    analysis_date: Date,
-    credits: CreditPolicy,
-}
-
-impl MrrParams {
-    /// Settings for an analysis whose last observed month holds `analysis_date`.
-    #[must_use]
-    pub fn new(analysis_date: Date) -> Self {
-        MrrParams {
-            analysis_date,
-            credits: CreditPolicy::Reject,
-        }
-    }
-
-    /// How negative MRR is treated. Default: [`CreditPolicy::Reject`].
-    #[must_use]
-    pub fn credits(mut self, policy: CreditPolicy) -> Self {
-        self.credits = policy;
-        self
-    }
-
-    /// The analysis date.
-    #[must_use]
-    pub fn analysis_date(&self) -> Date {
-        self.analysis_date
-    }
-
-    pub(crate) fn series<K: Debug>(
-        &self,
-        lookup: &impl CustomerLookup<K>,
-        records: &[MrrRecord<K>],
-    ) -> Result<MrrSeries> {
-        MrrSeries::build(
-            lookup,
-            records,
-            Period::Month.index(self.analysis_date),
-            self.credits,
-        )
-    }
-}
-
 /// MRR movements per month, from the month after the first record to the analysis month.
 ///
 /// Reference: ChartMogul's definitions (new, expansion, contraction, churn, reactivation);
@@ -254,7 +209,7 @@ impl MrrMovements {
     ///
     /// # Errors
     /// [`Error::EmptyInput`] without records; [`Error::UnknownCustomer`]; [`Error::NonFinite`];
-    /// [`Error::OutOfRange`] for a negative MRR (under [`CreditPolicy::Reject`]) or a month
+    /// [`Error::OutOfRange`] for a negative MRR (under [`CreditPolicy::Reject`](crate::economics::CreditPolicy::Reject)) or a month
     /// after the analysis month; [`Error::DuplicateName`] for two rows of one customer and
     /// month.
     pub fn compute<K: Debug>(

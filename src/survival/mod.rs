@@ -59,8 +59,56 @@ pub struct SurvivalData {
     observed: Vec<bool>,
 }
 
+/// Settings of lifetimes read from records: the analysis date (required: no clock is read) and,
+/// for lifetimes from activity, how long a quiet customer has to be to count as churned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LifetimeParams {
+    analysis_date: Date,
+    inactive_days: u32,
+}
+
+impl LifetimeParams {
+    /// Lifetimes up to `analysis_date`, churn after 30 quiet days.
+    #[must_use]
+    pub fn new(analysis_date: Date) -> Self {
+        LifetimeParams {
+            analysis_date,
+            inactive_days: 30,
+        }
+    }
+
+    /// Days without activity after which a customer counts as churned (lifetimes from
+    /// activity). Default: 30.
+    #[must_use]
+    pub fn inactive_days(mut self, days: u32) -> Self {
+        self.inactive_days = days;
+        self
+    }
+
+    /// The analysis date.
+    #[must_use]
+    pub fn analysis_date(&self) -> Date {
+        self.analysis_date
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for 0 inactive days.
+    pub fn validate(&self) -> Result<()> {
+        if self.inactive_days == 0 {
+            return Err(Error::InvalidParameter {
+                name: "inactive_days",
+                reason: "0 days of inactivity would churn everyone: use e.g. 30, 60 or 90".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl SurvivalData {
-    /// Lifetimes in months from monthly MRR up to the month of `analysis`: the first paying
+    /// Lifetimes in months from monthly MRR up to the month of the analysis date: the first paying
     /// month starts a customer's life, the first later month with MRR 0 or no row ends it
     /// (duration = paid months, churn observed); a customer still paying in the analysis month
     /// is censored at the months paid so far. Only the first paying spell counts (a
@@ -71,9 +119,10 @@ impl SurvivalData {
     pub fn from_mrr<K: Debug>(
         lookup: &impl CustomerLookup<K>,
         records: &[MrrRecord<K>],
-        analysis: Date,
+        params: &LifetimeParams,
     ) -> Result<SurvivalData> {
-        let analysis_month = Period::Month.index(analysis);
+        params.validate()?;
+        let analysis_month = Period::Month.index(params.analysis_date);
         let series = crate::economics::MrrSeries::build(
             lookup,
             records,
@@ -101,8 +150,9 @@ impl SurvivalData {
     }
 
     /// Lifetimes in days from signup: a customer whose last activity (or signup, without any)
-    /// lies at least `inactive_days` before `analysis` churned at its last activity (duration =
-    /// last activity - signup); the others are censored at `analysis - signup`.
+    /// lies at least [`LifetimeParams::inactive_days`] before the analysis date churned at its
+    /// last activity (duration = last activity - signup); the others are censored at
+    /// `analysis - signup`.
     ///
     /// # Errors
     /// [`Error::EmptyInput`] without signups, [`Error::UnknownCustomer`],
@@ -113,15 +163,10 @@ impl SurvivalData {
         lookup: &impl CustomerLookup<K>,
         signups: &[S],
         activity: &[R],
-        analysis: Date,
-        inactive_days: u32,
+        params: &LifetimeParams,
     ) -> Result<SurvivalData> {
-        if inactive_days == 0 {
-            return Err(Error::InvalidParameter {
-                name: "inactive_days",
-                reason: "0 days of inactivity would churn everyone: use e.g. 30, 60 or 90".into(),
-            });
-        }
+        params.validate()?;
+        let (analysis, inactive_days) = (params.analysis_date, params.inactive_days);
         let signup = crate::records::signup_days(lookup, signups)?;
         if let Some((i, &day)) = signup
             .iter()
