@@ -163,6 +163,9 @@ impl<K> Default for CustomerIndex<K> {
     }
 }
 
+/// The largest pre-sizing [`CustomerIndex::with_capacity`] honours.
+const MAX_CAPACITY_HINT: usize = 1 << 24;
+
 fn empty_slots<K>(bits: u32) -> Vec<Option<(K, NonZeroU32)>> {
     (0..1usize << bits).map(|_| None).collect()
 }
@@ -179,9 +182,12 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
         Self::default()
     }
 
-    /// An empty index with room for `capacity` customers.
+    /// An empty index with room for `capacity` customers. The capacity is a hint: it is capped
+    /// at 2^24 customers (about 400 MB of table for `String` keys) so that a hint taken from
+    /// outside cannot exhaust memory; the index grows past it as keys arrive.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.min(MAX_CAPACITY_HINT);
         let bits = capacity
             .saturating_mul(2)
             .checked_next_power_of_two()
@@ -202,7 +208,7 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
     pub fn from_keys<I: IntoIterator<Item = K>>(keys: I) -> Result<Self> {
         let keys = keys.into_iter();
         // Pre-size from the hint, but never trust a huge one: the table grows as needed.
-        let mut index = Self::with_capacity(keys.size_hint().0.min(1 << 24));
+        let mut index = Self::with_capacity(keys.size_hint().0);
         // In groups of 16: announce a group's slots, then intern it, so that the cache misses
         // of a group overlap.
         let mut group: Vec<K> = Vec::with_capacity(16);

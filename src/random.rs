@@ -134,9 +134,12 @@ impl SeededRng {
         weights.len().saturating_sub(1)
     }
 
-    /// One element of a non-empty slice, uniformly.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    /// One element of `items`, uniformly; `None` when `items` is empty.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            return None;
+        }
+        items.get(self.below(items.len() as u64) as usize)
     }
 }
 

@@ -559,18 +559,18 @@ impl<K> KeyedSegmentation<K> {
 /// # Errors
 /// [`Error::InvalidParameter`] when a segment number below the largest has no rows.
 pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
-    let k = labels.iter().max().map_or(0, |m| m + 1);
     // More segments than rows leaves one empty: refuse before sizing anything by a label.
-    if k > labels.len() {
+    let largest = labels.iter().max().copied();
+    if let Some(largest) = largest.filter(|&m| m >= labels.len()) {
         return Err(Error::InvalidParameter {
             name: "labels",
             reason: format!(
-                "label {} for {} rows: number the segments 0..k without gaps, k at most the rows",
-                k - 1,
+                "label {largest} for {} rows: number the segments 0..k without gaps, k at most the rows",
                 labels.len()
             ),
         });
     }
+    let k = largest.map_or(0, |m| m + 1);
     let mut sizes = vec![0usize; k];
     for &l in labels {
         sizes[l] += 1;

@@ -615,7 +615,11 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
                 } else if r < 0.9 {
                     ActivityEvent::Feature(FEATURES[activity_rng.below(a.features as u64) as usize])
                 } else {
-                    ActivityEvent::Workflow(*activity_rng.pick(&KEY_WORKFLOWS))
+                    ActivityEvent::Workflow(draw(
+                        &mut activity_rng,
+                        &KEY_WORKFLOWS,
+                        KEY_WORKFLOWS[0],
+                    ))
                 };
                 activity.push(Activity::new(id, date, event));
             }
@@ -627,7 +631,7 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             m if m < 5_000.0 => PlanTier::Business,
             _ => PlanTier::Enterprise,
         };
-        let channel = *rng.pick(a.channels);
+        let channel = draw(&mut rng, a.channels, AcquisitionChannel::Other);
         let cac_range =
             [(500.0, 2_000.0), (5_000.0, 30_000.0), (50_000.0, 200_000.0)][tier as usize];
         let value = Value {
@@ -663,12 +667,12 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             goals: vec![GOALS[segment].to_owned()],
             jobs_to_be_done: vec![JOBS[(segment + c) % JOBS.len()].to_owned()],
             support_topics: (0..rng.below(3))
-                .map(|_| rng.pick(&TOPICS).to_string())
+                .map(|_| draw(&mut rng, &TOPICS, TOPICS[0]).to_string())
                 .collect(),
             support_tickets: Some(rng.poisson(a.tickets) as u32),
         };
         let mut integrations: Vec<String> = (0..a.features / 2 + rng.below(2) as usize)
-            .map(|_| rng.pick(&INTEGRATIONS).to_string())
+            .map(|_| draw(&mut rng, &INTEGRATIONS, INTEGRATIONS[0]).to_string())
             .collect();
         integrations.sort();
         integrations.dedup();
@@ -681,16 +685,16 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             } else {
                 vec![Platform::Web]
             },
-            tech_stack: vec![rng.pick(&STACKS).to_string()],
+            tech_stack: vec![draw(&mut rng, &STACKS, STACKS[0]).to_string()],
         };
         let psychographic = Psychographic {
-            tech_attitude: Some(*rng.pick(TechAttitude::ALL)),
+            tech_attitude: rng.pick(TechAttitude::ALL).copied(),
             risk_aversion: Some(match tier {
                 SizeTier::Enterprise => RiskAversion::High,
                 SizeTier::MidMarket => RiskAversion::Medium,
-                SizeTier::Smb => *rng.pick(RiskAversion::ALL),
+                SizeTier::Smb => draw(&mut rng, RiskAversion::ALL, RiskAversion::Medium),
             }),
-            motivation: Some(*rng.pick(Motivation::ALL)),
+            motivation: rng.pick(Motivation::ALL).copied(),
         };
         let maturity = Some(ProductMaturity::ALL[rng.weighted(&[0.15, 0.35, 0.35, 0.15])]);
         profiles.push(CustomerProfile {
@@ -733,7 +737,11 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
                 let lost_channel = if funnel_rng.bernoulli(0.5) {
                     channel
                 } else {
-                    *funnel_rng.pick(AcquisitionChannel::ALL)
+                    draw(
+                        &mut funnel_rng,
+                        AcquisitionChannel::ALL,
+                        AcquisitionChannel::Other,
+                    )
                 };
                 if tier != SizeTier::Smb && funnel_rng.bernoulli(0.5) {
                     let closed_day = created.add_days(funnel_rng.below(cycle as u64) as i64 + 1)?;
@@ -831,15 +839,15 @@ fn firmographic(rng: &mut SeededRng, a: &Archetype, tier: SizeTier) -> Firmograp
         Region::AsiaPacific => &["AU", "JP", "SG", "IN"],
     };
     let industry = if rng.bernoulli(0.8) {
-        *rng.pick(a.industries)
+        draw(rng, a.industries, Industry::Software)
     } else {
-        *rng.pick(Industry::ALL)
+        draw(rng, Industry::ALL, Industry::Software)
     };
     Firmographic {
         industry: Some(industry),
         employees: Some(employees),
         annual_revenue: Some((f64::from(employees) * rng.lognormal(11.9, 0.4)).round()),
-        country: Some(rng.pick(countries).to_string()),
+        country: rng.pick(countries).map(|c| c.to_string()),
         region: Some(region),
         business_model: Some(BusinessModel::ALL[rng.weighted(&[0.7, 0.15, 0.05, 0.1])]),
         growth_stage: Some(match tier {
@@ -858,21 +866,31 @@ fn persona(rng: &mut SeededRng, tier: SizeTier) -> Persona {
         SizeTier::Enterprise => Seniority::ALL[rng.weighted(&[0.05, 0.2, 0.35, 0.3, 0.1, 0.0])],
     };
     let decision_maker = match tier {
-        SizeTier::Smb => *rng.pick(&[
+        SizeTier::Smb => draw(
+            rng,
+            &[
+                DecisionMaker::Ceo,
+                DecisionMaker::Coo,
+                DecisionMaker::HeadOfSales,
+            ],
             DecisionMaker::Ceo,
-            DecisionMaker::Coo,
-            DecisionMaker::HeadOfSales,
-        ]),
-        SizeTier::MidMarket => *rng.pick(&[
-            DecisionMaker::VpEngineering,
+        ),
+        SizeTier::MidMarket => draw(
+            rng,
+            &[
+                DecisionMaker::VpEngineering,
+                DecisionMaker::Cmo,
+                DecisionMaker::HeadOfCustomerSuccess,
+            ],
             DecisionMaker::Cmo,
-            DecisionMaker::HeadOfCustomerSuccess,
-        ]),
-        SizeTier::Enterprise => {
-            *rng.pick(&[DecisionMaker::Cto, DecisionMaker::Cio, DecisionMaker::Cfo])
-        }
+        ),
+        SizeTier::Enterprise => draw(
+            rng,
+            &[DecisionMaker::Cto, DecisionMaker::Cio, DecisionMaker::Cfo],
+            DecisionMaker::Cto,
+        ),
     };
-    let department = *rng.pick(Department::ALL);
+    let department = draw(rng, Department::ALL, Department::Other);
     Persona {
         role: Some(format!(
             "{} {}",
@@ -882,7 +900,12 @@ fn persona(rng: &mut SeededRng, tier: SizeTier) -> Persona {
         seniority: Some(seniority),
         department: Some(department),
         decision_maker: Some(decision_maker),
-        buyer_role: Some(*rng.pick(BuyerRole::ALL)),
+        buyer_role: rng.pick(BuyerRole::ALL).copied(),
         champion: Some(rng.bernoulli(0.3)),
     }
+}
+
+/// One element of `items` drawn uniformly, or `fallback` when `items` is empty.
+fn draw<T: Copy>(rng: &mut SeededRng, items: &[T], fallback: T) -> T {
+    rng.pick(items).copied().unwrap_or(fallback)
 }

@@ -56,9 +56,9 @@ fn cuts_give_k_clusters_and_respect_the_threshold() {
         assert_eq!(labels.iter().max().map(|m| m + 1), Some(k));
         assert_eq!(labels[0], 0);
     }
-    let all = tree.cut_distance(f64::INFINITY);
+    let all = tree.cut_distance(f64::INFINITY).unwrap();
     assert!(all.iter().all(|&l| l == 0));
-    let none = tree.cut_distance(-1.0);
+    let none = tree.cut_distance(-1.0).unwrap();
     assert_eq!(none, (0..120).collect::<Vec<_>>());
     assert!(matches!(tree.cut_k(0), Err(Error::InvalidParameter { .. })));
     assert!(matches!(

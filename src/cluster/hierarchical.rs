@@ -107,6 +107,15 @@ impl AgglomerativeParams {
             };
             relabel(raw, n)
         };
+        if let Some(m) = merges.iter().find(|m| !m.distance.is_finite()) {
+            return Err(Error::Undefined {
+                reason: format!(
+                    "a merge distance overflows f64 ({}): the rows are too far apart to square \
+                     (values around 1e154 and up); rescale the features first",
+                    m.distance
+                ),
+            });
+        }
         Ok(Dendrogram {
             n,
             linkage: self.linkage,
@@ -125,18 +134,102 @@ impl AgglomerativeParams {
 /// let tree = AgglomerativeParams::new(Linkage::Average).fit(x.view())?;
 /// assert_eq!(tree.merges()[0].distance, 1.0);
 /// assert_eq!(tree.cut_k(2)?, vec![0, 0, 0, 0, 1]);
-/// assert_eq!(tree.cut_distance(2.0), vec![0, 0, 1, 1, 2]);
+/// assert_eq!(tree.cut_distance(2.0)?, vec![0, 0, 1, 1, 2]);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
+///
+/// Loading one through `Deserialize` runs [`Dendrogram::from_merges`]'s checks, so the row
+/// count always equals the merges plus one and every merge joins two existing clusters.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "RawDendrogram")
+)]
 pub struct Dendrogram {
     n: usize,
     linkage: Linkage,
     merges: Vec<Merge>,
 }
 
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct RawDendrogram {
+    n: usize,
+    linkage: Linkage,
+    merges: Vec<Merge>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawDendrogram> for Dendrogram {
+    type Error = Error;
+
+    fn try_from(raw: RawDendrogram) -> Result<Self> {
+        if raw.n != raw.merges.len() + 1 {
+            return Err(Error::LengthMismatch {
+                what: "dendrogram merges (rows - 1)",
+                expected: raw.n.saturating_sub(1),
+                found: raw.merges.len(),
+            });
+        }
+        Dendrogram::from_merges(raw.linkage, raw.merges)
+    }
+}
+
 impl Dendrogram {
+    /// A tree from its merges (scipy's linkage matrix, ids from 0): n - 1 merges for n rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the merge when it joins an id that does not exist yet
+    /// or was merged already, joins a cluster with itself, has a size that is not the sum of its
+    /// two parts, or a distance that is NaN, negative or below the previous merge's.
+    pub fn from_merges(linkage: Linkage, merges: Vec<Merge>) -> Result<Dendrogram> {
+        let n = merges.len() + 1;
+        let mut sizes: Vec<usize> = vec![1; n];
+        let mut used = vec![false; n + merges.len()];
+        let mut previous = 0.0;
+        for (i, m) in merges.iter().enumerate() {
+            let bad = |reason: String| Error::InvalidParameter {
+                name: "merges",
+                reason: format!("merge {i}: {reason}"),
+            };
+            if m.left >= m.right {
+                return Err(bad(format!(
+                    "left id {} must be below right id {}",
+                    m.left, m.right
+                )));
+            }
+            if m.right >= n + i {
+                return Err(bad(format!(
+                    "id {} does not exist yet (ids below {} do)",
+                    m.right,
+                    n + i
+                )));
+            }
+            for id in [m.left, m.right] {
+                if std::mem::replace(&mut used[id], true) {
+                    return Err(bad(format!("cluster {id} was merged already")));
+                }
+            }
+            let size = sizes[m.left] + sizes[m.right];
+            if m.size != size {
+                return Err(bad(format!(
+                    "size {} is not {size}, the sum of its parts",
+                    m.size
+                )));
+            }
+            sizes.push(size);
+            if !(m.distance.is_finite() && m.distance >= previous) {
+                return Err(bad(format!(
+                    "distance {} is not finite or below the previous merge's {previous}",
+                    m.distance
+                )));
+            }
+            previous = m.distance;
+        }
+        Ok(Dendrogram { n, linkage, merges })
+    }
+
     /// The merges in order of distance (scipy's linkage matrix), n - 1 of them.
     #[must_use]
     pub fn merges(&self) -> &[Merge] {
@@ -181,14 +274,24 @@ impl Dendrogram {
 
     /// Labels of the clusters formed by the merges at distance at most `threshold` (scipy's
     /// `fcluster(..., criterion="distance")` partition), numbered by first row.
-    #[must_use]
-    pub fn cut_distance(&self, threshold: f64) -> Vec<usize> {
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when `threshold` is NaN.
+    pub fn cut_distance(&self, threshold: f64) -> Result<Vec<usize>> {
+        if threshold.is_nan() {
+            return Err(Error::OutOfRange {
+                record: "dendrogram cut".into(),
+                field: "threshold".into(),
+                value: threshold,
+                expected: "a distance (not NaN)",
+            });
+        }
         let applied = self
             .merges
             .iter()
             .take_while(|m| m.distance <= threshold)
             .count();
-        self.labels_after(applied.min(self.n.saturating_sub(1)))
+        Ok(self.labels_after(applied.min(self.n.saturating_sub(1))))
     }
 
     /// The clusters of the cut into `k` clusters as a [`Segmentation`](crate::Segmentation) of `matrix`'s customers

@@ -79,13 +79,15 @@ impl MiniBatchParams {
         Ok(MiniBatchKMeans {
             params: self.clone(),
             centroids: None,
-            counts: vec![0.0; self.n_clusters],
+            counts: Vec::new(),
             batches: 0,
         })
     }
 
     /// Fits on an in-memory matrix: k-means++ on a seeded sample of `3 x batch_size` rows (at
     /// least k), then batches drawn with replacement, as scikit-learn's `MiniBatchKMeans.fit`.
+    /// A batch size above the row count is clamped to it, as scikit-learn does; memory is
+    /// O((n + k) d).
     ///
     /// # Errors
     /// As [`MiniBatchKMeans::partial_fit`].
@@ -93,8 +95,18 @@ impl MiniBatchParams {
         let mut model = self.start()?;
         let n = x.nrows();
         let data = Data::new(x, None)?;
+        if self.n_clusters > n {
+            return Err(Error::InvalidParameter {
+                name: "n_clusters",
+                reason: format!(
+                    "is {} but there are only {n} rows: ask for at most n clusters",
+                    self.n_clusters
+                ),
+            });
+        }
+        let batch_size = self.batch_size.min(n);
         let mut rng = SeededRng::stream(self.seed, 0);
-        let init_rows = (3 * self.batch_size).max(self.n_clusters).min(n);
+        let init_rows = batch_size.saturating_mul(3).max(self.n_clusters).min(n);
         let mut sample: Vec<usize> = (0..n).collect();
         for i in 0..init_rows {
             let j = i + rng.below((n - i) as u64) as usize;
@@ -102,20 +114,20 @@ impl MiniBatchParams {
         }
         let first = x.select(ndarray::Axis(0), &sample[..init_rows]);
         model.initialise(first.view())?;
-        let steps = self.max_iter.saturating_mul(n.div_ceil(self.batch_size));
+        let steps = self.max_iter.saturating_mul(n.div_ceil(batch_size));
         let mut smoothed: Option<f64> = None;
         let mut best = f64::INFINITY;
         let mut stale = 0;
-        let mut batch = vec![0.0; self.batch_size * data.d];
+        let mut batch = vec![0.0; batch_size * data.d];
         for _ in 0..steps {
-            for r in 0..self.batch_size {
+            for r in 0..batch_size {
                 let row = rng.below(n as u64) as usize;
                 batch[r * data.d..(r + 1) * data.d]
                     .copy_from_slice(&data.x[row * data.d..(row + 1) * data.d]);
             }
-            let inertia = model.update(&batch, data.d)? / self.batch_size as f64;
+            let inertia = model.update(&batch, data.d)? / batch_size as f64;
             // scikit-learn's early stop: an exponentially weighted batch inertia.
-            let alpha = (2.0 * self.batch_size as f64 / (n as f64 + 1.0)).min(1.0);
+            let alpha = (2.0 * batch_size as f64 / (n as f64 + 1.0)).min(1.0);
             let value = smoothed.map_or(inertia, |s| s * (1.0 - alpha) + inertia * alpha);
             smoothed = Some(value);
             if value < best {
@@ -209,6 +221,7 @@ impl MiniBatchKMeans {
         }
         let mut rng = SeededRng::stream(self.params.seed, 1);
         let centers = kmeans_plus_plus(&data, k, &mut rng);
+        self.counts = vec![0.0; k];
         self.centroids = Some(Array2::from_shape_vec((k, data.d), centers).map_err(|e| {
             Error::InvalidParameter {
                 name: "x",
@@ -266,7 +279,7 @@ impl MiniBatchKMeans {
         self.centroids.as_ref().map(Array2::view)
     }
 
-    /// Rows absorbed by each centroid so far.
+    /// Rows absorbed by each centroid so far (empty before the first chunk).
     #[must_use]
     pub fn counts(&self) -> &[f64] {
         &self.counts

@@ -27,7 +27,7 @@
 //! let ltv = PerCustomer::complete(&index, values.clone())?;
 //! let quintiles = ValueQuantiles::new(&index, &ltv, 5)?;
 //! assert_eq!(quintiles.groups()[0].customers, 20);
-//! assert!(Concentration::new(&values)?.top_share(0.2) > 0.75);
+//! assert!(Concentration::new(&values)?.top_share(0.2)? > 0.75);
 //! let industry = Variable::categorical(
 //!     "industry",
 //!     PerCustomer::from_fn(&index, |id| Some(if id.get() % 5 == 0 { "fintech" } else { "retail" }.to_owned())),

@@ -545,6 +545,20 @@ pub struct Concentration {
     gini: f64,
 }
 
+/// `share` when it is in [0, 1].
+fn unit_share(share: f64, field: &str) -> Result<f64> {
+    if (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(Error::OutOfRange {
+            record: "concentration".into(),
+            field: field.into(),
+            value: share,
+            expected: "a share in [0, 1]",
+        })
+    }
+}
+
 impl Concentration {
     /// Concentration of `values` (revenue or LTV per customer).
     ///
@@ -563,7 +577,7 @@ impl Concentration {
     ///
     /// let revenue = [900.0, 50.0, 20.0, 20.0, 10.0];
     /// let c = Concentration::new(&revenue)?;
-    /// assert_eq!(c.top_share(0.2), 0.9); // the top 20% of customers bring 90%
+    /// assert_eq!(c.top_share(0.2)?, 0.9); // the top 20% of customers bring 90%
     /// assert!(c.gini() > 0.7);
     /// # Ok::<(), saas_segmentation::Error>(())
     /// ```
@@ -571,6 +585,14 @@ impl Concentration {
         check_values(values, "value")?;
         let mut sorted: Vec<f64> = values.to_vec();
         sorted.sort_by(|a, b| b.total_cmp(a));
+        // Shares and the Gini do not depend on the unit: values are kept relative to the
+        // largest, so sums of values near f64::MAX stay finite.
+        let largest = sorted.first().copied().unwrap_or(0.0);
+        if largest > 0.0 {
+            for v in &mut sorted {
+                *v /= largest;
+            }
+        }
         let total: f64 = sorted.iter().sum();
         if total <= 0.0 {
             return Err(Error::Undefined {
@@ -585,7 +607,7 @@ impl Concentration {
             .map(|(k, &x)| (2.0 * (n - k as f64) - n - 1.0) * x)
             .sum();
         Ok(Concentration {
-            gini: weighted / (n * total),
+            gini: (weighted / (n * total)).clamp(0.0, 1.0),
             sorted_descending: sorted,
             total,
         })
@@ -599,31 +621,35 @@ impl Concentration {
 
     /// The share of value held by the top `share` of customers (0.2: the top 20%, rounded up
     /// to whole customers).
-    #[must_use]
-    pub fn top_share(&self, share: f64) -> f64 {
-        let share = share.clamp(0.0, 1.0);
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when `share` is not in [0, 1].
+    pub fn top_share(&self, share: f64) -> Result<f64> {
+        let share = unit_share(share, "share")?;
         let k = (share * self.sorted_descending.len() as f64 - 1e-9)
             .ceil()
             .max(0.0) as usize;
-        self.sorted_descending[..k.min(self.sorted_descending.len())]
+        let held: f64 = self.sorted_descending[..k.min(self.sorted_descending.len())]
             .iter()
-            .sum::<f64>()
-            / self.total
+            .sum();
+        Ok((held / self.total).clamp(0.0, 1.0))
     }
 
     /// The smallest share of customers that holds at least `value_share` of the value ("half
     /// the customers bring 90%": `customers_for(0.9)` is 0.5).
-    #[must_use]
-    pub fn customers_for(&self, value_share: f64) -> f64 {
-        let target = value_share.clamp(0.0, 1.0) * self.total;
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when `value_share` is not in [0, 1].
+    pub fn customers_for(&self, value_share: f64) -> Result<f64> {
+        let target = unit_share(value_share, "value_share")? * self.total;
         let mut running = 0.0;
         for (k, &x) in self.sorted_descending.iter().enumerate() {
             running += x;
             if running >= target * (1.0 - 1e-12) {
-                return (k + 1) as f64 / self.sorted_descending.len() as f64;
+                return Ok((k + 1) as f64 / self.sorted_descending.len() as f64);
             }
         }
-        1.0
+        Ok(1.0)
     }
 
     /// Lorenz curve points `(share of customers, share of value)`, customers ascending by

@@ -142,7 +142,7 @@ pub fn chi2_contingency(table: &[f64], rows: usize, correction: bool) -> Result<
         .sum();
     Ok(ChiSquareTest {
         statistic,
-        p_value: chi2_sf(statistic, df),
+        p_value: chi2_sf(statistic, df)?,
         df,
         expected,
     })
@@ -239,7 +239,7 @@ pub fn chisquare(observed: &[f64], expected: Option<&[f64]>, ddof: usize) -> Res
     let statistic = pearson(observed, &expected);
     Ok(ChiSquareTest {
         statistic,
-        p_value: chi2_sf(statistic, df),
+        p_value: chi2_sf(statistic, df)?,
         df,
         expected,
     })
@@ -277,9 +277,9 @@ pub fn proportions_ztest(
     }
     let statistic = (p1 - p2) / variance.sqrt();
     let p_value = match alternative {
-        Alternative::TwoSided => 2.0 * normal_sf(statistic.abs()),
-        Alternative::Greater => normal_sf(statistic),
-        Alternative::Less => normal_sf(-statistic),
+        Alternative::TwoSided => 2.0 * normal_sf(statistic.abs())?,
+        Alternative::Greater => normal_sf(statistic)?,
+        Alternative::Less => normal_sf(-statistic)?,
     };
     Ok(ProportionsTest {
         statistic,

@@ -29,7 +29,9 @@ pub struct TTest {
     pub statistic: f64,
     /// The p-value for the chosen [`Alternative`].
     pub p_value: f64,
-    /// Degrees of freedom (Welch-Satterthwaite when variances are not assumed equal).
+    /// Degrees of freedom (Welch-Satterthwaite when variances are not assumed equal). The one
+    /// documented `undefined` marker: NaN for Welch's test on two constant samples with
+    /// different means (0 / 0, as scipy), where t is infinite and p is 0.
     pub df: f64,
     /// Mean of the first sample less mean of the second.
     pub mean_difference: f64,
@@ -45,6 +47,21 @@ fn mean(x: &[f64]) -> f64 {
 fn sum_squares(x: &[f64]) -> f64 {
     let m = mean(x);
     x.iter().map(|v| (v - m) * (v - m)).sum()
+}
+
+/// Refuses a derived quantity that overflowed: finite inputs around 1e154 and up have squares
+/// beyond `f64::MAX`.
+fn finite(value: f64, what: &str) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::Undefined {
+            reason: format!(
+                "the {what} overflows f64: the values are too large to square (about 1e154 and \
+                 up); rescale them first, e.g. to thousands"
+            ),
+        })
+    }
 }
 
 fn checked_sample(x: &[f64], what: &'static str, at_least: usize) -> Result<()> {
@@ -93,12 +110,22 @@ pub fn f_oneway(groups: &[&[f64]]) -> Result<AnovaTest> {
         .iter()
         .map(|g| g.iter().map(|v| v - shift).collect())
         .collect();
-    let grand = shifted.iter().flatten().sum::<f64>() / n as f64;
-    let within: f64 = shifted.iter().map(|g| sum_squares(g)).sum();
-    let between: f64 = shifted
-        .iter()
-        .map(|g| g.len() as f64 * (mean(g) - grand).powi(2))
-        .sum();
+    let grand = finite(
+        shifted.iter().flatten().sum::<f64>() / n as f64,
+        "grand mean",
+    )?;
+    let within: f64 = finite(
+        shifted.iter().map(|g| sum_squares(g)).sum(),
+        "within-group sum of squares",
+    )?;
+    let between: f64 = finite(
+        shifted
+            .iter()
+            .map(|g| g.len() as f64 * (mean(g) - grand).powi(2))
+            .sum(),
+        "between-group sum of squares",
+    )?;
+    finite(within + between, "total sum of squares")?;
     let (df_between, df_within) = ((k - 1) as f64, (n - k) as f64);
     let total = within + between;
     if total == 0.0 {
@@ -113,7 +140,7 @@ pub fn f_oneway(groups: &[&[f64]]) -> Result<AnovaTest> {
     };
     Ok(AnovaTest {
         statistic,
-        p_value: f_sf(statistic, df_between, df_within),
+        p_value: f_sf(statistic, df_between, df_within)?,
         df_between,
         df_within,
         eta_squared: between / total,
@@ -137,7 +164,11 @@ pub fn cohens_d(a: &[f64], b: &[f64]) -> Result<f64> {
                 .to_owned(),
         });
     }
-    let pooled = ((sum_squares(a) + sum_squares(b)) / (n1 + n2 - 2.0)).sqrt();
+    let pooled = finite(
+        ((sum_squares(a) + sum_squares(b)) / (n1 + n2 - 2.0)).sqrt(),
+        "pooled standard deviation",
+    )?;
+    finite(mean(a) - mean(b), "difference of means")?;
     if pooled == 0.0 {
         return Err(Error::Undefined {
             reason: "both samples are constant: the pooled standard deviation is 0".to_owned(),
@@ -159,17 +190,26 @@ pub fn ttest_ind(a: &[f64], b: &[f64], equal_var: bool, alternative: Alternative
     checked_sample(a, "a", 2)?;
     checked_sample(b, "b", 2)?;
     let (n1, n2) = (a.len() as f64, b.len() as f64);
-    let (v1, v2) = (sum_squares(a) / (n1 - 1.0), sum_squares(b) / (n2 - 1.0));
-    let difference = mean(a) - mean(b);
+    let v1 = finite(sum_squares(a) / (n1 - 1.0), "variance of a")?;
+    let v2 = finite(sum_squares(b) / (n2 - 1.0), "variance of b")?;
+    let difference = finite(mean(a) - mean(b), "difference of means")?;
     let (df, denominator) = if equal_var {
         let df = n1 + n2 - 2.0;
         let pooled = ((n1 - 1.0) * v1 + (n2 - 1.0) * v2) / df;
         (df, (pooled * (1.0 / n1 + 1.0 / n2)).sqrt())
     } else {
         let (w1, w2) = (v1 / n1, v2 / n2);
-        let df = (w1 + w2).powi(2) / (w1 * w1 / (n1 - 1.0) + w2 * w2 / (n2 - 1.0));
-        (df, (w1 + w2).sqrt())
+        // Scaled by the larger term so the squares cannot overflow.
+        let top = w1.max(w2);
+        let df = if top > 0.0 {
+            let (s1, s2) = (w1 / top, w2 / top);
+            (s1 + s2).powi(2) / (s1 * s1 / (n1 - 1.0) + s2 * s2 / (n2 - 1.0))
+        } else {
+            f64::NAN
+        };
+        (df, finite((w1 + w2).sqrt(), "standard error")?)
     };
+    let denominator = finite(denominator, "standard error")?;
     if denominator == 0.0 {
         if difference == 0.0 {
             return Err(Error::Undefined {
@@ -192,9 +232,9 @@ pub fn ttest_ind(a: &[f64], b: &[f64], equal_var: bool, alternative: Alternative
     }
     let statistic = difference / denominator;
     let p_value = match alternative {
-        Alternative::TwoSided => (2.0 * t_sf(statistic.abs(), df)).min(1.0),
-        Alternative::Greater => t_sf(statistic, df),
-        Alternative::Less => t_sf(-statistic, df),
+        Alternative::TwoSided => (2.0 * t_sf(statistic.abs(), df)?).min(1.0),
+        Alternative::Greater => t_sf(statistic, df)?,
+        Alternative::Less => t_sf(-statistic, df)?,
     };
     Ok(TTest {
         statistic,

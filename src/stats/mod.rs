@@ -40,7 +40,10 @@ pub use categorical::{
 };
 pub use correction::{benjamini_hochberg, holm};
 pub use means::{cohens_d, f_oneway, ttest_ind, AnovaTest, TTest};
-pub use rank::{kruskal, mannwhitneyu, KruskalTest, MannWhitneyMethod, MannWhitneyTest};
+pub use rank::{
+    kruskal, mannwhitneyu, KruskalTest, MannWhitneyMethod, MannWhitneyTest,
+    MANN_WHITNEY_EXACT_LIMIT,
+};
 
 /// Which difference a two-sample test looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

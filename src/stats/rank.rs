@@ -27,7 +27,8 @@ pub enum MannWhitneyMethod {
     /// (scipy's `"auto"`).
     #[default]
     Auto,
-    /// The exact null distribution of U (no ties allowed).
+    /// The exact null distribution of U (no ties allowed); samples beyond
+    /// [`MANN_WHITNEY_EXACT_LIMIT`] get the asymptotic p-value, reported in the result.
     Exact,
     /// The normal approximation with tie correction (and continuity correction if asked).
     Asymptotic,
@@ -117,7 +118,7 @@ pub fn kruskal(groups: &[&[f64]]) -> Result<KruskalTest> {
     let df = (groups.len() - 1) as f64;
     Ok(KruskalTest {
         statistic: h,
-        p_value: chi2_sf(h, df),
+        p_value: chi2_sf(h, df)?,
         df,
         epsilon_squared: h / (n - 1.0),
     })
@@ -164,6 +165,9 @@ pub fn mannwhitneyu(
             MannWhitneyMethod::Asymptotic
         }
         MannWhitneyMethod::Auto => MannWhitneyMethod::Exact,
+        MannWhitneyMethod::Exact if !exact_affordable(a.len(), b.len()) => {
+            MannWhitneyMethod::Asymptotic
+        }
         other => other,
     };
     let p = if method == MannWhitneyMethod::Exact {
@@ -187,7 +191,7 @@ pub fn mannwhitneyu(
         if use_continuity {
             numerator -= 0.5;
         }
-        normal_sf(numerator / s)
+        normal_sf(numerator / s)?
     };
     Ok(MannWhitneyTest {
         statistic: u1,
@@ -197,32 +201,101 @@ pub fn mannwhitneyu(
     })
 }
 
+/// The most work the exact Mann-Whitney distribution is computed for, in 64-bit word operations
+/// (`min(n1, n2) * n1 * n2` coefficient updates, each as many words as `C(n1 + n2, n1)` needs;
+/// under a second). Larger samples asked for `Exact` get the asymptotic p-value, and the
+/// result's `method` says so (scipy's `"auto"` switches at 8 values; asked for `"exact"` it
+/// computes at any size, taking seconds to minutes). Memory is at most 8 / min(n1, n2) bytes
+/// per unit of work.
+pub const MANN_WHITNEY_EXACT_LIMIT: u64 = 250_000_000;
+
+/// 64-bit words that hold `C(n1 + n2, n1)`, the total count of the exact distribution.
+fn exact_words(n1: usize, n2: usize) -> usize {
+    let (small, large) = (n1.min(n2), n1.max(n2));
+    // log2 C(small + large, small) = sum_{i=1..small} log2((large + i) / i).
+    let bits: f64 = (1..=small)
+        .map(|i| ((large + i) as f64 / i as f64).log2())
+        .sum();
+    (bits / 64.0).floor() as usize + 1
+}
+
+/// Whether the exact distribution of U for samples of `n1` and `n2` values is within
+/// [`MANN_WHITNEY_EXACT_LIMIT`].
+fn exact_affordable(n1: usize, n2: usize) -> bool {
+    let small = n1.min(n2) as u128;
+    let top = n1 as u128 * n2 as u128;
+    small * top * exact_words(n1, n2) as u128 <= u128::from(MANN_WHITNEY_EXACT_LIMIT)
+}
+
 /// P(U >= k) under the null for samples of `small` and `large` values without ties, from the
 /// exact distribution (coefficients of the Gaussian binomial `[small + large choose small]_q`).
+///
+/// The counts are integers up to `C(small + large, small)` (about 1e300 at 400 and 640 values),
+/// and the product form subtracts before it divides, so floating point loses them to
+/// cancellation. They are computed exactly instead, in wrapping multi-word integers wide enough
+/// for the total: intermediate values may wrap, the final counts are exact.
 fn exact_sf(k: u64, small: usize, large: usize) -> f64 {
     let top = small * large;
+    let w = exact_words(small, large);
     // Frequencies of U = 0..=top: prod_{i=1..small} (1 - q^(large + i)) / (1 - q^i).
-    let mut freq = vec![0.0f64; top + 1];
-    freq[0] = 1.0;
+    let mut freq = vec![0u64; (top + 1) * w];
+    freq[0] = 1;
     for i in 1..=small {
         // Multiply by (1 - q^(large + i)).
         let shift = large + i;
         for u in (shift..=top).rev() {
-            freq[u] -= freq[u - shift];
+            let (low, high) = freq.split_at_mut(u * w);
+            words_sub(&mut high[..w], &low[(u - shift) * w..(u - shift + 1) * w]);
         }
         // Divide by (1 - q^i): running sums with stride i.
         for u in i..=top {
-            freq[u] += freq[u - i];
+            let (low, high) = freq.split_at_mut(u * w);
+            words_add(&mut high[..w], &low[(u - i) * w..(u - i + 1) * w]);
         }
     }
-    let total: f64 = freq.iter().sum();
+    let mut total = vec![0u64; w];
+    let mut tail = vec![0u64; w];
     let k = (k as usize).min(top + 1);
-    // Sum the shorter tail, using the symmetry of the distribution.
-    let complement = top.saturating_sub(k);
-    let tail: f64 = if k > complement {
-        freq[k..].iter().sum()
-    } else {
-        1.0 * total - freq[..k].iter().sum::<f64>()
+    for (u, count) in freq.chunks_exact(w).enumerate() {
+        words_add(&mut total, count);
+        if u >= k {
+            words_add(&mut tail, count);
+        }
+    }
+    // Both as f64 relative to the total's highest word, so neither overflows.
+    let highest = total.iter().rposition(|&v| v != 0).unwrap_or(0);
+    let as_f64 = |x: &[u64]| -> f64 {
+        x.iter()
+            .enumerate()
+            .map(|(j, &v)| v as f64 * 2f64.powi(64 * (j as i32 - highest as i32)))
+            .sum()
     };
-    tail / total
+    let total = as_f64(&total);
+    if total > 0.0 {
+        (as_f64(&tail) / total).clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// `a += b` on little-endian words, wrapping.
+fn words_add(a: &mut [u64], b: &[u64]) {
+    let mut carry = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (s, c1) = x.overflowing_add(y);
+        let (s, c2) = s.overflowing_add(u64::from(carry));
+        *x = s;
+        carry = c1 || c2;
+    }
+}
+
+/// `a -= b` on little-endian words, wrapping.
+fn words_sub(a: &mut [u64], b: &[u64]) {
+    let mut borrow = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (s, b1) = x.overflowing_sub(y);
+        let (s, b2) = s.overflowing_sub(u64::from(borrow));
+        *x = s;
+        borrow = b1 || b2;
+    }
 }

@@ -212,11 +212,13 @@ fn fit_table(
     entry: Option<&[f64]>,
     alpha: f64,
 ) -> KaplanMeier {
-    // (time, kind) sorted: kind 0 = entry, 1 = event, 2 = censoring.
+    // (time, kind) sorted: kind 0 = entry, 1 = entry of a subject who also leaves at that time,
+    // 2 = event, 3 = censoring.
     let mut marks: Vec<(f64, u8)> = Vec::with_capacity(durations.len() * 2);
     for (i, (&d, &o)) in durations.iter().zip(observed).enumerate() {
-        marks.push((d, if o { 1 } else { 2 }));
-        marks.push((entry.map_or(0.0, |e| e[i]), 0));
+        marks.push((d, if o { 2 } else { 3 }));
+        let start = entry.and_then(|e| e.get(i)).copied().unwrap_or(0.0);
+        marks.push((start, u8::from(start == d)));
     }
     marks.sort_by(|a, b| a.0.total_cmp(&b.0));
     let z = normal_isf(alpha / 2.0);
@@ -226,22 +228,28 @@ fn fit_table(
     let mut i = 0;
     while i < marks.len() {
         let time = marks[i].0;
-        let (mut entered, mut events, mut censored) = (0u64, 0u64, 0u64);
+        let (mut entered, mut passing, mut events, mut censored) = (0u64, 0u64, 0u64, 0u64);
         while i < marks.len() && marks[i].0 == time {
             match marks[i].1 {
                 0 => entered += 1,
-                1 => events += 1,
+                1 => {
+                    entered += 1;
+                    passing += 1;
+                }
+                2 => events += 1,
                 _ => censored += 1,
             }
             i += 1;
         }
         // lifelines: at_risk counts entrants at t; the population the events at t are drawn
-        // from leaves them out, except at the first time (entrants there come first).
+        // from leaves them out, except at the first time (entrants there come first). A subject
+        // who enters and leaves at the same t is in that population (lifelines leaves it out
+        // too, and can then return S < 0).
         let at_risk = entered_total + entered - removed_total;
         let population = if rows.is_empty() {
             at_risk
         } else {
-            at_risk - entered
+            at_risk - (entered - passing)
         };
         if population > 0 {
             let (n, d) = (population as f64, events as f64);
@@ -319,37 +327,63 @@ impl KaplanMeier {
     /// Divergence: lifelines' `survival_difference_at_fixed_point_in_time_test` interpolates
     /// Greenwood's sum linearly between rows; here it steps like S itself (they agree at row
     /// times).
-    #[must_use]
-    pub fn at(&self, time: f64) -> SurvivalPoint {
-        let position = self.rows.partition_point(|r| r.time <= time);
-        match position.checked_sub(1).map(|p| &self.rows[p]) {
-            Some(row) => SurvivalPoint {
-                time,
-                survival: row.survival,
-                lower: row.lower,
-                upper: row.upper,
-                greenwood: row.greenwood,
-            },
-            None => SurvivalPoint {
-                time,
-                survival: 1.0,
-                lower: 1.0,
-                upper: 1.0,
-                greenwood: 0.0,
-            },
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when `time` is NaN.
+    pub fn at(&self, time: f64) -> Result<SurvivalPoint> {
+        if time.is_nan() {
+            return Err(Error::OutOfRange {
+                record: "Kaplan-Meier curve".into(),
+                field: "time".into(),
+                value: time,
+                expected: "a time (not NaN)",
+            });
         }
+        let position = self.rows.partition_point(|r| r.time <= time);
+        Ok(
+            match position.checked_sub(1).and_then(|p| self.rows.get(p)) {
+                Some(row) => SurvivalPoint {
+                    time,
+                    survival: row.survival,
+                    lower: row.lower,
+                    upper: row.upper,
+                    greenwood: row.greenwood,
+                },
+                None => SurvivalPoint {
+                    time,
+                    survival: 1.0,
+                    lower: 1.0,
+                    upper: 1.0,
+                    greenwood: 0.0,
+                },
+            },
+        )
     }
 
     /// The median survival time: the first time with S(t) <= 0.5, or infinity when the curve
     /// never falls that low (lifelines `median_survival_time_`).
     #[must_use]
     pub fn median(&self) -> f64 {
-        self.quantile_time(0.5)
+        self.first_at_or_below(0.5)
     }
 
     /// The first time with S(t) <= `q`, infinity if none (lifelines `qth_survival_time`).
-    #[must_use]
-    pub fn quantile_time(&self, q: f64) -> f64 {
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when `q` is not in [0, 1].
+    pub fn quantile_time(&self, q: f64) -> Result<f64> {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(Error::OutOfRange {
+                record: "Kaplan-Meier quantile".into(),
+                field: "q".into(),
+                value: q,
+                expected: "a survival probability in [0, 1]",
+            });
+        }
+        Ok(self.first_at_or_below(q))
+    }
+
+    fn first_at_or_below(&self, q: f64) -> f64 {
         self.rows
             .iter()
             .find(|r| r.survival <= q)

@@ -173,7 +173,7 @@ pub fn logrank_test(groups: &[SurvivalGroup<'_>], weighting: Weighting) -> Resul
         .max(0.0);
     Ok(LogRankTest {
         statistic,
-        p_value: chi2_sf(statistic, m as f64),
+        p_value: chi2_sf(statistic, m as f64)?,
         df: m,
         observed,
         expected,
@@ -307,7 +307,7 @@ pub fn survival_difference_at(
     alpha: f64,
 ) -> Result<SurvivalDifference> {
     check_alpha(alpha)?;
-    let (pa, pb) = (a.at(time), b.at(time));
+    let (pa, pb) = (a.at(time)?, b.at(time)?);
     let degenerate = |s: f64| s <= 0.0 || s >= 1.0;
     if degenerate(pa.survival) || degenerate(pb.survival) {
         return Err(Error::Undefined {
@@ -324,7 +324,7 @@ pub fn survival_difference_at(
     let difference = pa.survival - pb.survival;
     let se = (pa.survival.powi(2) * pa.greenwood + pb.survival.powi(2) * pb.greenwood).sqrt();
     let z = normal_isf(alpha / 2.0);
-    let p_value = chi2_sf(statistic, 1.0);
+    let p_value = chi2_sf(statistic, 1.0)?;
     Ok(SurvivalDifference {
         time,
         survival_a: pa.survival,

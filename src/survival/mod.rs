@@ -19,7 +19,7 @@
 //! let ads_churned = [true, true, true, true, true, false, true, true];
 //! let km = KaplanMeierParams::new();
 //! let (a, b) = (km.fit(&partner, &partner_churned)?, km.fit(&ads, &ads_churned)?);
-//! assert!((a.at(6.0).survival - 0.75).abs() < 1e-12);
+//! assert!((a.at(6.0)?.survival - 0.75).abs() < 1e-12);
 //! assert_eq!(b.median(), 3.0);
 //! let test = logrank_test(
 //!     &[SurvivalGroup::new(&partner, &partner_churned), SurvivalGroup::new(&ads, &ads_churned)],

@@ -22,6 +22,10 @@ use statrs::function::gamma::ln_gamma;
 /// assert_eq!(table.total(), 4);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
+///
+/// The table is sparse, as scikit-learn's `contingency_matrix(sparse=True)`: only non-zero cells
+/// are stored, so memory is O(n) whatever the number of distinct labels (50,000 singleton
+/// classes against 50,000 clusters take 50,000 cells, not 2.5 billion).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
@@ -31,18 +35,35 @@ use statrs::function::gamma::ln_gamma;
 pub struct Contingency {
     classes: Vec<usize>,
     clusters: Vec<usize>,
-    /// Row-major, classes x clusters.
-    counts: Vec<u64>,
+    /// Non-zero cells, ordered by class then cluster position.
+    cells: Vec<Cell>,
 }
 
+/// One non-zero cell of a [`Contingency`] table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Cell {
+    /// Row: the position of the class in [`Contingency::classes`].
+    pub class: usize,
+    /// Column: the position of the cluster in [`Contingency::clusters`].
+    pub cluster: usize,
+    /// Customers with that class and that cluster (at least 1).
+    pub count: u64,
+}
+
+/// The most customers a table holds: a customer set has at most `u32::MAX` customers (the
+/// width of a [`CustomerId`](crate::CustomerId)). It also bounds the time of
+/// [`Contingency::expected_mutual_information`] on a table loaded from outside.
+pub const MAX_CONTINGENCY_TOTAL: u64 = u32::MAX as u64;
+
 /// The serialized form of a [`Contingency`], checked before it becomes one so a hand-edited
-/// table cannot index past its counts.
+/// table cannot index past its labels or claim more customers than a set can have.
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct ContingencyData {
     classes: Vec<usize>,
     clusters: Vec<usize>,
-    counts: Vec<u64>,
+    cells: Vec<Cell>,
 }
 
 #[cfg(feature = "serde")]
@@ -50,23 +71,83 @@ impl TryFrom<ContingencyData> for Contingency {
     type Error = Error;
 
     fn try_from(data: ContingencyData) -> Result<Self> {
-        let cells = data.classes.len().checked_mul(data.clusters.len());
-        if cells != Some(data.counts.len()) {
-            return Err(Error::LengthMismatch {
-                what: "contingency counts",
-                expected: cells.unwrap_or(usize::MAX),
-                found: data.counts.len(),
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "contingency",
+            reason,
+        };
+        for (values, what) in [(&data.classes, "classes"), (&data.clusters, "clusters")] {
+            if values.is_empty() {
+                return Err(bad(format!("no {what}: a table needs at least one")));
+            }
+            if let Some(at) = values.windows(2).position(|w| w[0] >= w[1]) {
+                return Err(bad(format!(
+                    "{what} {} and {} are not strictly increasing",
+                    values[at],
+                    values[at + 1]
+                )));
+            }
+        }
+        let mut total = 0u64;
+        for (at, cell) in data.cells.iter().enumerate() {
+            if cell.class >= data.classes.len() || cell.cluster >= data.clusters.len() {
+                return Err(bad(format!(
+                    "cell {at} is at ({}, {}) outside the {} x {} table",
+                    cell.class,
+                    cell.cluster,
+                    data.classes.len(),
+                    data.clusters.len()
+                )));
+            }
+            if cell.count == 0 {
+                return Err(bad(format!(
+                    "cell {at} has count 0: store non-zero cells only"
+                )));
+            }
+            if at > 0 && data.cells[at - 1] >= *cell {
+                return Err(bad(format!(
+                    "cell {at} is out of order or repeated: order cells by class, then cluster"
+                )));
+            }
+            total = total
+                .checked_add(cell.count)
+                .filter(|&t| t <= MAX_CONTINGENCY_TOTAL)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "the counts add up to more than {MAX_CONTINGENCY_TOTAL} customers"
+                    ))
+                })?;
+        }
+        if total == 0 {
+            return Err(Error::EmptyInput {
+                what: "the contingency table",
+                item: "customer",
             });
+        }
+        let mut rows = vec![false; data.classes.len()];
+        let mut columns = vec![false; data.clusters.len()];
+        for cell in &data.cells {
+            rows[cell.class] = true;
+            columns[cell.cluster] = true;
+        }
+        if let Some(i) = rows.iter().position(|&r| !r) {
+            return Err(bad(format!("class {} has no customers", data.classes[i])));
+        }
+        if let Some(j) = columns.iter().position(|&c| !c) {
+            return Err(bad(format!(
+                "cluster {} has no customers",
+                data.clusters[j]
+            )));
         }
         Ok(Contingency {
             classes: data.classes,
             clusters: data.clusters,
-            counts: data.counts,
+            cells: data.cells,
         })
     }
 }
 
 /// The distinct values of `labels` in increasing order, and each label's position among them.
+/// Memory is O(n): a lookup table is used only when the largest label is below 4n.
 fn dense(labels: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let max = labels.iter().copied().max().unwrap_or(0);
     if max < 4 * labels.len().max(16) {
@@ -95,12 +176,59 @@ fn dense(labels: &[usize]) -> (Vec<usize>, Vec<usize>) {
     }
 }
 
+/// Counts the `(class, cluster)` position pairs into sorted non-zero cells: a dense tally when
+/// the table has at most 4n + 64 cells, a sort otherwise. O(n) memory either way.
+fn tally(
+    pairs: impl Iterator<Item = (usize, usize, u64)>,
+    rows: usize,
+    columns: usize,
+) -> Vec<Cell> {
+    let pairs: Vec<(usize, usize, u64)> = pairs.collect();
+    let dense_cells = rows.checked_mul(columns);
+    let mut cells = Vec::new();
+    match dense_cells {
+        Some(size) if size <= 4 * pairs.len() + 64 => {
+            let mut counts = vec![0u64; size];
+            for &(i, j, v) in &pairs {
+                counts[i * columns + j] += v;
+            }
+            for (at, &count) in counts.iter().enumerate() {
+                if count > 0 {
+                    cells.push(Cell {
+                        class: at / columns,
+                        cluster: at % columns,
+                        count,
+                    });
+                }
+            }
+        }
+        _ => {
+            let mut pairs = pairs;
+            pairs.sort_unstable();
+            for (i, j, v) in pairs {
+                match cells.last_mut() {
+                    Some(last) if last.class == i && last.cluster == j => last.count += v,
+                    _ => cells.push(Cell {
+                        class: i,
+                        cluster: j,
+                        count: v,
+                    }),
+                }
+            }
+        }
+    }
+    cells
+}
+
 impl Contingency {
-    /// The table of `classes` (e.g. the true or earlier grouping) against `clusters`.
+    /// The table of `classes` (e.g. the true or earlier grouping) against `clusters`. Label
+    /// values can be anything (`usize::MAX` included): memory and time are O(n log n) in the
+    /// number of labels, never sized by a label value.
     ///
     /// # Errors
     /// [`Error::EmptyInput`] without customers; [`Error::LengthMismatch`] when the two
-    /// labellings differ in length.
+    /// labellings differ in length; [`Error::InvalidParameter`] past
+    /// [`MAX_CONTINGENCY_TOTAL`] labels.
     pub fn new(classes: &[usize], clusters: &[usize]) -> Result<Self> {
         if classes.is_empty() {
             return Err(Error::EmptyInput {
@@ -115,17 +243,29 @@ impl Contingency {
                 found: clusters.len(),
             });
         }
+        if classes.len() as u64 > MAX_CONTINGENCY_TOTAL {
+            return Err(Error::InvalidParameter {
+                name: "classes",
+                reason: format!(
+                    "{} labels: a customer set has at most {MAX_CONTINGENCY_TOTAL}",
+                    classes.len()
+                ),
+            });
+        }
         let (class_values, class_index) = dense(classes);
         let (cluster_values, cluster_index) = dense(clusters);
-        let c = cluster_values.len();
-        let mut counts = vec![0u64; class_values.len() * c];
-        for (&a, &b) in class_index.iter().zip(&cluster_index) {
-            counts[a * c + b] += 1;
-        }
+        let cells = tally(
+            class_index
+                .iter()
+                .zip(&cluster_index)
+                .map(|(&a, &b)| (a, b, 1)),
+            class_values.len(),
+            cluster_values.len(),
+        );
         Ok(Contingency {
             classes: class_values,
             clusters: cluster_values,
-            counts,
+            cells,
         })
     }
 
@@ -144,36 +284,33 @@ impl Contingency {
     /// Customers in row `i` and column `j` (positions, not label values); 0 out of range.
     #[must_use]
     pub fn count(&self, i: usize, j: usize) -> u64 {
-        if i < self.classes.len() && j < self.clusters.len() {
-            self.counts[i * self.clusters.len() + j]
-        } else {
-            0
-        }
+        self.cells
+            .binary_search_by(|c| (c.class, c.cluster).cmp(&(i, j)))
+            .map_or(0, |at| self.cells[at].count)
     }
 
-    /// The counts, row-major (classes x clusters).
+    /// The non-zero cells, ordered by class, then cluster.
     #[must_use]
-    pub fn counts(&self) -> &[u64] {
-        &self.counts
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
     }
 
     /// Customers per class (row sums).
     #[must_use]
     pub fn class_sizes(&self) -> Vec<u64> {
-        self.counts
-            .chunks_exact(self.clusters.len().max(1))
-            .map(|row| row.iter().sum())
-            .collect()
+        let mut sizes = vec![0; self.classes.len()];
+        for cell in &self.cells {
+            sizes[cell.class] += cell.count;
+        }
+        sizes
     }
 
     /// Customers per cluster (column sums).
     #[must_use]
     pub fn cluster_sizes(&self) -> Vec<u64> {
         let mut sizes = vec![0; self.clusters.len()];
-        for row in self.counts.chunks_exact(self.clusters.len().max(1)) {
-            for (s, v) in sizes.iter_mut().zip(row) {
-                *s += v;
-            }
+        for cell in &self.cells {
+            sizes[cell.cluster] += cell.count;
         }
         sizes
     }
@@ -181,13 +318,26 @@ impl Contingency {
     /// All customers.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.cells.iter().map(|c| c.count).sum()
     }
 
     /// The table of both halves' customers: label values are matched by value, so a class that
     /// only one half has is kept.
-    #[must_use]
-    pub fn merge(&self, other: &Contingency) -> Contingency {
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the two tables hold more than
+    /// [`MAX_CONTINGENCY_TOTAL`] customers together.
+    pub fn merge(&self, other: &Contingency) -> Result<Contingency> {
+        let total = self.total() + other.total();
+        if total > MAX_CONTINGENCY_TOTAL {
+            return Err(Error::InvalidParameter {
+                name: "other",
+                reason: format!(
+                    "the tables hold {total} customers together: a customer set has at most \
+                     {MAX_CONTINGENCY_TOTAL}"
+                ),
+            });
+        }
         let union = |a: &[usize], b: &[usize]| {
             let mut all = [a, b].concat();
             all.sort_unstable();
@@ -196,21 +346,23 @@ impl Contingency {
         };
         let classes = union(&self.classes, &other.classes);
         let clusters = union(&self.clusters, &other.clusters);
-        let mut counts = vec![0; classes.len() * clusters.len()];
-        for table in [self, other] {
-            for (i, class) in table.classes.iter().enumerate() {
-                let row = classes.binary_search(class).unwrap_or(0);
-                for (j, cluster) in table.clusters.iter().enumerate() {
-                    let column = clusters.binary_search(cluster).unwrap_or(0);
-                    counts[row * clusters.len() + column] += table.count(i, j);
-                }
-            }
-        }
-        Contingency {
+        let position = |values: &[usize], v: usize| values.binary_search(&v).unwrap_or(0);
+        let pairs = [self, other].into_iter().flat_map(|table| {
+            let (classes, clusters) = (&classes, &clusters);
+            table.cells.iter().map(move |c| {
+                (
+                    position(classes, table.classes[c.class]),
+                    position(clusters, table.clusters[c.cluster]),
+                    c.count,
+                )
+            })
+        });
+        let cells = tally(pairs, classes.len(), clusters.len());
+        Ok(Contingency {
             classes,
             clusters,
-            counts,
-        }
+            cells,
+        })
     }
 
     /// `(tn, fp, fn, tp)` of scikit-learn's `pair_confusion_matrix`: ordered pairs of distinct
@@ -218,22 +370,17 @@ impl Contingency {
     #[must_use]
     pub fn pair_confusion(&self) -> [u128; 4] {
         let n = u128::from(self.total());
-        let squares: u128 = self
-            .counts
-            .iter()
-            .map(|&v| u128::from(v) * u128::from(v))
-            .sum();
         let rows = self.class_sizes();
         let columns = self.cluster_sizes();
-        let c = self.clusters.len();
+        let mut squares = 0u128;
         // contingency . column sizes, summed; contingency^T . row sizes, summed.
         let mut by_columns = 0u128;
         let mut by_rows = 0u128;
-        for (i, row) in self.counts.chunks_exact(c.max(1)).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                by_columns += u128::from(v) * u128::from(columns[j]);
-                by_rows += u128::from(v) * u128::from(rows[i]);
-            }
+        for cell in &self.cells {
+            let v = u128::from(cell.count);
+            squares += v * v;
+            by_columns += v * u128::from(columns[cell.cluster]);
+            by_rows += v * u128::from(rows[cell.class]);
         }
         let tp = squares - n;
         let fp = by_columns - squares;
@@ -255,22 +402,18 @@ impl Contingency {
         let columns = self.cluster_sizes();
         let log_rows_total = (rows.iter().sum::<u64>() as f64).ln();
         let log_columns_total = (columns.iter().sum::<u64>() as f64).ln();
-        let c = self.clusters.len();
-        let mut mi = 0.0;
         // scipy's `find` visits non-zero cells column by column.
-        for (j, &column) in columns.iter().enumerate() {
-            for (i, &row) in rows.iter().enumerate() {
-                let v = self.counts[i * c + j];
-                if v == 0 {
-                    continue;
-                }
-                let share = v as f64 / total;
-                let outer = (row as i64).wrapping_mul(column as i64) as f64;
-                let log_outer = -outer.ln() + log_rows_total + log_columns_total;
-                let term = share * ((v as f64).ln() - total.ln()) + share * log_outer;
-                if term.abs() >= f64::EPSILON {
-                    mi += term;
-                }
+        let mut order: Vec<&Cell> = self.cells.iter().collect();
+        order.sort_unstable_by_key(|c| (c.cluster, c.class));
+        let mut mi = 0.0;
+        for cell in order {
+            let v = cell.count;
+            let share = v as f64 / total;
+            let outer = rows[cell.class] as f64 * columns[cell.cluster] as f64;
+            let log_outer = -outer.ln() + log_rows_total + log_columns_total;
+            let term = share * ((v as f64).ln() - total.ln()) + share * log_outer;
+            if term.abs() >= f64::EPSILON {
+                mi += term;
             }
         }
         mi.max(0.0)
@@ -279,7 +422,9 @@ impl Contingency {
     /// The mutual information expected between random labellings with these class and cluster
     /// sizes (hypergeometric model), as scikit-learn's `expected_mutual_information`.
     ///
-    /// Time is O(classes x clusters x largest size).
+    /// The term of a (class, cluster) pair depends only on their two sizes, so pairs are grouped
+    /// by distinct size: time is O(D_a D_b m) for D_a and D_b distinct class and cluster sizes
+    /// (each at most sqrt(2n)) and m the smaller size of a pair, and memory O(largest size).
     #[must_use]
     pub fn expected_mutual_information(&self) -> f64 {
         let a = self.class_sizes();
@@ -289,7 +434,20 @@ impl Contingency {
         }
         let n = self.total();
         let nf = n as f64;
-        let largest = a.iter().chain(&b).copied().max().unwrap_or(0) as usize;
+        let grouped = |sizes: &[u64]| {
+            let mut sorted = sizes.to_vec();
+            sorted.sort_unstable();
+            let mut out: Vec<(u64, f64)> = Vec::new();
+            for s in sorted {
+                match out.last_mut() {
+                    Some((size, count)) if *size == s => *count += 1.0,
+                    _ => out.push((s, 1.0)),
+                }
+            }
+            out
+        };
+        let (a, b) = (grouped(&a), grouped(&b));
+        let largest = a.iter().chain(&b).map(|&(s, _)| s).max().unwrap_or(0) as usize;
         // nij = 0 never occurs in the sum (start >= 1); index 0 is set to 1 as scikit-learn does.
         let nijs: Vec<f64> = (0..=largest)
             .map(|v| if v == 0 { 1.0 } else { v as f64 })
@@ -301,12 +459,13 @@ impl Contingency {
             .collect();
         let gln = |v: u64| ln_gamma(v as f64 + 1.0);
         let mut emi = 0.0;
-        for &ai in &a {
+        for &(ai, a_count) in &a {
             let (log_a, gln_a, gln_na) = ((ai as f64).ln(), gln(ai), gln(n - ai));
-            for &bj in &b {
+            for &(bj, b_count) in &b {
                 let (log_b, gln_b, gln_nb) = ((bj as f64).ln(), gln(bj), gln(n - bj));
                 let start = (ai + bj).saturating_sub(n).max(1);
                 let end = ai.min(bj);
+                let mut pair = 0.0;
                 for nij in start..=end {
                     let at = nij as usize;
                     let term1 = nijs[at] / nf;
@@ -316,8 +475,9 @@ impl Contingency {
                         - gln(ai - nij)
                         - gln(bj - nij)
                         - gln(n + nij - ai - bj);
-                    emi += term1 * term2 * g.exp();
+                    pair += term1 * term2 * g.exp();
                 }
+                emi += a_count * b_count * pair;
             }
         }
         emi
@@ -459,7 +619,8 @@ impl Contingency {
         let squares = |values: &[u64]| -> u128 {
             values.iter().map(|&v| u128::from(v) * u128::from(v)).sum()
         };
-        let tk = squares(&self.counts) - n;
+        let cells: Vec<u64> = self.cells.iter().map(|c| c.count).collect();
+        let tk = squares(&cells) - n;
         let pk = squares(&self.cluster_sizes()) - n;
         let qk = squares(&self.class_sizes()) - n;
         if tk == 0 {
@@ -524,7 +685,8 @@ mod tests {
         let whole = Contingency::new(&a, &b).unwrap();
         let halves = Contingency::new(&a[..3], &b[..3])
             .unwrap()
-            .merge(&Contingency::new(&a[3..], &b[3..]).unwrap());
+            .merge(&Contingency::new(&a[3..], &b[3..]).unwrap())
+            .unwrap();
         assert_eq!(whole, halves);
     }
 

@@ -42,8 +42,8 @@ mod stability;
 pub(crate) use crate::segmentation::segment_sizes;
 
 pub use external::{
-    adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score, Averaging,
-    Contingency,
+    adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score, Averaging, Cell,
+    Contingency, MAX_CONTINGENCY_TOTAL,
 };
 pub use internal::{
     calinski_harabasz_score, davies_bouldin_score, silhouette_sampled, silhouette_samples,
