@@ -585,27 +585,33 @@ impl Concentration {
         check_values(values, "value")?;
         let mut sorted: Vec<f64> = values.to_vec();
         sorted.sort_by(|a, b| b.total_cmp(a));
-        // Shares and the Gini do not depend on the unit: values are kept relative to the
-        // largest, so sums of values near f64::MAX stay finite.
+        let n = sorted.len() as f64;
+        // Ascending rank i of the k-th largest is n - k.
+        let sums = |sorted: &[f64]| -> (f64, f64) {
+            let total: f64 = sorted.iter().sum();
+            let weighted: f64 = sorted
+                .iter()
+                .enumerate()
+                .map(|(k, &x)| (2.0 * (n - k as f64) - n - 1.0) * x)
+                .sum();
+            (total, weighted)
+        };
+        let (mut total, mut weighted) = sums(&sorted);
+        // Shares and the Gini do not depend on the unit: values whose sums overflow f64 are
+        // kept relative to the largest.
         let largest = sorted.first().copied().unwrap_or(0.0);
-        if largest > 0.0 {
+        if !(total.is_finite() && weighted.is_finite() && (n * total).is_finite()) && largest > 0.0
+        {
             for v in &mut sorted {
                 *v /= largest;
             }
+            (total, weighted) = sums(&sorted);
         }
-        let total: f64 = sorted.iter().sum();
         if total <= 0.0 {
             return Err(Error::Undefined {
                 reason: "every value is 0: there is nothing to be concentrated".into(),
             });
         }
-        let n = sorted.len() as f64;
-        // Ascending rank i of the k-th largest is n - k.
-        let weighted: f64 = sorted
-            .iter()
-            .enumerate()
-            .map(|(k, &x)| (2.0 * (n - k as f64) - n - 1.0) * x)
-            .sum();
         Ok(Concentration {
             gini: (weighted / (n * total)).clamp(0.0, 1.0),
             sorted_descending: sorted,
