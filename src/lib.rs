@@ -4,6 +4,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 #[macro_use]
+mod checked;
+#[macro_use]
 pub mod model;
 mod engine;
 mod mrr_series;

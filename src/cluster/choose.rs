@@ -8,9 +8,14 @@ use crate::error::{Error, Result};
 use crate::random::{self, SeededRng};
 use crate::validate;
 
-/// Parameters of a sweep over k. Build with [`ChooseK::params`].
+/// Parameters of a sweep over k. Build with [`ChooseK::params`]; loading through
+/// `Deserialize` runs [`ChooseKParams::validate`].
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ChooseKParams {
     k_min: usize,
     k_max: usize,
@@ -20,7 +25,46 @@ pub struct ChooseKParams {
     seed: u64,
 }
 
+checked_serde!(ChooseKParams, ChooseKParams::validate);
+
+/// The most reference data sets [`ChooseKParams::gap_references`] accepts: they are held at
+/// once, each the size of the data.
+pub const MAX_GAP_REFERENCES: usize = 100;
+
 impl ChooseKParams {
+    /// Checks the parameters on their own (the k range against the rows is checked by `fit`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `k_min < 2`, `k_max < k_min`, `silhouette_rows < 3`,
+    /// `gap_references` exceeds [`MAX_GAP_REFERENCES`], or the k-means settings are invalid.
+    pub fn validate(&self) -> Result<()> {
+        if self.k_min < 2 || self.k_max < self.k_min {
+            return Err(Error::InvalidParameter {
+                name: "k range",
+                reason: format!(
+                    "is {}..={}: use 2 <= k_min <= k_max",
+                    self.k_min, self.k_max
+                ),
+            });
+        }
+        if self.silhouette_rows < 3 {
+            return Err(Error::InvalidParameter {
+                name: "silhouette_rows",
+                reason: format!("is {}, expected at least 3", self.silhouette_rows),
+            });
+        }
+        if self.gap_references > MAX_GAP_REFERENCES {
+            return Err(Error::InvalidParameter {
+                name: "gap_references",
+                reason: format!(
+                    "is {}, expected at most {MAX_GAP_REFERENCES} (each is a copy of the data)",
+                    self.gap_references
+                ),
+            });
+        }
+        self.kmeans.clone().with_n_clusters(self.k_min).validate()
+    }
+
     /// The k-means settings for every fit (its `n_clusters` is replaced by each k). Default:
     /// `KMeans::params(2).n_init(4)`.
     #[must_use]
@@ -30,7 +74,8 @@ impl ChooseKParams {
     }
 
     /// Uniform reference data sets for the gap statistic; 0 skips it. Each costs one k-means fit
-    /// per k on data the size of `x`. Default: 10.
+    /// per k on data the size of `x`, and all are held at once; at most [`MAX_GAP_REFERENCES`].
+    /// Default: 10.
     #[must_use]
     pub fn gap_references(mut self, references: usize) -> Self {
         self.gap_references = references;
@@ -56,9 +101,10 @@ impl ChooseKParams {
     /// Fits k-means for every k in the range and scores each fit.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `k_min < 2`, `k_max < k_min`, `k_max` is not below the
-    /// number of rows, or `silhouette_rows < 3`; the k-means errors for the data.
+    /// As [`ChooseKParams::validate`], and [`Error::InvalidParameter`] when `k_max` is not below
+    /// the number of rows; the k-means errors for the data.
     pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<ChooseK> {
+        self.validate()?;
         let n = x.nrows();
         if self.k_min < 2 || self.k_max < self.k_min || self.k_max >= n {
             return Err(Error::InvalidParameter {

@@ -53,8 +53,14 @@ pub enum Algorithm {
 }
 
 /// Parameters of a k-means fit. Build with [`KMeans::params`], fit with [`KMeansParams::fit`].
+///
+/// Loading through `Deserialize` runs [`KMeansParams::validate`].
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct KMeansParams {
     n_clusters: usize,
     init: Init,
@@ -64,6 +70,13 @@ pub struct KMeansParams {
     seed: u64,
     algorithm: Algorithm,
 }
+
+checked_serde!(KMeansParams, KMeansParams::validate);
+
+/// The most runs [`KMeansParams::n_init`] accepts.
+pub const MAX_N_INIT: usize = 1_000;
+/// The most iterations per run [`KMeansParams::max_iter`] accepts.
+pub const MAX_ITER: usize = 100_000;
 
 impl KMeansParams {
     /// Which exact iteration to run. Default: [`Algorithm::Auto`].
@@ -82,13 +95,14 @@ impl KMeansParams {
 
     /// Number of runs from different starts; the run with the lowest inertia is kept (the first
     /// of equals). Default: scikit-learn's `"auto"`, 1 for k-means++ and 10 for random starts.
+    /// At most [`MAX_N_INIT`].
     #[must_use]
     pub fn n_init(mut self, n_init: usize) -> Self {
         self.n_init = Some(n_init);
         self
     }
 
-    /// Most Lloyd iterations per run. Default: 300.
+    /// Most Lloyd iterations per run, at most [`MAX_ITER`]. Default: 300.
     #[must_use]
     pub fn max_iter(mut self, max_iter: usize) -> Self {
         self.max_iter = max_iter;
@@ -127,18 +141,25 @@ impl KMeansParams {
     /// Checks the parameters on their own (the data is checked by `fit`).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `n_clusters` = 0, `n_init` = 0, `max_iter` = 0, a negative
+    /// [`Error::InvalidParameter`] for `n_clusters` = 0, `n_init` outside 1 to [`MAX_N_INIT`],
+    /// `max_iter` outside 1 to [`MAX_ITER`], a negative
     /// or non-finite `tol`, or precomputed centroids with a row count other than `n_clusters` or
     /// non-finite values.
     pub fn validate(&self) -> Result<()> {
         if self.n_clusters == 0 {
             return Err(invalid("n_clusters", "must be at least 1".to_owned()));
         }
-        if self.n_init == Some(0) {
-            return Err(invalid("n_init", "must be at least 1".to_owned()));
+        if let Some(n_init) = self.n_init.filter(|&n| n == 0 || n > MAX_N_INIT) {
+            return Err(invalid(
+                "n_init",
+                format!("is {n_init}, expected 1 to {MAX_N_INIT}"),
+            ));
         }
-        if self.max_iter == 0 {
-            return Err(invalid("max_iter", "must be at least 1".to_owned()));
+        if self.max_iter == 0 || self.max_iter > MAX_ITER {
+            return Err(invalid(
+                "max_iter",
+                format!("is {}, expected 1 to {MAX_ITER}", self.max_iter),
+            ));
         }
         if !self.tol.is_finite() || self.tol < 0.0 {
             return Err(invalid(

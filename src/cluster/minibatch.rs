@@ -8,9 +8,14 @@ use crate::error::{Error, Result};
 use crate::random::SeededRng;
 use crate::segmentation::Segmentation;
 
-/// Parameters of mini-batch k-means. Build with [`MiniBatchKMeans::params`].
+/// Parameters of mini-batch k-means. Build with [`MiniBatchKMeans::params`]; loading through
+/// `Deserialize` runs [`MiniBatchParams::validate`].
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct MiniBatchParams {
     n_clusters: usize,
     batch_size: usize,
@@ -18,6 +23,8 @@ pub struct MiniBatchParams {
     max_no_improvement: usize,
     seed: u64,
 }
+
+checked_serde!(MiniBatchParams, MiniBatchParams::validate);
 
 impl MiniBatchParams {
     /// Rows per mini-batch. Default: 1024 (scikit-learn's).
@@ -53,7 +60,8 @@ impl MiniBatchParams {
     /// Checks the parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for zero clusters, batch size or passes.
+    /// [`Error::InvalidParameter`] for zero clusters, batch size or passes, or more passes
+    /// than [`MAX_ITER`](crate::cluster::MAX_ITER).
     pub fn validate(&self) -> Result<()> {
         for (name, value) in [
             ("n_clusters", self.n_clusters),
@@ -66,6 +74,16 @@ impl MiniBatchParams {
                     reason: "must be at least 1".to_owned(),
                 });
             }
+        }
+        if self.max_iter > super::kmeans::MAX_ITER {
+            return Err(Error::InvalidParameter {
+                name: "max_iter",
+                reason: format!(
+                    "is {}, expected at most {}",
+                    self.max_iter,
+                    super::kmeans::MAX_ITER
+                ),
+            });
         }
         Ok(())
     }
@@ -170,8 +188,16 @@ impl MiniBatchParams {
 /// assert_ne!(labels[0], labels[1]);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
+///
+/// Loading through `Deserialize` checks the state: valid parameters, `n_clusters` finite
+/// centroid rows with one non-negative finite count each (or no centroids, no counts and no
+/// batches before the first chunk).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct MiniBatchKMeans {
     params: MiniBatchParams,
     centroids: Option<Array2<f64>>,
@@ -179,7 +205,53 @@ pub struct MiniBatchKMeans {
     batches: usize,
 }
 
+checked_serde!(MiniBatchKMeans, MiniBatchKMeans::check);
+
 impl MiniBatchKMeans {
+    /// The invariants a loaded model must hold.
+    fn check(&self) -> Result<()> {
+        self.params.validate()?;
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "mini-batch model",
+            reason,
+        };
+        match &self.centroids {
+            None => {
+                if !self.counts.is_empty() || self.batches != 0 {
+                    return Err(bad(
+                        "counts or batches without centroids: a model before its first chunk \
+                         has neither"
+                            .to_owned(),
+                    ));
+                }
+            }
+            Some(c) => {
+                if c.nrows() != self.params.n_clusters || c.ncols() == 0 {
+                    return Err(bad(format!(
+                        "{} x {} centroids for {} clusters",
+                        c.nrows(),
+                        c.ncols(),
+                        self.params.n_clusters
+                    )));
+                }
+                if c.iter().any(|v| !v.is_finite()) {
+                    return Err(bad("a centroid is not finite".to_owned()));
+                }
+                if self.counts.len() != c.nrows() {
+                    return Err(Error::LengthMismatch {
+                        what: "mini-batch counts (one per centroid)",
+                        expected: c.nrows(),
+                        found: self.counts.len(),
+                    });
+                }
+                if let Some(v) = self.counts.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                    return Err(bad(format!("count {v} is not a finite number >= 0")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Parameters for `n_clusters` clusters, every other setting at its default.
     #[must_use]
     pub fn params(n_clusters: usize) -> MiniBatchParams {

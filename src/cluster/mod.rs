@@ -26,8 +26,8 @@ mod profile;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use crate::engine::rows::matrix_rows;
 
-pub use choose::{ChooseK, ChooseKParams, Gap, KScore};
+pub use choose::{ChooseK, ChooseKParams, Gap, KScore, MAX_GAP_REFERENCES};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
-pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use kmeans::{Algorithm, Init, KMeans, KMeansParams, MAX_ITER, MAX_N_INIT};
 pub use minibatch::{MiniBatchKMeans, MiniBatchParams};
 pub use profile::{profile_clusters, profiled_segmentation, ClusterProfile, FeatureContrast};
