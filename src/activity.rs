@@ -296,20 +296,25 @@ where
     let window_days = config.days();
     let weeks = window_days.div_ceil(7) as usize;
     let mut seen_by = vec![u32::MAX; codes.len()];
-    let mut weekly = vec![0u32; weeks];
+    // Active days per week, only for the weeks with any: time and memory follow the rows, not
+    // the length of the window.
+    let mut weekly: Vec<(u32, u32)> = Vec::new();
     let mut summaries = Vec::with_capacity(index.customer_count());
     let mut rest = &rows[..];
     for customer in 0..index.customer_count() as u32 {
         let end = rest.partition_point(|r| r.0 == customer);
         let (mine, tail) = rest.split_at(end);
         rest = tail;
-        weekly.iter_mut().for_each(|w| *w = 0);
+        weekly.clear();
         let (mut active_days, mut logins, mut features, mut core, mut key) = (0u32, 0, 0, 0, 0);
         let mut last_day = u32::MAX;
         for &(_, day, code) in mine {
             if day != last_day {
                 active_days += 1;
-                weekly[(day / 7) as usize] += 1;
+                match weekly.last_mut() {
+                    Some((week, count)) if *week == day / 7 => *count += 1,
+                    _ => weekly.push((day / 7, 1)),
+                }
                 last_day = day;
             }
             if code == LOGIN {
@@ -336,7 +341,7 @@ where
             features_used: features,
             core_feature_adoption: share(core, core_count),
             key_workflow_completion: share(key, key_count),
-            activity_trend: weekly_trend(&weekly, window_days),
+            activity_trend: weekly_trend(&weekly, weeks, window_days),
             usage_tier: config.tiers.classify(logins_per_week)?,
         });
     }
@@ -351,28 +356,26 @@ fn share(part: u32, whole: usize) -> f64 {
     }
 }
 
-fn weekly_trend(weekly: &[u32], window_days: u32) -> Option<f64> {
-    let n = weekly.len();
+/// The least-squares slope of active days per week over the `n` weeks of the window (the last
+/// week scaled to seven days), from the weeks with activity only: with the week numbers
+/// centred, `slope = sum_w (w - mean_w) a_w / sum_w (w - mean_w)^2`, and the weeks without
+/// activity add nothing to the numerator.
+fn weekly_trend(weekly: &[(u32, u32)], n: usize, window_days: u32) -> Option<f64> {
     if n < 2 {
         return None;
     }
     let last_week_days = window_days - 7 * (n as u32 - 1);
-    let value = |w: usize| {
-        let count = f64::from(weekly[w]);
-        if w == n - 1 {
-            count * 7.0 / f64::from(last_week_days)
-        } else {
-            count
-        }
-    };
     let mean_w = (n - 1) as f64 / 2.0;
-    let mean_a = (0..n).map(value).sum::<f64>() / n as f64;
-    let (mut num, mut den) = (0.0, 0.0);
-    for w in 0..n {
-        let dw = w as f64 - mean_w;
-        num += dw * (value(w) - mean_a);
-        den += dw * dw;
+    let mut num = 0.0;
+    for &(w, count) in weekly {
+        let mut value = f64::from(count);
+        if w as usize == n - 1 {
+            value = value * 7.0 / f64::from(last_week_days);
+        }
+        num += (f64::from(w) - mean_w) * value;
     }
+    let nf = n as f64;
+    let den = nf * (nf * nf - 1.0) / 12.0;
     Some(num / den)
 }
 
@@ -382,10 +385,18 @@ mod tests {
 
     #[test]
     fn trend_of_declining_use_is_negative() {
-        assert!(weekly_trend(&[5, 4, 2, 1], 28).unwrap() < 0.0);
-        assert_eq!(weekly_trend(&[3, 3, 3], 21), Some(0.0));
-        assert_eq!(weekly_trend(&[3], 7), None);
+        let dense = |counts: &[u32]| -> Vec<(u32, u32)> {
+            (0u32..)
+                .zip(counts.iter().copied())
+                .filter(|w| w.1 > 0)
+                .collect()
+        };
+        assert!(weekly_trend(&dense(&[5, 4, 2, 1]), 4, 28).unwrap() < 0.0);
+        assert_eq!(weekly_trend(&dense(&[3, 3, 3]), 3, 21), Some(0.0));
+        assert_eq!(weekly_trend(&dense(&[3]), 1, 7), None);
         // A partial last week of 3.5 days with 2 active days counts as 4.
-        assert_eq!(weekly_trend(&[4, 2], 14), Some(-2.0));
+        assert_eq!(weekly_trend(&dense(&[4, 2]), 2, 14), Some(-2.0));
+        // Weeks without activity count as zeros.
+        assert_eq!(weekly_trend(&dense(&[0, 0, 6]), 3, 21), Some(3.0));
     }
 }

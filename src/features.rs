@@ -979,7 +979,8 @@ impl FeatureMatrix {
         let labels = match &self.customers {
             None => row_labels.iter().map(|&l| Some(l)).collect(),
             Some(ids) => {
-                let mut labels = vec![None; self.universe.len()];
+                let mut labels =
+                    crate::engine::try_filled(self.universe.len(), None, "the segment labels")?;
                 for (id, &l) in ids.iter().zip(row_labels) {
                     if let Some(slot) = labels.get_mut(id.index()) {
                         *slot = Some(l);

@@ -532,7 +532,8 @@ impl<K> KeyedSegmentation<K> {
     where
         K: Debug,
     {
-        let mut labels: Vec<Option<usize>> = vec![None; lookup.customer_count()];
+        let mut labels: Vec<Option<usize>> =
+            crate::engine::try_filled(lookup.customer_count(), None, "the segment labels")?;
         let mut seen = vec![false; labels.len()];
         for (row, a) in self.assignments.iter().enumerate() {
             let id = lookup

@@ -39,9 +39,14 @@ use crate::ids::{CustomerId, CustomerIndex, CustomerLookup};
 /// Two universes are equal when their customers carry the same keys under the same dense ids;
 /// values of equal universes can be joined by position. The fingerprint is a 64-bit hash of the
 /// key hashes in id order (deterministic on every platform), so two different sets collide
-/// with probability about 2^-64.
+/// with probability about 2^-64. A loaded universe holds at most `u32::MAX` customers (the
+/// width of a [`CustomerId`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Universe {
     customers: u64,
     fingerprint: u64,
@@ -62,6 +67,20 @@ pub(crate) fn extend_fingerprint(fingerprint: u64, key_hash: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+checked_serde!(Universe, |u| {
+    if u.customers > u64::from(u32::MAX) {
+        return Err(Error::InvalidParameter {
+            name: "universe",
+            reason: format!(
+                "claims {} customers: a customer set holds at most {}",
+                u.customers,
+                u32::MAX
+            ),
+        });
+    }
+    Ok(())
+});
 
 impl Universe {
     /// The universe of `count` customers whose records already carry dense ids `0..count` and
@@ -161,7 +180,7 @@ pub(crate) fn check_ids(
     what: &'static str,
     item: &str,
 ) -> Result<()> {
-    let mut seen = vec![false; universe.len()];
+    let mut seen = crate::engine::try_filled(universe.len(), false, "the customer check")?;
     for (row, id) in ids.iter().enumerate() {
         let slot = seen.get_mut(id.index()).ok_or(Error::UnknownCustomerId {
             id: id.0,

@@ -376,7 +376,7 @@ fn every_consumer_takes_every_producer_and_matches_the_hand_count() {
         &LifetimeParams::new(day(ANALYSIS)).inactive_days(30),
     )
     .expect("lifetimes");
-    let lifetimes = survival.per_customer();
+    let lifetimes = survival.per_customer().expect("lifetimes");
     let cohorts =
         Cohorts::by_signup(&w.index, &w.signups, Grid::Calendar(Period::Month)).expect("cohorts");
     let retention_params = RetentionParams::new(day(ANALYSIS));

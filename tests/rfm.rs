@@ -157,7 +157,11 @@ fn distinct_purchase_days_are_exact_in_any_order() {
     right.add(&[tx("a", 1, 1.0), tx("a", 7, 1.0)]).unwrap();
     left.merge(right).unwrap();
     assert_eq!(
-        left.finish().get(&"a".to_owned()).unwrap().purchase_days,
+        left.finish()
+            .unwrap()
+            .get(&"a".to_owned())
+            .unwrap()
+            .purchase_days,
         None
     );
     let other = RfmAccumulator::<String>::new(RfmParams::new(day(8)));
@@ -582,10 +586,10 @@ proptest! {
         let mut right = RfmAccumulator::new(params);
         right.add(&log[cut..]).unwrap();
         left.merge(right).unwrap();
-        let merged = left.finish();
+        let merged = left.finish().unwrap();
         let mut single = RfmAccumulator::new(params);
         single.add(&log).unwrap();
-        let single = single.finish();
+        let single = single.finish().unwrap();
         let exact = RfmTable::from_transactions(&log, &params).ok();
         prop_assert!(merged.keys().eq(single.keys()));
         prop_assert_eq!(merged.report(), single.report());
@@ -656,7 +660,7 @@ fn large_inputs_equal_chunked_serial_passes() {
     for chunk in log.chunks(10_000) {
         chunked.add(chunk).unwrap();
     }
-    let chunked = chunked.finish();
+    let chunked = chunked.finish().unwrap();
     assert!(whole.iter().zip(chunked.iter()).all(|(a, b)| a.0 == b.0
         && a.1.monetary == b.1.monetary
         && a.1.frequency == b.1.frequency

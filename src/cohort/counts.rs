@@ -20,8 +20,16 @@ use crate::date::Date;
 /// in chunks with [`RetentionCounts::add`], combine partial counts with
 /// [`RetentionCounts::merge`] (a union, so merging equals one pass), and read a
 /// [`RetentionMatrix`] per mode.
+///
+/// Loading through `Deserialize` checks the state against its parameters: one slot per
+/// customer of its set, members only in existing cohorts with valid signup days, cohort sizes
+/// that match the members, the period count the signups imply and the period words it needs.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RetentionCounts {
     universe: Universe,
     params: RetentionParams,
@@ -35,7 +43,83 @@ pub struct RetentionCounts {
     report: RetentionReport,
 }
 
+checked_serde!(RetentionCounts, RetentionCounts::check);
+
 impl RetentionCounts {
+    /// The invariants of loaded counts.
+    fn check(&self) -> Result<()> {
+        self.params.validate()?;
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "retention counts",
+            reason,
+        };
+        let k = self.labels.len();
+        if self.sizes.len() != k {
+            return Err(Error::LengthMismatch {
+                what: "retention counts sizes (one per cohort)",
+                expected: k,
+                found: self.sizes.len(),
+            });
+        }
+        if self.slots.len() != self.universe.len() {
+            return Err(Error::LengthMismatch {
+                what: "retention counts slots (one per customer)",
+                expected: self.universe.len(),
+                found: self.slots.len(),
+            });
+        }
+        let mut members = vec![0u64; k];
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.cohort == NO_COHORT {
+                if slot.signup != NOT_MEMBER || slot.bits != 0 {
+                    return Err(bad(format!(
+                        "customer {i} is in no cohort but has a signup"
+                    )));
+                }
+                continue;
+            }
+            let Some(count) = members.get_mut(slot.cohort as usize) else {
+                return Err(bad(format!(
+                    "customer {i} is in cohort {} of {k}",
+                    slot.cohort
+                )));
+            };
+            *count += 1;
+            if Date::from_days(i64::from(slot.signup)).is_err() {
+                return Err(bad(format!("customer {i} has signup day {}", slot.signup)));
+            }
+        }
+        if members != self.sizes {
+            return Err(bad(format!(
+                "cohort sizes {:?} do not match the members {members:?}",
+                self.sizes
+            )));
+        }
+        let periods = period_count(
+            &self.params.windows,
+            self.params.analysis_date,
+            self.params.partial_periods,
+            self.slots
+                .iter()
+                .filter(|s| s.signup != NOT_MEMBER)
+                .map(|s| s.signup),
+        )?;
+        if periods != self.periods || self.words != periods.div_ceil(64).max(1) {
+            return Err(bad(format!(
+                "{} periods in {} words, but the signups and parameters give {periods}",
+                self.periods, self.words
+            )));
+        }
+        if self.more.len() != self.slots.len() * (self.words - 1) {
+            return Err(Error::LengthMismatch {
+                what: "retention counts period words",
+                expected: self.slots.len() * (self.words - 1),
+                found: self.more.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Empty counts for `cohorts` under `params`.
     ///
     /// # Errors

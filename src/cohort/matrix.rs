@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::CustomerLookup;
 use crate::records::CustomerDate;
 
@@ -22,8 +22,16 @@ use super::retention::{RetentionMode, RetentionParams, RetentionReport};
 ///
 /// Reference: with calendar cohorts the rates equal a pandas pivot of distinct customers per
 /// (cohort, period) over cohort size.
+///
+/// Loading through `Deserialize` checks the shape (one cell per cohort and period, at most
+/// 65,536 periods) and that no cell retains more members than it could observe, or observes
+/// more than the cohort has.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RetentionMatrix {
     pub(crate) mode: RetentionMode,
     pub(crate) labels: Vec<String>,
@@ -52,7 +60,60 @@ pub struct RetentionCell {
     pub rate: Option<f64>,
 }
 
+checked_serde!(RetentionMatrix, RetentionMatrix::check);
+
 impl RetentionMatrix {
+    /// The invariants of a loaded matrix.
+    fn check(&self) -> Result<()> {
+        let k = self.labels.len();
+        if self.sizes.len() != k {
+            return Err(Error::LengthMismatch {
+                what: "retention matrix sizes (one per cohort)",
+                expected: k,
+                found: self.sizes.len(),
+            });
+        }
+        if self.periods > super::retention::MAX_PERIODS {
+            return Err(Error::InvalidParameter {
+                name: "periods",
+                reason: format!(
+                    "{} periods: a retention matrix has at most {}",
+                    self.periods,
+                    super::retention::MAX_PERIODS
+                ),
+            });
+        }
+        let cells = k * self.periods;
+        for (values, what) in [(&self.retained, "retained"), (&self.eligible, "eligible")] {
+            if values.len() != cells {
+                return Err(Error::LengthMismatch {
+                    what: if what == "retained" {
+                        "retention matrix retained cells (cohorts x periods)"
+                    } else {
+                        "retention matrix eligible cells (cohorts x periods)"
+                    },
+                    expected: cells,
+                    found: values.len(),
+                });
+            }
+        }
+        for c in 0..k {
+            for p in 0..self.periods {
+                let i = c * self.periods + p;
+                if self.retained[i] > self.eligible[i] || self.eligible[i] > self.sizes[c] {
+                    return Err(Error::InvalidParameter {
+                        name: "retention matrix",
+                        reason: format!(
+                            "cohort {c} period {p}: {} retained of {} eligible of {} members",
+                            self.retained[i], self.eligible[i], self.sizes[c]
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Computes the matrix in one call: counts of `records` for `cohorts` under `params`. With
     /// the `parallel` feature, inputs of 2^20 records or more are scanned in one chunk per rayon
     /// thread and merged; the result is the serial one.

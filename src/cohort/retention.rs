@@ -121,8 +121,14 @@ pub enum RetentionMode {
 pub type OutOfWindow = crate::records::BadRows;
 
 /// Settings of a retention analysis. The analysis date is required: no clock is read.
+///
+/// Loading through `Deserialize` runs [`RetentionParams::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RetentionParams {
     pub(crate) analysis_date: Date,
     pub(crate) windows: Windows,
@@ -133,6 +139,8 @@ pub struct RetentionParams {
     pub(crate) unknown_customers: OutOfWindow,
     pub(crate) mode: RetentionMode,
 }
+
+checked_serde!(RetentionParams, RetentionParams::validate);
 
 impl RetentionParams {
     /// Settings for an analysis on `analysis_date`, with calendar months since signup.
@@ -350,7 +358,7 @@ impl<'a> Placer<'a> {
 }
 
 /// The most period bits kept per customer; more periods (years of days) need a coarser grid.
-const MAX_PERIODS: usize = 1 << 16;
+pub(crate) const MAX_PERIODS: usize = 1 << 16;
 
 /// The number of periods (columns) a matrix needs for customers who signed up on `signups`.
 pub(crate) fn period_count(

@@ -25,3 +25,24 @@ pub(crate) mod retention_scan;
 pub(crate) mod rfm_scan;
 pub(crate) mod rows;
 pub(crate) mod select;
+
+/// `count` copies of `value`, or a typed error when the memory cannot be had: allocations sized
+/// by a count taken from a customer set or a loaded document go through here, so an absurd
+/// count is an [`Error::Undefined`](crate::Error::Undefined) naming `what`, never an abort.
+pub(crate) fn try_filled<T: Clone>(
+    count: usize,
+    value: T,
+    what: &str,
+) -> crate::error::Result<Vec<T>> {
+    let mut out = Vec::new();
+    if out.try_reserve_exact(count).is_err() {
+        return Err(crate::error::Error::Undefined {
+            reason: format!(
+                "{what} would need room for {count} entries, more memory than there is: check \
+                 the customer set (a loaded document may claim more customers than it holds)"
+            ),
+        });
+    }
+    out.resize(count, value);
+    Ok(out)
+}

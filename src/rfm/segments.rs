@@ -404,7 +404,8 @@ impl RfmSegmentTable {
         // Positions are the table's key order; labels go to each position's dense id, and
         // customers without a score stay in no segment.
         let universe = scores.universe();
-        let mut labels: Vec<Option<usize>> = vec![None; universe.len()];
+        let mut labels: Vec<Option<usize>> =
+            crate::engine::try_filled(universe.len(), None, "the RFM segment labels")?;
         for i in 0..scores.len() {
             let segment = scores
                 .cell(i)

@@ -134,6 +134,20 @@ pub(crate) struct Acc {
 
 pub(crate) const UNORDERED: u32 = 1 << 31;
 
+/// Refuses a monetary sum that saturated the fixed-point total.
+fn check_total(micros: i64, record: impl FnOnce() -> String) -> Result<()> {
+    if micros == i64::MAX || micros == i64::MIN {
+        return Err(Error::OutOfRange {
+            record: record(),
+            field: "monetary".into(),
+            value: from_micros(micros),
+            expected: "a total within ±9.2 trillion currency units (sums are exact to 1e-6 \
+                       below that): convert to a larger unit, e.g. thousands",
+        });
+    }
+    Ok(())
+}
+
 impl Acc {
     pub(crate) const EMPTY: Acc = Acc {
         first_purchase: i32::MAX,
@@ -152,18 +166,20 @@ impl Acc {
 
     #[inline]
     fn add_micros(&mut self, micros: i64) {
-        let sum = self.micros().wrapping_add(micros);
+        // Saturates at the i64 ends (about ±9.2 trillion currency units); the table refuses a
+        // saturated total when it is finished.
+        let sum = self.micros().saturating_add(micros);
         self.micros_low = sum as u32;
         self.micros_high = (sum >> 32) as i32;
     }
 
     #[inline]
     fn purchase(&mut self, day: i32, micros: i64) {
-        self.purchases += 1;
+        self.purchases = self.purchases.saturating_add(1);
         self.add_micros(micros);
         self.first_purchase = self.first_purchase.min(day);
         if day > self.last_purchase {
-            self.days += 1;
+            self.days = self.days.saturating_add(1);
             self.last_purchase = day;
         } else if day < self.last_purchase {
             self.days |= UNORDERED;
@@ -182,7 +198,8 @@ impl Acc {
             self.last_any = self.last_any.max(day);
             if micros < 0 {
                 counters.refunds_netted += 1;
-                counters.refund_netted_micros += micros;
+                counters.refund_netted_micros =
+                    counters.refund_netted_micros.saturating_add(micros);
             } else {
                 counters.zero_rows += 1;
             }
@@ -198,19 +215,19 @@ impl Acc {
             || other.last_purchase < self.first_purchase
         {
             // One side is empty, or the two cover disjoint days.
-            self.days + other.days
+            self.days.saturating_add(other.days)
         } else if self.last_purchase == other.first_purchase
             || other.last_purchase == self.first_purchase
         {
             // The two parts touch on one shared day.
-            self.days + other.days - 1
+            self.days.saturating_add(other.days) - 1
         } else {
             UNORDERED
         };
         self.first_purchase = self.first_purchase.min(other.first_purchase);
         self.last_purchase = self.last_purchase.max(other.last_purchase);
         self.last_any = self.last_any.max(other.last_any);
-        self.purchases += other.purchases;
+        self.purchases = self.purchases.saturating_add(other.purchases);
         self.add_micros(other.micros());
         self.days = days;
     }
@@ -229,13 +246,17 @@ pub(crate) struct Counters {
 
 impl Counters {
     pub(crate) fn add(&mut self, other: &Counters) {
-        self.purchases += other.purchases;
-        self.refunds_netted += other.refunds_netted;
-        self.refund_netted_micros += other.refund_netted_micros;
-        self.zero_rows += other.zero_rows;
-        self.future_rows += other.future_rows;
-        self.refunds_dropped += other.refunds_dropped;
-        self.refund_dropped_micros += other.refund_dropped_micros;
+        self.purchases = self.purchases.saturating_add(other.purchases);
+        self.refunds_netted = self.refunds_netted.saturating_add(other.refunds_netted);
+        self.refund_netted_micros = self
+            .refund_netted_micros
+            .saturating_add(other.refund_netted_micros);
+        self.zero_rows = self.zero_rows.saturating_add(other.zero_rows);
+        self.future_rows = self.future_rows.saturating_add(other.future_rows);
+        self.refunds_dropped = self.refunds_dropped.saturating_add(other.refunds_dropped);
+        self.refund_dropped_micros = self
+            .refund_dropped_micros
+            .saturating_add(other.refund_dropped_micros);
     }
 }
 
@@ -260,7 +281,7 @@ impl Counters {
 /// let mut right = RfmAccumulator::new(params);
 /// right.add(&log[2..])?;
 /// left.merge(right)?;
-/// assert_eq!(left.finish(), RfmTable::from_transactions(&log, &params)?);
+/// assert_eq!(left.finish()?, RfmTable::from_transactions(&log, &params)?);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -328,8 +349,12 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
     /// The finished table. Distinct purchase days are `None` for customers whose rows arrived
     /// out of date order across merged chunks (the one-pass
     /// [`RfmTable::from_transactions`] always counts them).
-    #[must_use]
-    pub fn finish(self) -> RfmTable<K> {
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] when a customer's monetary total or purchase count, or a refund
+    /// total of the report, is beyond what the table holds exactly (about ±9.2 trillion
+    /// currency units, 4.3 billion purchases).
+    pub fn finish(self) -> Result<RfmTable<K>> {
         let RfmAccumulator {
             params,
             mut parts,
@@ -350,31 +375,54 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
             rows,
             counters: c,
         }
-        .finish_entries(entries);
+        .finish_entries(entries)?;
         // Without an index the table's customers are a set of their own: its keys in key
         // order, the universe `CustomerIndex::sorted_from_keys` of the same keys has.
         let fingerprint = table.entries.iter().fold(EMPTY_FINGERPRINT, |f, e| {
             extend_fingerprint(f, hash_of(&e.0))
         });
         table.universe = Universe::from_parts(table.entries.len(), fingerprint);
-        table
+        Ok(table)
     }
 
     /// The table of `entries` (one per customer seen): the report from the counters, customers
     /// without a purchase left out under [`RecencyBasis::LastPurchase`], key order.
-    pub(crate) fn finish_entries(self, entries: Vec<(K, Acc)>) -> RfmTable<K> {
-        self.finish_entries_sorted(entries).0
+    pub(crate) fn finish_entries(self, entries: Vec<(K, Acc)>) -> Result<RfmTable<K>> {
+        Ok(self.finish_entries_sorted(entries)?.0)
     }
 
     /// As `finish_entries`, and whether the entries had to be sorted (false: they came in key
     /// order).
-    pub(crate) fn finish_entries_sorted(self, mut entries: Vec<(K, Acc)>) -> (RfmTable<K>, bool) {
+    pub(crate) fn finish_entries_sorted(
+        self,
+        mut entries: Vec<(K, Acc)>,
+    ) -> Result<(RfmTable<K>, bool)>
+    where
+        K: Debug,
+    {
         let RfmAccumulator {
             params,
             rows,
             counters: c,
             ..
         } = self;
+        for (what, micros) in [
+            ("refunds netted", c.refund_netted_micros),
+            ("refunds dropped", c.refund_dropped_micros),
+        ] {
+            check_total(micros, || format!("RFM report: {what}"))?;
+        }
+        for (key, acc) in &entries {
+            check_total(acc.micros(), || format!("customer {key:?}"))?;
+            if acc.purchases == u32::MAX {
+                return Err(Error::OutOfRange {
+                    record: format!("customer {key:?}"),
+                    field: "frequency".into(),
+                    value: f64::from(u32::MAX),
+                    expected: "fewer than 4,294,967,295 purchases per customer",
+                });
+            }
+        }
         let mut report = RfmReport {
             rows,
             purchases: c.purchases,
@@ -408,7 +456,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
             entries,
             report,
         };
-        (table, sorted)
+        Ok((table, sorted))
     }
 }
 
@@ -478,7 +526,8 @@ pub(crate) fn kept_micros<K: Debug>(
         Row::DroppedRefund(micros) => {
             if counting {
                 counters.refunds_dropped += 1;
-                counters.refund_dropped_micros += micros;
+                counters.refund_dropped_micros =
+                    counters.refund_dropped_micros.saturating_add(micros);
             }
             None
         }

@@ -80,7 +80,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         }
         let mut accumulator = RfmAccumulator::new(*params);
         accumulator.add(transactions)?;
-        let mut table = accumulator.finish();
+        let mut table = accumulator.finish()?;
         if table.entries.is_empty() {
             return Err(Error::EmptyInput {
                 what: "RFM table (no customer has a purchase)",
@@ -207,7 +207,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let mut accumulator = RfmAccumulator::new(*params);
         accumulator.rows = transactions.len() as u64;
         accumulator.counters = counters;
-        let (mut table, sorted) = accumulator.finish_entries_sorted(entries);
+        let (mut table, sorted) = accumulator.finish_entries_sorted(entries)?;
         if table.entries.is_empty() {
             return Err(Error::EmptyInput {
                 what: "RFM table (no customer has a purchase)",
@@ -349,17 +349,19 @@ impl<K> RfmTable<K> {
 
     /// Every customer of the set with its summary, in dense-id order (`None` for customers
     /// without one).
-    #[must_use]
-    pub fn per_customer(&self) -> PerCustomer<RfmSummary> {
-        let mut values = vec![None; self.universe.len()];
+    ///
+    /// # Errors
+    /// [`Error::Undefined`] when the customer set is too large to hold in memory (a loaded
+    /// table claiming more customers than there are).
+    pub fn per_customer(&self) -> Result<PerCustomer<RfmSummary>> {
+        let mut values =
+            crate::engine::try_filled(self.universe.len(), None, "the RFM summaries per customer")?;
         for i in 0..self.entries.len() {
             if let Some(slot) = self.customer(i).and_then(|id| values.get_mut(id.index())) {
                 *slot = Some(self.row(i));
             }
         }
-        PerCustomer::from_fn(&self.universe, |id| {
-            values.get(id.index()).copied().flatten()
-        })
+        PerCustomer::new(&self.universe, values)
     }
 
     /// Customer keys in ascending order; position `i` is row `i` of every per-customer output.

@@ -305,9 +305,13 @@ impl SurvivalData {
 
     /// The lifetimes as a per-customer column: `(duration, churn observed)`, `None` for
     /// customers without a lifetime.
-    #[must_use]
-    pub fn per_customer(&self) -> PerCustomer<(f64, bool)> {
-        let mut values = vec![None; self.universe.len()];
+    ///
+    /// # Errors
+    /// [`Error::Undefined`] when the customer set is too large to hold in memory (a loaded
+    /// document claiming more customers than there are).
+    pub fn per_customer(&self) -> Result<PerCustomer<(f64, bool)>> {
+        let mut values =
+            crate::engine::try_filled(self.universe.len(), None, "the lifetimes per customer")?;
         for ((c, &d), &o) in self
             .customers
             .iter()
@@ -318,9 +322,7 @@ impl SurvivalData {
                 *slot = Some((d, o));
             }
         }
-        PerCustomer::from_fn(&self.universe, |id| {
-            values.get(id.index()).copied().flatten()
-        })
+        PerCustomer::new(&self.universe, values)
     }
 
     /// Splits the data by segment: per segment (in segment order) the durations and flags of
