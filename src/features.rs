@@ -116,15 +116,47 @@ pub enum ScalerKind {
 /// A scaler fitted on a matrix: per column, `scaled = (x - center) / scale`.
 ///
 /// Columns with zero spread get scale 1, as scikit-learn does, so nothing divides by zero.
+///
+/// Loading through `Deserialize` checks one finite center and one finite, positive scale per
+/// column.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Scaler {
     kind: ScalerKind,
     center: Vec<f64>,
     scale: Vec<f64>,
 }
 
+checked_serde!(Scaler, Scaler::check);
+
 impl Scaler {
+    /// The invariants of a loaded scaler.
+    fn check(&self) -> Result<()> {
+        if self.center.len() != self.scale.len() || self.center.is_empty() {
+            return Err(Error::LengthMismatch {
+                what: "scaler scales (one per center)",
+                expected: self.center.len(),
+                found: self.scale.len(),
+            });
+        }
+        for (j, (&c, &s)) in self.center.iter().zip(&self.scale).enumerate() {
+            if !(c.is_finite() && s.is_finite() && s > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "scaler",
+                    reason: format!(
+                        "column {j} has center {c} and scale {s}: expected finite values and a \
+                         positive scale"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Fits a scaler of `kind` on the columns of `data`.
     ///
     /// ```text
@@ -855,8 +887,15 @@ fn diagnose(names: &[String], columns: &[Vec<f64>], scaled: bool) -> Vec<Diagnos
 
 /// A numeric matrix with named columns; rows are customers of a customer set (all of them in
 /// dense-id order, or the chosen ones of [`FeatureMatrixBuilder::build_subset`]).
+///
+/// Loading through `Deserialize` checks a name, a log1p flag and (with a scaler) a scale per
+/// column, finite cells, and one customer of the set per row, each at most once.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct FeatureMatrix {
     universe: Universe,
     /// The customer of each row; `None` when row `i` is customer `i`.
@@ -870,7 +909,70 @@ pub struct FeatureMatrix {
     diagnostics: Vec<Diagnostic>,
 }
 
+checked_serde!(FeatureMatrix, FeatureMatrix::check);
+
 impl FeatureMatrix {
+    /// The invariants of a loaded matrix.
+    fn check(&self) -> Result<()> {
+        let (n, d) = self.data.dim();
+        if d == 0 || n == 0 {
+            return Err(Error::EmptyInput {
+                what: "the feature matrix",
+                item: "row and column",
+            });
+        }
+        for (len, what) in [
+            (self.names.len(), "feature names (one per column)"),
+            (self.log1p.len(), "log1p flags (one per column)"),
+        ] {
+            if len != d {
+                return Err(Error::LengthMismatch {
+                    what,
+                    expected: d,
+                    found: len,
+                });
+            }
+        }
+        let mut names = BTreeSet::new();
+        if let Some(name) = self.names.iter().find(|n| !names.insert(n.as_str())) {
+            return Err(Error::DuplicateName {
+                what: "feature",
+                name: name.clone(),
+            });
+        }
+        if let Some(scaler) = &self.scaler {
+            if scaler.center.len() != d {
+                return Err(Error::LengthMismatch {
+                    what: "scaler columns",
+                    expected: d,
+                    found: scaler.center.len(),
+                });
+            }
+        }
+        if let Some(position) = self.data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteCell {
+                row: position / d,
+                column: position % d,
+            });
+        }
+        match &self.customers {
+            None if n != self.universe.len() => Err(Error::LengthMismatch {
+                what: "feature matrix rows (one per customer)",
+                expected: self.universe.len(),
+                found: n,
+            }),
+            None => Ok(()),
+            Some(ids) if ids.len() != n => Err(Error::LengthMismatch {
+                what: "feature matrix row customers",
+                expected: n,
+                found: ids.len(),
+            }),
+            Some(ids) => {
+                crate::universe::check_ids(self.universe, ids, "customer", "feature matrix row")
+            }
+        }
+    }
+
     /// A builder of a matrix over records of type `T`.
     #[must_use]
     pub fn builder<'a, T>() -> FeatureMatrixBuilder<'a, T> {

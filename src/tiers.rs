@@ -24,14 +24,22 @@ use crate::error::{Error, Result};
 use crate::model::{AcquisitionChannel, SizeTier};
 
 /// A range `[min, max]`; `max = None` is open-ended ("1M+").
+///
+/// Loading through `Deserialize` runs [`ValueRange::new`]'s check.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ValueRange {
     /// Lower bound, inclusive.
     pub min: f64,
     /// Upper bound, inclusive; `None` when open-ended.
     pub max: Option<f64>,
 }
+
+checked_serde!(ValueRange, |r| ValueRange::new(r.min, r.max).map(|_| ()));
 
 impl ValueRange {
     /// A range from `min` to `max` (inclusive; `None` for open-ended).
@@ -189,11 +197,33 @@ impl TierEconomics {
 }
 
 /// The economics of all three tiers; start from `default()` and override fields.
+///
+/// Loading through `Deserialize` checks that the three entries are SMB, Mid-Market and
+/// Enterprise, in that order (ranges are checked as each [`ValueRange`] loads).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct TierEconomicsTable {
     tiers: [TierEconomics; 3],
 }
+
+checked_serde!(TierEconomicsTable, |t| {
+    for (i, (entry, tier)) in t.tiers.iter().zip(SizeTier::ALL).enumerate() {
+        if entry.tier != *tier {
+            return Err(Error::InvalidParameter {
+                name: "tier economics",
+                reason: format!(
+                    "entry {i} is {:?}: the table lists SMB, Mid-Market and Enterprise in order",
+                    entry.tier
+                ),
+            });
+        }
+    }
+    Ok(())
+});
 
 impl Default for TierEconomicsTable {
     /// SMB ACV 2k-25k, cycle 0-30 days, CAC 500-2k, LTV 4k-50k; Mid-Market ACV 25k-150k,

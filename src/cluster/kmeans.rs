@@ -310,8 +310,15 @@ fn invalid(name: &'static str, reason: String) -> Error {
 /// assert_eq!(new[0], model.labels()[2]);
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
+///
+/// Loading through `Deserialize` checks finite centroids, one offset per feature, labels below
+/// the number of centroids, and a finite, non-negative inertia.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct KMeans {
     centroids: Array2<f64>,
     labels: Vec<usize>,
@@ -324,7 +331,45 @@ pub struct KMeans {
     offset: Vec<f64>,
 }
 
+checked_serde!(KMeans, KMeans::check);
+
 impl KMeans {
+    /// The invariants of a loaded model.
+    fn check(&self) -> Result<()> {
+        let (k, d) = self.centroids.dim();
+        if k == 0 || d == 0 {
+            return Err(invalid(
+                "centroids",
+                format!("are {k} x {d}: a model has at least one"),
+            ));
+        }
+        if self
+            .centroids
+            .iter()
+            .chain(&self.offset)
+            .any(|v| !v.is_finite())
+        {
+            return Err(invalid(
+                "centroids",
+                "a centroid or offset is not finite".to_owned(),
+            ));
+        }
+        if self.offset.len() != d {
+            return Err(Error::LengthMismatch {
+                what: "k-means offset (one per feature)",
+                expected: d,
+                found: self.offset.len(),
+            });
+        }
+        if let Some(l) = self.labels.iter().find(|&&l| l >= k) {
+            return Err(invalid("labels", format!("label {l} for {k} centroids")));
+        }
+        if !(self.inertia.is_finite() && self.inertia >= 0.0) {
+            return Err(invalid("inertia", format!("is {}", self.inertia)));
+        }
+        Ok(())
+    }
+
     /// Parameters for `n_clusters` clusters, every other setting at scikit-learn's default.
     #[must_use]
     pub fn params(n_clusters: usize) -> KMeansParams {

@@ -341,7 +341,7 @@ impl MiniBatchKMeans {
             }
             self.counts[c] = total;
         }
-        self.batches += 1;
+        self.batches = self.batches.saturating_add(1);
         Ok((spread + partial.score).max(0.0))
     }
 

@@ -146,8 +146,15 @@ impl GridIndexer {
 
 /// The cohorts of a set of customers: each member's cohort and signup day, the cohort labels
 /// in order, and the sizes.
+///
+/// Loading through `Deserialize` checks one signup and cohort per customer of the set, valid
+/// signup days, cohorts that exist, and sizes that match the members.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Cohorts {
     universe: Universe,
     /// Signup day per dense customer (`i32::MIN`: not a member).
@@ -160,6 +167,8 @@ pub struct Cohorts {
 
 pub(crate) const NO_COHORT: u32 = u32::MAX;
 
+checked_serde!(Cohorts, Cohorts::check);
+
 impl CustomerSet for Cohorts {
     fn universe(&self) -> Universe {
         self.universe
@@ -167,6 +176,60 @@ impl CustomerSet for Cohorts {
 }
 
 impl Cohorts {
+    /// The invariants of loaded cohorts.
+    fn check(&self) -> Result<()> {
+        let n = self.universe.len();
+        for (len, what) in [
+            (self.signup.len(), "cohort signups (one per customer)"),
+            (self.cohort.len(), "cohort memberships (one per customer)"),
+        ] {
+            if len != n {
+                return Err(Error::LengthMismatch {
+                    what,
+                    expected: n,
+                    found: len,
+                });
+            }
+        }
+        let k = self.labels.len();
+        if self.sizes.len() != k {
+            return Err(Error::LengthMismatch {
+                what: "cohort sizes (one per label)",
+                expected: k,
+                found: self.sizes.len(),
+            });
+        }
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "cohorts",
+            reason,
+        };
+        let mut members = vec![0u64; k];
+        for (i, (&c, &s)) in self.cohort.iter().zip(&self.signup).enumerate() {
+            if c == NO_COHORT {
+                if s != NO_SIGNUP {
+                    return Err(bad(format!(
+                        "customer {i} is in no cohort but has a signup"
+                    )));
+                }
+                continue;
+            }
+            match members.get_mut(c as usize) {
+                Some(m) => *m += 1,
+                None => return Err(bad(format!("customer {i} is in cohort {c} of {k}"))),
+            }
+            if Date::from_days(i64::from(s)).is_err() {
+                return Err(bad(format!("customer {i} has signup day {s}")));
+            }
+        }
+        if members != self.sizes {
+            return Err(bad(format!(
+                "sizes {:?} do not match the members {members:?}",
+                self.sizes
+            )));
+        }
+        Ok(())
+    }
+
     /// Cohorts by signup period on `grid` (signup month, week, quarter ...), in chronological
     /// order. `signups` holds one record per customer (its signup day); customers without one
     /// are in no cohort.

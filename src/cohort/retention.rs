@@ -261,11 +261,13 @@ pub struct RetentionReport {
 
 impl RetentionReport {
     pub(crate) fn add(&mut self, other: &RetentionReport) {
-        self.records += other.records;
-        self.before_signup += other.before_signup;
-        self.after_analysis += other.after_analysis;
-        self.unknown_customers += other.unknown_customers;
-        self.unobservable += other.unobservable;
+        self.records = self.records.saturating_add(other.records);
+        self.before_signup = self.before_signup.saturating_add(other.before_signup);
+        self.after_analysis = self.after_analysis.saturating_add(other.after_analysis);
+        self.unknown_customers = self
+            .unknown_customers
+            .saturating_add(other.unknown_customers);
+        self.unobservable = self.unobservable.saturating_add(other.unobservable);
     }
 }
 

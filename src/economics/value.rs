@@ -205,11 +205,54 @@ fn check_values(values: &[f64], what: &'static str) -> Result<()> {
 }
 
 /// Groups of customers by value quantile (LTV quintiles by default).
+///
+/// Loading through `Deserialize` checks one group per segment, sizes that match the segment
+/// members, finite values with `min <= max`, and shares in [0, 1].
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ValueQuantiles {
     segmentation: Segmentation,
     groups: Vec<ValueGroup>,
+}
+
+checked_serde!(ValueQuantiles, ValueQuantiles::check);
+
+impl ValueQuantiles {
+    /// The invariants of loaded groups.
+    fn check(&self) -> Result<()> {
+        let sizes = self.segmentation.sizes();
+        if sizes.len() != self.groups.len() {
+            return Err(Error::LengthMismatch {
+                what: "value groups (one per segment)",
+                expected: sizes.len(),
+                found: self.groups.len(),
+            });
+        }
+        for (g, &size) in self.groups.iter().zip(&sizes) {
+            let finite = [g.value, g.value_share, g.min, g.max]
+                .iter()
+                .all(|v| v.is_finite());
+            if g.customers != size as u64
+                || !finite
+                || g.min > g.max
+                || !(0.0..=1.0).contains(&g.value_share)
+            {
+                return Err(Error::InvalidParameter {
+                    name: "value groups",
+                    reason: format!(
+                        "group {:?} ({} customers, value {}, share {}, range {} to {}) does not \
+                         match its segment of {size} customers",
+                        g.name, g.customers, g.value, g.value_share, g.min, g.max
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One value group.

@@ -18,12 +18,23 @@ labelled_enum! {
 
 /// Login-rate thresholds of the usage tiers: power at `power` logins per week or more, regular at
 /// `regular` or more, occasional above 0, dormant at 0.
+///
+/// Loading through `Deserialize` runs [`UsageTierThresholds::new`]'s check.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct UsageTierThresholds {
     power: f64,
     regular: f64,
 }
+
+checked_serde!(UsageTierThresholds, |t| UsageTierThresholds::new(
+    t.power, t.regular
+)
+.map(|_| ()));
 
 impl Default for UsageTierThresholds {
     /// Power at 5 or more logins per week, regular at 1 or more.

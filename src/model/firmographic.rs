@@ -108,12 +108,24 @@ labelled_enum! {
 
 /// The employee counts where the size tiers start: half-open intervals
 /// SMB `[1, mid_market)`, Mid-Market `[mid_market, enterprise)`, Enterprise `[enterprise, inf)`.
+///
+/// Loading through `Deserialize` runs [`SizeTierBounds::new`]'s check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct SizeTierBounds {
     mid_market: u32,
     enterprise: u32,
 }
+
+checked_serde!(SizeTierBounds, |b| SizeTierBounds::new(
+    b.mid_market,
+    b.enterprise
+)
+.map(|_| ()));
 
 impl Default for SizeTierBounds {
     /// SMB [1, 200), Mid-Market [200, 2,000), Enterprise [2,000, inf).
