@@ -51,8 +51,14 @@ pub const CORE_FEATURES: [&str; 4] = ["dashboards", "reports", "alerts", "integr
 pub const KEY_WORKFLOWS: [&str; 3] = ["invite_team", "connect_data_source", "share_report"];
 
 /// Settings of the generator. Start from [`SyntheticConfig::new`] and chain setters.
+///
+/// Loading through `Deserialize` runs [`SyntheticConfig::validate`].
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct SyntheticConfig {
     customers: usize,
     seed: u64,
@@ -64,6 +70,8 @@ pub struct SyntheticConfig {
     leads_per_customer: f64,
     conflict_rate: f64,
 }
+
+checked_serde!(SyntheticConfig, SyntheticConfig::validate);
 
 impl SyntheticConfig {
     /// A base of `customers` customers with the defaults of every setter.

@@ -11,13 +11,21 @@ use crate::universe::PerCustomer;
 use crate::validate::Variable;
 
 /// Settings of a profile.
+///
+/// Loading through `Deserialize` runs [`ProfileParams::validate`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ProfileParams {
     min_support: f64,
     min_lift: f64,
     alpha: f64,
 }
+
+checked_serde!(ProfileParams, ProfileParams::validate);
 
 impl Default for ProfileParams {
     fn default() -> Self {

@@ -120,13 +120,21 @@ impl fmt::Display for Dimension {
 }
 
 /// The binning of each dimension; default: ties share a score, 5 bins each.
+///
+/// Loading through `Deserialize` runs [`ScoreParams::validate`].
 #[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ScoreParams {
     recency: Binning,
     frequency: Binning,
     monetary: Binning,
 }
+
+checked_serde!(ScoreParams, ScoreParams::validate);
 
 impl ScoreParams {
     /// The same binning for all three dimensions.
@@ -245,8 +253,14 @@ impl DimensionScores {
 
 /// R, F and M scores of every customer of an [`RfmTable`], in its key order, tied to the
 /// table's customer set ([`RfmScores::customer`] names the customer of each position).
+///
+/// Loading through `Deserialize` checks one score per position in each dimension, scores within their bins, the dimensions in order, and one distinct customer of the set per position.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RfmScores {
     universe: Universe,
     /// The dense id of each position; `None` when position `i` is customer `i`.
@@ -256,7 +270,67 @@ pub struct RfmScores {
     monetary: DimensionScores,
 }
 
+checked_serde!(RfmScores, RfmScores::check);
+
 impl RfmScores {
+    /// The invariants of loaded scores.
+    fn check(&self) -> Result<()> {
+        let n = self.recency.scores.len();
+        for (scores, dimension) in [
+            (&self.recency, Dimension::Recency),
+            (&self.frequency, Dimension::Frequency),
+            (&self.monetary, Dimension::Monetary),
+        ] {
+            if scores.dimension != dimension {
+                return Err(Error::InvalidParameter {
+                    name: "RFM scores",
+                    reason: format!(
+                        "{:?} scores stand where the {dimension:?} scores belong",
+                        scores.dimension
+                    ),
+                });
+            }
+            if scores.scores.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "RFM scores (one per position in every dimension)",
+                    expected: n,
+                    found: scores.scores.len(),
+                });
+            }
+            let bins = scores.bins.len();
+            if let Some(&bad) = scores
+                .scores
+                .iter()
+                .find(|&&v| v == 0 || usize::from(v) > bins)
+            {
+                return Err(Error::InvalidParameter {
+                    name: "RFM scores",
+                    reason: format!("{dimension:?} score {bad} outside 1 to {bins}"),
+                });
+            }
+            if scores.thresholds.iter().any(|t| t.is_nan()) {
+                return Err(Error::InvalidParameter {
+                    name: "RFM scores",
+                    reason: format!("a {dimension:?} threshold is NaN"),
+                });
+            }
+        }
+        match &self.ids {
+            None if n > self.universe.len() => Err(Error::LengthMismatch {
+                what: "RFM score positions (at most one per customer)",
+                expected: self.universe.len(),
+                found: n,
+            }),
+            None => Ok(()),
+            Some(ids) if ids.len() != n => Err(Error::LengthMismatch {
+                what: "RFM score customers (one per position)",
+                expected: n,
+                found: ids.len(),
+            }),
+            Some(ids) => crate::universe::check_ids(self.universe, ids, "customer", "RFM position"),
+        }
+    }
+
     /// Scores the customers of `table`.
     ///
     /// # Errors

@@ -116,8 +116,14 @@ pub struct RfmReport {
     pub without_rows: usize,
 }
 
+/// One customer's running summary. Serialized by meaning ([`AccData`]), not by its packed
+/// layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(into = "AccData", try_from = "AccData")
+)]
 pub(crate) struct Acc {
     pub(crate) first_purchase: i32,
     pub(crate) last_purchase: i32,
@@ -133,6 +139,85 @@ pub(crate) struct Acc {
 }
 
 pub(crate) const UNORDERED: u32 = 1 << 31;
+
+/// The serialized form of a customer's summary: what it means, checked on load.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct AccData {
+    first_purchase: Option<Date>,
+    last_purchase: Option<Date>,
+    last_row: Option<Date>,
+    purchases: u32,
+    /// Distinct purchase days; `None` when they must be recounted from the rows.
+    purchase_days: Option<u32>,
+    /// The monetary total in millionths of the currency unit.
+    monetary_micros: i64,
+}
+
+#[cfg(feature = "serde")]
+impl From<Acc> for AccData {
+    fn from(a: Acc) -> AccData {
+        let date = |d: i32| Date::from_days(i64::from(d)).ok();
+        let bought = a.purchases > 0;
+        AccData {
+            first_purchase: if bought { date(a.first_purchase) } else { None },
+            last_purchase: if bought { date(a.last_purchase) } else { None },
+            last_row: if a.last_any == i32::MIN {
+                None
+            } else {
+                date(a.last_any)
+            },
+            purchases: a.purchases,
+            purchase_days: (a.days & UNORDERED == 0).then_some(a.days),
+            monetary_micros: a.micros(),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<AccData> for Acc {
+    type Error = Error;
+
+    fn try_from(d: AccData) -> Result<Acc> {
+        let bad = |reason: &str| Error::InvalidParameter {
+            name: "RFM summary",
+            reason: reason.to_owned(),
+        };
+        let bought = d.purchases > 0;
+        let (first, last) = match (d.first_purchase, d.last_purchase) {
+            (Some(f), Some(l)) if bought && f <= l => (f.days(), l.days()),
+            (None, None) if !bought => (i32::MAX, i32::MIN),
+            _ => {
+                return Err(bad(
+                    "first and last purchase must both be set, first <= last, exactly when \
+                     there are purchases",
+                ))
+            }
+        };
+        let last_any = match d.last_row {
+            Some(r) if !bought || r.days() >= last => r.days(),
+            None if !bought => i32::MIN,
+            _ => return Err(bad("the last row is before the last purchase")),
+        };
+        let days = match d.purchase_days {
+            Some(n) if n & UNORDERED == 0 && n <= d.purchases && (n > 0) == bought => n,
+            None if bought => UNORDERED,
+            _ => return Err(bad("purchase days must be between 1 and the purchases")),
+        };
+        check_total(d.monetary_micros, || "RFM summary".to_owned())?;
+        let mut acc = Acc {
+            first_purchase: first,
+            last_purchase: last,
+            last_any,
+            purchases: d.purchases,
+            days,
+            micros_low: 0,
+            micros_high: 0,
+        };
+        acc.add_micros(d.monetary_micros);
+        Ok(acc)
+    }
+}
 
 /// Refuses a monetary sum that saturated the fixed-point total.
 fn check_total(micros: i64, record: impl FnOnce() -> String) -> Result<()> {

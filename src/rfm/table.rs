@@ -47,8 +47,17 @@ pub struct RfmSummary {
 /// `CustomerIndex::sorted_from_keys(table.keys().cloned())` holds). [`RfmTable::customer`] gives
 /// the dense id of each row and [`RfmTable::per_customer`] the dense-id view, with customers
 /// without a summary as `None`.
+///
+/// Loading through `Deserialize` checks keys in strictly increasing order, one distinct
+/// customer of the set per row, summaries that are consistent on their own (dates in order,
+/// purchase days within the purchases, a monetary total within range), and customers without a
+/// purchase only where the recency basis keeps them.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RfmTable<K> {
     pub(crate) params: RfmParams,
     pub(crate) universe: Universe,
@@ -296,6 +305,71 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
 
     fn position(&self, key: &K) -> Result<usize, usize> {
         self.entries.binary_search_by(|e| e.0.cmp(key))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<K: serde::Serialize> serde::Serialize for RfmTable<K> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        RfmTable::serialize(self, serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de, K: serde::Deserialize<'de> + Ord + Debug> serde::Deserialize<'de> for RfmTable<K> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let table = RfmTable::deserialize(deserializer)?;
+        table.check().map_err(serde::de::Error::custom)?;
+        Ok(table)
+    }
+}
+
+impl<K: Ord + Debug> RfmTable<K> {
+    /// The invariants of a loaded table.
+    #[cfg(feature = "serde")]
+    fn check(&self) -> Result<()> {
+        if let Some(w) = self.entries.windows(2).find(|w| w[0].0 >= w[1].0) {
+            return Err(Error::InvalidParameter {
+                name: "RFM table",
+                reason: format!(
+                    "keys {:?} and {:?} are not in strictly increasing order",
+                    w[0].0, w[1].0
+                ),
+            });
+        }
+        let keep_all = self.params.recency == RecencyBasis::LastTransaction;
+        if let Some((key, _)) = self
+            .entries
+            .iter()
+            .find(|e| !keep_all && e.1.purchases == 0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "RFM table",
+                reason: format!(
+                    "customer {key:?} has no purchase, which only a LastTransaction table keeps"
+                ),
+            });
+        }
+        let n = self.entries.len();
+        match &self.ids {
+            None if n != self.universe.len() => Err(Error::LengthMismatch {
+                what: "RFM table rows (one per customer without row ids)",
+                expected: self.universe.len(),
+                found: n,
+            }),
+            None => Ok(()),
+            Some(ids) if ids.len() != n => Err(Error::LengthMismatch {
+                what: "RFM table row customers (one per row)",
+                expected: n,
+                found: ids.len(),
+            }),
+            Some(ids) => crate::universe::check_ids(self.universe, ids, "customer", "RFM row"),
+        }
     }
 }
 

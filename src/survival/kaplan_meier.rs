@@ -77,11 +77,19 @@ pub(crate) fn check_sample(
 }
 
 /// Settings of a Kaplan-Meier fit.
+///
+/// Loading through `Deserialize` runs [`KaplanMeierParams::validate`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct KaplanMeierParams {
     alpha: f64,
 }
+
+checked_serde!(KaplanMeierParams, KaplanMeierParams::validate);
 
 impl Default for KaplanMeierParams {
     fn default() -> Self {
@@ -197,13 +205,21 @@ pub struct SurvivalPoint {
 /// and intervals of 1 where S = 1. Divergence: S is the running product of `(n - d) / n`, not
 /// lifelines' `exp` of a running sum of logs, so a curve that reaches exactly 0.5 (8 subjects,
 /// 4 events) has its median there rather than one event time later.
+///
+/// Loading through `Deserialize` checks the event table: times strictly increasing, S in [0, 1] and non-increasing inside its interval, Greenwood's sum finite and non-negative, and no more events than subjects.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct KaplanMeier {
     rows: Vec<KaplanMeierRow>,
     alpha: f64,
     subjects: u64,
 }
+
+checked_serde!(KaplanMeier, KaplanMeier::check);
 
 /// Builds the event table and the estimate.
 fn fit_table(
@@ -296,6 +312,52 @@ fn interval(survival: f64, greenwood: f64, z: f64) -> (f64, f64) {
 }
 
 impl KaplanMeier {
+    /// The invariants of a loaded curve.
+    fn check(&self) -> Result<()> {
+        KaplanMeierParams { alpha: self.alpha }.validate()?;
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "Kaplan-Meier curve",
+            reason,
+        };
+        let mut previous: Option<&KaplanMeierRow> = None;
+        let mut events = 0u64;
+        for (i, row) in self.rows.iter().enumerate() {
+            let in_unit = |v: f64| (0.0..=1.0).contains(&v);
+            if !(row.time.is_finite()
+                && in_unit(row.survival)
+                && in_unit(row.lower)
+                && in_unit(row.upper)
+                && row.lower <= row.survival
+                && row.survival <= row.upper
+                && row.greenwood.is_finite()
+                && row.greenwood >= 0.0)
+            {
+                return Err(bad(format!("row {i} is not a valid step: {row:?}")));
+            }
+            if let Some(p) = previous {
+                if row.time <= p.time || row.survival > p.survival {
+                    return Err(bad(format!(
+                        "row {i} (time {}, S {}) does not follow row {} (time {}, S {})",
+                        row.time,
+                        row.survival,
+                        i - 1,
+                        p.time,
+                        p.survival
+                    )));
+                }
+            }
+            events = events.saturating_add(row.events);
+            previous = Some(row);
+        }
+        if events > self.subjects {
+            return Err(bad(format!(
+                "{events} events for {} subjects",
+                self.subjects
+            )));
+        }
+        Ok(())
+    }
+
     /// The event table with the estimate, one row per distinct time (entry, event or censoring),
     /// ascending; the first row is time 0 unless entries start later.
     #[must_use]

@@ -61,12 +61,20 @@ pub struct SurvivalData {
 
 /// Settings of lifetimes read from records: the analysis date (required: no clock is read) and,
 /// for lifetimes from activity, how long a quiet customer has to be to count as churned.
+///
+/// Loading through `Deserialize` runs [`LifetimeParams::validate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct LifetimeParams {
     analysis_date: Date,
     inactive_days: u32,
 }
+
+checked_serde!(LifetimeParams, LifetimeParams::validate);
 
 impl LifetimeParams {
     /// Lifetimes up to `analysis_date`, churn after 30 quiet days.
