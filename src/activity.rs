@@ -76,14 +76,44 @@ impl<K, E> Activity<K, E> {
 }
 
 /// The window and the definitions behaviour is derived with.
+///
+/// Loading through `Deserialize` runs [`BehaviourConfig::new`]'s check of the window.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct BehaviourConfig<E> {
     start: Date,
     end: Date,
     core_features: Vec<E>,
     key_workflows: Vec<E>,
     tiers: UsageTierThresholds,
+}
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> serde::Serialize for BehaviourConfig<T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        BehaviourConfig::serialize(self, serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for BehaviourConfig<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let value: BehaviourConfig<T> = BehaviourConfig::deserialize(deserializer)?;
+        let check = |v: &BehaviourConfig<T>| -> Result<()> {
+            BehaviourConfig::<T>::new(v.start, v.end).map(|_| ())
+        };
+        check(&value).map_err(serde::de::Error::custom)?;
+        Ok(value)
+    }
 }
 
 impl<E> BehaviourConfig<E> {

@@ -343,15 +343,28 @@ pub enum MatchMode {
 }
 
 /// An ordered, validated list of rules.
+///
+/// Loading through `Deserialize` runs [`RuleSet::new`]'s checks on the rules.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     mode: MatchMode,
     bounds: SizeTierBounds,
 }
 
+checked_serde!(RuleSet, RuleSet::check);
+
 impl RuleSet {
+    /// The invariants of a loaded rule set.
+    fn check(&self) -> Result<()> {
+        RuleSet::new(self.rules.clone()).map(|_| ())
+    }
+
     /// A rule set in [`MatchMode::FirstMatch`] with the default size-tier bounds.
     ///
     /// # Errors

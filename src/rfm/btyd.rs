@@ -75,8 +75,14 @@ impl BtydParams {
 }
 
 /// Per-customer BTYD summary, customers in key order.
+///
+/// Loading through `Deserialize` checks keys in strictly increasing order and one finite, non-negative frequency, recency, age and monetary value per key, with recency at most age.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct BtydSummary<K> {
     params: BtydParams,
     keys: Vec<K>,
@@ -86,6 +92,73 @@ pub struct BtydSummary<K> {
     monetary: Vec<f64>,
     rows_after_end: u64,
     refunds_unmatched: u64,
+}
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> serde::Serialize for BtydSummary<T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        BtydSummary::serialize(self, serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de> + Ord + Debug> serde::Deserialize<'de> for BtydSummary<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let value: BtydSummary<T> = BtydSummary::deserialize(deserializer)?;
+        let check = |v: &BtydSummary<T>| -> Result<()> { v.check() };
+        check(&value).map_err(serde::de::Error::custom)?;
+        Ok(value)
+    }
+}
+
+impl<K: Ord + Debug> BtydSummary<K> {
+    /// The invariants of a loaded summary.
+    #[cfg(feature = "serde")]
+    fn check(&self) -> Result<()> {
+        let n = self.keys.len();
+        for (values, what) in [
+            (&self.frequency, "BTYD frequency (one per key)"),
+            (&self.recency, "BTYD recency (one per key)"),
+            (&self.age, "BTYD age (one per key)"),
+            (&self.monetary, "BTYD monetary value (one per key)"),
+        ] {
+            if values.len() != n {
+                return Err(Error::LengthMismatch {
+                    what,
+                    expected: n,
+                    found: values.len(),
+                });
+            }
+        }
+        if let Some(w) = self.keys.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(Error::InvalidParameter {
+                name: "BTYD summary",
+                reason: format!("keys {:?} and {:?} are out of order", w[0], w[1]),
+            });
+        }
+        for i in 0..n {
+            let (f, r, a) = (self.frequency[i], self.recency[i], self.age[i]);
+            let valid = [f, r, a].iter().all(|v| v.is_finite() && *v >= 0.0)
+                && self.monetary[i].is_finite()
+                && r <= a;
+            if !valid {
+                return Err(Error::InvalidParameter {
+                    name: "BTYD summary",
+                    reason: format!(
+                        "customer {:?}: frequency {f}, recency {r}, age {a}, monetary {} \
+                         (need finite values >= 0 and recency <= age)",
+                        self.keys[i], self.monetary[i]
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<K: Hash + Eq + Clone + Ord + Debug> BtydSummary<K> {

@@ -123,8 +123,14 @@ pub struct TableReport {
 
 /// An ordered, validated table of named RFM segments for a given grid of bins; first match
 /// wins, cells no rule claims go to "Other".
+///
+/// Loading through `Deserialize` rebuilds the table from its rules and bins with [`RfmSegmentTable::new`] and refuses a document whose cell assignment or report differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RfmSegmentTable {
     rules: Vec<RfmRule>,
     bins: [u8; 3],
@@ -133,10 +139,26 @@ pub struct RfmSegmentTable {
     report: TableReport,
 }
 
+checked_serde!(RfmSegmentTable, RfmSegmentTable::check);
+
 /// The name of the segment of cells no rule claims.
 pub const OTHER: &str = "Other";
 
 impl RfmSegmentTable {
+    /// The invariants of a loaded table: it is what its rules and bins build.
+    fn check(&self) -> Result<()> {
+        let rebuilt = RfmSegmentTable::new(self.rules.clone(), self.bins)?;
+        if rebuilt != *self {
+            return Err(Error::InvalidParameter {
+                name: "RFM segment table",
+                reason: "the cell assignment or report does not follow from the rules and bins: \
+                         rebuild the table with RfmSegmentTable::new"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Validates `rules` on a grid of `bins` = (R, F, M) bins.
     ///
     /// # Errors

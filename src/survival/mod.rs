@@ -50,14 +50,22 @@ use crate::segmentation::Segmentation;
 use crate::universe::{CustomerSet, PerCustomer, Universe};
 
 /// Customer lifetimes: per customer a duration and whether churn was observed.
+///
+/// Loading through `Deserialize` runs [`SurvivalData::new`]'s checks (one distinct customer of the set per lifetime, finite non-negative durations).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct SurvivalData {
     universe: Universe,
     customers: Vec<CustomerId>,
     durations: Vec<f64>,
     observed: Vec<bool>,
 }
+
+checked_serde!(SurvivalData, SurvivalData::check);
 
 /// Settings of lifetimes read from records: the analysis date (required: no clock is read) and,
 /// for lifetimes from activity, how long a quiet customer has to be to count as churned.
@@ -250,6 +258,20 @@ impl SurvivalData {
             durations,
             observed,
         })
+    }
+
+    /// The invariants of loaded lifetimes.
+    fn check(&self) -> Result<()> {
+        if self.customers.is_empty() && self.durations.is_empty() && self.observed.is_empty() {
+            return Ok(());
+        }
+        SurvivalData::new(
+            &self.universe,
+            self.customers.clone(),
+            self.durations.clone(),
+            self.observed.clone(),
+        )
+        .map(|_| ())
     }
 
     fn empty(customers: &(impl CustomerSet + ?Sized)) -> Self {
