@@ -35,5 +35,14 @@ macro_rules! checked_serde {
                 Ok(value)
             }
         }
+
+        // Without serde the check still documents the type's invariants; keep it referenced.
+        #[cfg(not(feature = "serde"))]
+        const _: () = {
+            #[allow(dead_code)]
+            fn unused$(<$($g),+>)?() $(where $($bound)+)? {
+                let _check: fn(&$ty$(<$($g),+>)?) -> crate::error::Result<()> = $check;
+            }
+        };
     };
 }

@@ -200,3 +200,18 @@ pub(crate) fn ensure_non_negative(
     }
     Ok(value)
 }
+
+/// `value` when it is finite; [`Error::Undefined`] saying that `what` overflows otherwise, for
+/// results computed from finite inputs so extreme that the arithmetic leaves f64.
+pub(crate) fn finite_result(value: f64, what: &str) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::Undefined {
+            reason: format!(
+                "{what} is {value} for these inputs (the arithmetic overflows f64): check the \
+                 inputs for values far outside their usual range"
+            ),
+        })
+    }
+}

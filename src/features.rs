@@ -167,7 +167,8 @@ impl Scaler {
     ///
     /// # Errors
     /// [`Error::EmptyInput`] for a matrix without rows or columns; [`Error::NonFiniteCell`]
-    /// naming the cell for NaN or infinite values.
+    /// naming the cell for NaN or infinite values; [`Error::Undefined`] naming the column when
+    /// finite values are so far apart that the center or scale overflows f64.
     pub fn fit(kind: ScalerKind, data: ArrayView2<'_, f64>) -> Result<Scaler> {
         if data.nrows() == 0 || data.ncols() == 0 {
             return Err(Error::EmptyInput {
@@ -185,7 +186,7 @@ impl Scaler {
         for view in data.axis_iter(Axis(1)) {
             column.clear();
             column.extend(view.iter().copied());
-            let (c, s) = column_parameters(kind, &column, &mut sorted);
+            let (c, s) = checked_parameters(kind, &column, &mut sorted, &center.len())?;
             center.push(c);
             scale.push(s);
         }
@@ -197,17 +198,20 @@ impl Scaler {
     }
 
     /// Fits on contiguous, finite columns (the builder's own layout).
-    fn fit_columns(kind: ScalerKind, columns: &[Vec<f64>]) -> Scaler {
+    fn fit_columns(kind: ScalerKind, columns: &[Vec<f64>], names: &[String]) -> Result<Scaler> {
         let mut sorted = Vec::new();
         let (center, scale) = columns
             .iter()
-            .map(|column| column_parameters(kind, column, &mut sorted))
+            .zip(names)
+            .map(|(column, name)| checked_parameters(kind, column, &mut sorted, name))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
             .unzip();
-        Scaler {
+        Ok(Scaler {
             kind,
             center,
             scale,
-        }
+        })
     }
 
     /// The kind of scaler.
@@ -232,7 +236,8 @@ impl Scaler {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when `data` has another number of columns than the fitted one;
-    /// [`Error::NonFiniteCell`] for NaN or infinite values.
+    /// [`Error::NonFiniteCell`] for NaN or infinite values; [`Error::Undefined`] naming the cell
+    /// whose scaled value overflows f64.
     pub fn transform(&self, data: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         self.apply(data, |x, c, s| (x - c) / s)
     }
@@ -259,13 +264,46 @@ impl Scaler {
         }
         check_finite(data)?;
         let mut out = data.to_owned();
-        for mut row in out.axis_iter_mut(Axis(0)) {
-            for ((x, &c), &s) in row.iter_mut().zip(&self.center).zip(&self.scale) {
-                *x = f(*x, c, s);
+        for (i, mut row) in out.axis_iter_mut(Axis(0)).enumerate() {
+            for (j, ((x, &c), &s)) in row
+                .iter_mut()
+                .zip(&self.center)
+                .zip(&self.scale)
+                .enumerate()
+            {
+                let value = f(*x, c, s);
+                if !value.is_finite() {
+                    return Err(Error::Undefined {
+                        reason: format!(
+                            "row {i}, column {j}: {x} scaled with center {c} and scale {s} \
+                             overflows f64; the value is far outside the data the scaler saw"
+                        ),
+                    });
+                }
+                *x = value;
             }
         }
         Ok(out)
     }
+}
+
+/// [`column_parameters`], refusing a center or scale that overflowed f64.
+fn checked_parameters(
+    kind: ScalerKind,
+    column: &[f64],
+    sorted: &mut Vec<f64>,
+    name: &dyn std::fmt::Display,
+) -> Result<(f64, f64)> {
+    let (c, s) = column_parameters(kind, column, sorted);
+    if c.is_finite() && s.is_finite() {
+        return Ok((c, s));
+    }
+    Err(Error::Undefined {
+        reason: format!(
+            "column {name} has values so far apart that its center or spread overflows f64 \
+             (center {c}, scale {s}): bring the column to a sane unit first"
+        ),
+    })
 }
 
 /// Center and scale of one column (`sorted` is scratch space for the robust scaler).
@@ -682,7 +720,10 @@ impl<'a, T> FeatureMatrixBuilder<'a, T> {
             }
         }
         let diagnostics = diagnose(&names, &values, self.scaler.is_some());
-        let scaler = self.scaler.map(|kind| Scaler::fit_columns(kind, &values));
+        let scaler = self
+            .scaler
+            .map(|kind| Scaler::fit_columns(kind, &values, &names))
+            .transpose()?;
         // Fill row-major, scaling on the way: every column is read sequentially and every row
         // written once.
         let width = values.len();

@@ -60,6 +60,16 @@ impl MrrSeries {
                     customer: format!("{:?}", r.customer),
                 })?;
             ensure_finite(r.mrr, name, "mrr")?;
+            // The money bound of the RFM pass: sums of a few thousand months stay exact enough
+            // and far from overflow.
+            if r.mrr.abs() > 2.2e9 {
+                return Err(Error::OutOfRange {
+                    record: name(),
+                    field: "mrr".into(),
+                    value: r.mrr,
+                    expected: "an MRR within ±2.2 billion per customer and month",
+                });
+            }
             if r.mrr < 0.0 && credits == CreditPolicy::Reject {
                 return Err(Error::OutOfRange {
                     record: name(),

@@ -138,7 +138,8 @@ impl Condition {
     /// is missing (Kleene's three-valued logic for `All`, `Any`, `Not`).
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] when the profile has 0 employees and the size tier is needed.
+    /// [`Error::OutOfRange`] when the profile has 0 employees and the size tier is needed, or a
+    /// NaN MRR or login rate is compared; [`Error::InvalidParameter`] for a NaN bound.
     pub fn evaluate(
         &self,
         profile: &CustomerProfile,
@@ -153,6 +154,29 @@ impl Condition {
             value: Option<T>,
         ) -> Option<bool> {
             value.map(|v| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v < m))
+        }
+        // A NaN value or bound would make `not(mrr >= 100)` true: refuse it instead.
+        fn number(
+            min: Option<f64>,
+            max: Option<f64>,
+            value: Option<f64>,
+            field: &str,
+        ) -> Result<Option<bool>> {
+            if let Some(bound) = [min, max].into_iter().flatten().find(|b| b.is_nan()) {
+                return Err(Error::InvalidParameter {
+                    name: "condition",
+                    reason: format!("the {field} condition has a NaN bound ({bound})"),
+                });
+            }
+            if let Some(v) = value.filter(|v| v.is_nan()) {
+                return Err(Error::OutOfRange {
+                    record: "profile".into(),
+                    field: field.into(),
+                    value: v,
+                    expected: "a number (not NaN); leave the field empty when it is unknown",
+                });
+            }
+            Ok(value.map(|v| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v < m)))
         }
         let p = profile;
         Ok(match self {
@@ -170,9 +194,14 @@ impl Condition {
             Condition::AcquisitionChannel(set) => member(set, p.value.acquisition_channel.as_ref()),
             Condition::Maturity(set) => member(set, p.maturity.as_ref()),
             Condition::Champion(flag) => p.persona.champion.map(|c| c == *flag),
-            Condition::Mrr { min, max } => range(*min, *max, p.value.mrr),
+            Condition::Mrr { min, max } => number(*min, *max, p.value.mrr, "value.mrr")?,
             Condition::Employees { min, max } => range(*min, *max, p.firmographic.employees),
-            Condition::LoginsPerWeek { min, max } => range(*min, *max, p.behaviour.logins_per_week),
+            Condition::LoginsPerWeek { min, max } => number(
+                *min,
+                *max,
+                p.behaviour.logins_per_week,
+                "behaviour.logins_per_week",
+            )?,
             Condition::All(list) => {
                 let mut result = Some(true);
                 for c in list {

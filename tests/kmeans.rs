@@ -280,7 +280,7 @@ fn bad_input_gets_typed_errors() {
     let huge = array![[1e200, 0.0], [-1e200, 1.0]];
     assert!(matches!(
         err(KMeans::params(2).fit(huge.view())),
-        Error::InvalidParameter { name: "x", .. }
+        Error::Undefined { .. }
     ));
     let model = KMeans::params(2).seed(0).fit(x.view()).expect("fit");
     assert!(matches!(

@@ -562,6 +562,16 @@ impl<'a> Data<'a> {
             }
             for (i, &v) in w.iter().enumerate() {
                 crate::error::ensure_non_negative(v, || format!("row {i}"), "sample_weight")?;
+                // A subnormal weight has no finite reciprocal, which the centroid update takes.
+                if v > 0.0 && v < f64::MIN_POSITIVE {
+                    return Err(Error::OutOfRange {
+                        record: format!("row {i}"),
+                        field: "sample_weight".into(),
+                        value: v,
+                        expected: "0, or a weight of at least 2.2e-308 (scale the weights up: \
+                                   only their ratios matter)",
+                    });
+                }
             }
             if w.iter().all(|&v| v == 0.0) {
                 return Err(invalid(
@@ -602,6 +612,20 @@ impl<'a> Data<'a> {
                 "x",
                 "squared distances overflow: rescale the features (a scaler does)".to_owned(),
             ));
+        }
+        if let Some(w) = weights {
+            // Weighted sums of rows and of squared distances must stay inside f64; only the
+            // weights' ratios matter, so huge weights can always be scaled down.
+            let total: f64 = w.iter().sum();
+            if !(total * (16.0 * row_norm_max + 1.0)).is_finite() {
+                return Err(invalid(
+                    "sample_weight",
+                    format!(
+                        "weights totalling {total:e} make the weighted sums overflow f64: \
+                         divide them by a constant (only their ratios matter)"
+                    ),
+                ));
+            }
         }
         let mean_variance = squares.iter().map(|s| s / n as f64).sum::<f64>() / d as f64;
         Ok(Data {

@@ -27,6 +27,11 @@ pub enum Grid {
     },
 }
 
+/// The longest run of days a grid period, rolling window or bracket may span: the supported
+/// calendar, 0000-01-01 to 9999-12-31 (3,652,425 days). Longer spans would only overflow the
+/// day arithmetic; every date fits in one such period.
+pub const MAX_WINDOW_DAYS: u32 = 3_652_425;
+
 impl Grid {
     pub(crate) fn validate(&self) -> Result<()> {
         match self {
@@ -34,6 +39,15 @@ impl Grid {
                 name: "length",
                 reason: "a period of 0 days is empty: use 1 or more".into(),
             }),
+            Grid::Days { length, .. } if *length > MAX_WINDOW_DAYS => {
+                Err(Error::InvalidParameter {
+                    name: "length",
+                    reason: format!(
+                        "a period of {length} days is longer than the calendar \
+                         ({MAX_WINDOW_DAYS} days): use at most that"
+                    ),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -44,9 +58,11 @@ impl Grid {
     pub fn index(&self, date: Date) -> i32 {
         match *self {
             Grid::Calendar(period) => period.index(date),
-            Grid::Days { length, origin } => {
-                (date.days() - origin.days()).div_euclid(length.max(1) as i32)
-            }
+            // In i64: a length past i32::MAX (refused by validation, but `index` is public)
+            // must not turn negative.
+            Grid::Days { length, origin } => (i64::from(date.days()) - i64::from(origin.days()))
+                .div_euclid(i64::from(length.max(1)))
+                as i32,
         }
     }
 

@@ -43,7 +43,7 @@ mod matrix;
 pub(crate) mod retention;
 mod revenue;
 
-pub use assign::{Cohorts, Grid};
+pub use assign::{Cohorts, Grid, MAX_WINDOW_DAYS};
 pub use counts::RetentionCounts;
 pub use lifecycle::{lifecycle, stickiness, ActivityParams, LifecyclePeriod, StickinessPeriod};
 pub use matrix::{RetentionCell, RetentionMatrix};

@@ -34,6 +34,16 @@ impl Windows {
                 name: "days",
                 reason: "a rolling window of 0 days is empty: use 1 or more".into(),
             }),
+            Windows::Rolling { days } if *days > super::MAX_WINDOW_DAYS => {
+                Err(Error::InvalidParameter {
+                    name: "days",
+                    reason: format!(
+                        "a rolling window of {days} days is longer than the calendar ({} days): \
+                         use at most that",
+                        super::MAX_WINDOW_DAYS
+                    ),
+                })
+            }
             Windows::Rolling { .. } => Ok(()),
             Windows::Brackets(brackets) => {
                 if brackets.is_empty() || brackets.len() > 4096 {
@@ -47,6 +57,16 @@ impl Windows {
                 }
                 let mut previous: Option<u32> = None;
                 for &(from, to) in brackets {
+                    if to > super::MAX_WINDOW_DAYS {
+                        return Err(Error::InvalidParameter {
+                            name: "brackets",
+                            reason: format!(
+                                "bracket ({from}, {to}) ends past the calendar ({} days): end \
+                                 brackets at most that many days after signup",
+                                super::MAX_WINDOW_DAYS
+                            ),
+                        });
+                    }
                     if from > to || previous.is_some_and(|p| from <= p) {
                         return Err(Error::InvalidParameter {
                             name: "brackets",

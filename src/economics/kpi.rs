@@ -145,7 +145,9 @@ pub struct SegmentKpis {
 /// # Errors
 /// [`Error::CustomerSetMismatch`] when the segmentation or the tickets are not over `lookup`'s
 /// customers; [`Error::LengthMismatch`] when the spend is not one value per segment; [`Error::OutOfRange`] for a gross margin outside (0, 1] or a
-/// negative spend; the errors of [`super::revenue_retention`] for the MRR records.
+/// negative spend or an opportunity closed before it opened; [`Error::UnknownCustomer`] naming
+/// the first lead or opportunity of a customer `lookup` does not know (customers in no segment
+/// are left out); the errors of [`super::revenue_retention`] for the MRR records.
 ///
 /// ```
 /// use saas_segmentation::economics::{segment_kpis, KpiInputs};
@@ -203,10 +205,14 @@ pub fn segment_kpis<K: Debug>(
             expected: "a share in (0, 1]",
         });
     }
-    let segment_of = |key: &K| {
-        lookup
-            .lookup(key)
-            .and_then(|id| segmentation.segment_of(id))
+    // A record of a customer the lookup does not know is an error, never silently dropped;
+    // customers in no segment are left out of every segment's figures.
+    let segment_of = |key: &K, record: &dyn Fn() -> String| -> Result<Option<usize>> {
+        let id = lookup.lookup(key).ok_or_else(|| Error::UnknownCustomer {
+            record: record(),
+            customer: format!("{key:?}"),
+        })?;
+        Ok(segmentation.segment_of(id))
     };
     let sizes = segmentation.sizes();
     let mut out: Vec<SegmentKpis> = segmentation
@@ -232,8 +238,8 @@ pub fn segment_kpis<K: Debug>(
         .collect();
     if let Some(leads) = inputs.leads {
         let mut counts = vec![(0u64, 0u64); k];
-        for lead in leads {
-            if let Some(s) = segment_of(&lead.key) {
+        for (row, lead) in leads.iter().enumerate() {
+            if let Some(s) = segment_of(&lead.key, &|| format!("lead {row}"))? {
                 counts[s].0 += u64::from(lead.converted.is_some());
                 counts[s].1 += 1;
             }
@@ -248,8 +254,16 @@ pub fn segment_kpis<K: Debug>(
     if let Some(opportunities) = inputs.opportunities {
         let mut counts = vec![(0u64, 0u64); k];
         let mut cycles: Vec<Vec<f64>> = vec![Vec::new(); k];
-        for o in opportunities {
-            let Some(s) = segment_of(&o.account) else {
+        for (row, o) in opportunities.iter().enumerate() {
+            if let Some(closed) = o.closed.filter(|&c| c < o.opened) {
+                return Err(Error::OutOfRange {
+                    record: format!("opportunity {row}"),
+                    field: "closed".into(),
+                    value: closed.days_since(o.opened) as f64,
+                    expected: "a close date on or after the open date (days from opening >= 0)",
+                });
+            }
+            let Some(s) = segment_of(&o.account, &|| format!("opportunity {row}"))? else {
                 continue;
             };
             match o.outcome {

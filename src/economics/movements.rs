@@ -137,19 +137,25 @@ impl MonthMovements {
         self.new + self.expansion + self.reactivation - self.contraction - self.churn
     }
 
-    /// Gross MRR churn rate: (churn + contraction) / start MRR; `None` without start MRR.
+    /// Gross MRR churn rate: (churn + contraction) / start MRR; `None` without start MRR (or
+    /// with a start MRR so small, a few 1e-300, that the ratio overflows).
     #[must_use]
     pub fn gross_mrr_churn_rate(&self) -> Option<f64> {
-        (self.start_mrr > 0.0).then(|| (self.churn + self.contraction) / self.start_mrr)
+        (self.start_mrr > 0.0)
+            .then(|| (self.churn + self.contraction) / self.start_mrr)
+            .filter(|r| r.is_finite())
     }
 
     /// Net MRR churn rate: (churn + contraction - expansion - reactivation) / start MRR
-    /// (negative: net negative churn); `None` without start MRR.
+    /// (negative: net negative churn); `None` without start MRR (or when the ratio overflows).
     #[must_use]
     pub fn net_mrr_churn_rate(&self) -> Option<f64> {
-        (self.start_mrr > 0.0).then(|| {
-            (self.churn + self.contraction - self.expansion - self.reactivation) / self.start_mrr
-        })
+        (self.start_mrr > 0.0)
+            .then(|| {
+                (self.churn + self.contraction - self.expansion - self.reactivation)
+                    / self.start_mrr
+            })
+            .filter(|r| r.is_finite())
     }
 
     /// Logo (customer) churn rate: churned customers / customers at the start.
@@ -160,11 +166,13 @@ impl MonthMovements {
     }
 
     /// Quick ratio: (new + expansion + reactivation) / (churn + contraction); `None` when nothing
-    /// was lost.
+    /// was lost (or so little that the ratio overflows).
     #[must_use]
     pub fn quick_ratio(&self) -> Option<f64> {
         let lost = self.churn + self.contraction;
-        (lost > 0.0).then(|| (self.new + self.expansion + self.reactivation) / lost)
+        (lost > 0.0)
+            .then(|| (self.new + self.expansion + self.reactivation) / lost)
+            .filter(|r| r.is_finite())
     }
 
     /// Average revenue per account at the end of the month.

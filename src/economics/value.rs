@@ -59,7 +59,7 @@ pub fn ltv(arpa: f64, gross_margin: f64, churn_rate: f64) -> Result<f64> {
                 .into(),
         });
     }
-    Ok(arpa * gross_margin / churn_rate)
+    crate::error::finite_result(arpa * gross_margin / churn_rate, "LTV")
 }
 
 /// Customer acquisition cost: spend / new customers.
@@ -111,7 +111,7 @@ pub fn cac_payback_months(cac: f64, new_arpa: f64, gross_margin: f64) -> Result<
             reason: "new customers bring no revenue, so CAC is never paid back".into(),
         });
     }
-    Ok(cac / (new_arpa * gross_margin))
+    crate::error::finite_result(cac / (new_arpa * gross_margin), "CAC payback")
 }
 
 /// A proportion with its Wilson score interval.
@@ -166,6 +166,14 @@ pub fn wilson(successes: u64, trials: u64, alpha: f64) -> Result<Proportion> {
     let p = successes as f64 / n;
     let z = normal_isf(alpha / 2.0);
     let z2 = z * z;
+    if !z2.is_finite() {
+        return Err(Error::InvalidParameter {
+            name: "alpha",
+            reason: format!(
+                "{alpha} is too small for a finite interval: use 0.05 for 95% intervals"
+            ),
+        });
+    }
     let denominator = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denominator;
     let half = z / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
@@ -713,7 +721,11 @@ impl Concentration {
         for (i, &x) in self.sorted_descending.iter().rev().enumerate() {
             running += x;
             if (i + 1) * points >= next * n {
-                out.push(((i + 1) as f64 / n as f64, running / self.total));
+                // The running sum can pass the total by rounding; shares are in [0, 1].
+                out.push((
+                    (i + 1) as f64 / n as f64,
+                    (running / self.total).clamp(0.0, 1.0),
+                ));
                 next += 1;
             }
         }

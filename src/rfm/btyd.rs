@@ -231,11 +231,24 @@ impl<K: Hash + Eq + Clone + Ord + Debug> BtydSummary<K> {
                 }
             }
             let id = index.intern(t.customer.clone())?;
-            let micros = (t.amount * 1e6).round() as i64;
+            // Fixed-point micros as in the RFM pass, with its per-row bound.
+            let micros =
+                crate::engine::money::to_micros(t.amount).ok_or_else(|| Error::OutOfRange {
+                    record: format!("transaction row {position} (customer {:?})", t.customer),
+                    field: "amount".to_owned(),
+                    value: t.amount,
+                    expected: "an amount within ±2.2 billion per row",
+                })?;
             rows.push((id.0, unit.index(t.date), refund, micros));
         }
         rows.sort_unstable_by_key(|r| (r.0, r.1));
 
+        let total_error = || Error::OutOfRange {
+            record: "BTYD summary".to_owned(),
+            field: "monetary".to_owned(),
+            value: 9.2e12,
+            expected: "a customer's spend within ±9.2 trillion currency units",
+        };
         let n = index.len();
         let mut first = vec![i32::MAX; n];
         let mut last = vec![i32::MIN; n];
@@ -250,13 +263,15 @@ impl<K: Hash + Eq + Clone + Ord + Debug> BtydSummary<K> {
             while stop < rows.len() && rows[stop].0 == customer && rows[stop].1 == period {
                 purchase |= !rows[stop].2;
                 refunds += u64::from(rows[stop].2);
-                micros += rows[stop].3;
+                micros = micros.checked_add(rows[stop].3).ok_or_else(total_error)?;
                 stop += 1;
             }
             let c = customer as usize;
             if purchase {
                 if periods[c] > 0 {
-                    repeat_micros[c] += micros;
+                    repeat_micros[c] = repeat_micros[c]
+                        .checked_add(micros)
+                        .ok_or_else(total_error)?;
                 }
                 periods[c] += 1;
                 first[c] = first[c].min(period);

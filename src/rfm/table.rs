@@ -194,7 +194,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
             let mut pairs: Vec<(u32, i32)> = transactions
                 .iter()
                 .filter(|t| {
-                    t.amount > 0.0
+                    is_purchase(t.amount)
                         && t.date.days() <= analysis
                         && entries[t.customer.index()].1.days & UNORDERED != 0
                 })
@@ -269,6 +269,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
     }
 
     /// Counts distinct purchase days exactly for customers whose rows were out of date order.
+    /// (`is_purchase` below is the pass's own test, so tiny amounts that round to 0 micro-units
+    /// count the same whatever the row order.)
     fn recount_unordered_days(&mut self, transactions: &[Transaction<K>]) {
         let flagged: Vec<usize> = (0..self.entries.len())
             .filter(|&i| self.entries[i].1.days & UNORDERED != 0)
@@ -279,7 +281,8 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
         let mut pairs: Vec<(usize, i32)> = Vec::new();
         let analysis = self.params.analysis_date.days();
         for t in transactions {
-            if t.amount > 0.0 && t.date.days() <= analysis {
+            // A purchase is a row of at least one micro-unit, as in the pass itself.
+            if is_purchase(t.amount) && t.date.days() <= analysis {
                 if let Ok(position) = self.position(&t.customer) {
                     if self.entries[position].1.days & UNORDERED != 0 {
                         pairs.push((position, t.date.days()));
@@ -521,4 +524,10 @@ impl<K> RfmTable<K> {
         }
         (recency, frequency, monetary)
     }
+}
+
+/// Whether a row is a purchase: an amount of at least half a micro-unit, the RFM pass's test
+/// (`micros > 0`).
+fn is_purchase(amount: f64) -> bool {
+    crate::engine::money::to_micros(amount).is_some_and(|m| m > 0)
 }

@@ -103,6 +103,19 @@ fn expected_counts(table: &[f64], rows: usize, columns: usize) -> Vec<f64> {
     expected
 }
 
+/// [`expected_counts`], refusing tables whose totals or products overflow f64.
+fn checked_expected(table: &[f64], rows: usize, columns: usize) -> Result<Vec<f64>> {
+    let expected = expected_counts(table, rows, columns);
+    if expected.iter().all(|e| e.is_finite() && *e > 0.0) {
+        return Ok(expected);
+    }
+    Err(Error::Undefined {
+        reason: "the table's totals are so large (or its counts so small) that the expected \
+                 counts leave f64: give counts, not scaled values"
+            .to_owned(),
+    })
+}
+
 /// Chi-square test of independence of a table of counts (`rows` rows, row-major), e.g. segment x
 /// churned.
 ///
@@ -117,7 +130,7 @@ fn expected_counts(table: &[f64], rows: usize, columns: usize) -> Vec<f64> {
 /// expected); a table with 0 degrees of freedom gives statistic 0 and p 1 as scipy does.
 pub fn chi2_contingency(table: &[f64], rows: usize, correction: bool) -> Result<ChiSquareTest> {
     let columns = checked_table(table, rows)?;
-    let expected = expected_counts(table, rows, columns);
+    let expected = checked_expected(table, rows, columns)?;
     let df = ((rows - 1) * (columns - 1)) as f64;
     if df == 0.0 {
         return Ok(ChiSquareTest {
@@ -140,6 +153,7 @@ pub fn chi2_contingency(table: &[f64], rows: usize, correction: bool) -> Result<
             (o - e) * (o - e) / e
         })
         .sum();
+    let statistic = crate::error::finite_result(statistic, "the chi-square statistic")?;
     Ok(ChiSquareTest {
         statistic,
         p_value: chi2_sf(statistic, df)?,
@@ -162,10 +176,15 @@ pub fn cramers_v(table: &[f64], rows: usize) -> Result<f64> {
             reason: "Cramér's V needs at least two rows and two columns".to_owned(),
         });
     }
-    let expected = expected_counts(table, rows, columns);
+    let expected = checked_expected(table, rows, columns)?;
     let chi2 = pearson(table, &expected);
     let n: f64 = table.iter().sum();
-    Ok((chi2 / (n * (rows.min(columns) - 1) as f64)).sqrt())
+    let v = crate::error::finite_result(
+        (chi2 / (n * (rows.min(columns) - 1) as f64)).sqrt(),
+        "Cramér's V",
+    )?;
+    // In [0, 1]; rounding can exceed 1 by an ulp.
+    Ok(v.min(1.0))
 }
 
 /// Chi-square goodness of fit of observed counts to expected ones (uniform when `expected` is
@@ -229,14 +248,16 @@ pub fn chisquare(observed: &[f64], expected: Option<&[f64]>, ddof: usize) -> Res
             reason: "every count is 0".to_owned(),
         });
     }
-    if ddof + 1 >= k {
+    if ddof >= k - 1 {
         return Err(Error::InvalidParameter {
             name: "ddof",
             reason: format!("ddof {ddof} leaves no degree of freedom for {k} categories"),
         });
     }
     let df = (k - 1 - ddof) as f64;
-    let statistic = pearson(observed, &expected);
+    crate::error::finite_result(total, "the total of the observed counts")?;
+    let statistic =
+        crate::error::finite_result(pearson(observed, &expected), "the chi-square statistic")?;
     Ok(ChiSquareTest {
         statistic,
         p_value: chi2_sf(statistic, df)?,

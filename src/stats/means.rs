@@ -174,7 +174,7 @@ pub fn cohens_d(a: &[f64], b: &[f64]) -> Result<f64> {
             reason: "both samples are constant: the pooled standard deviation is 0".to_owned(),
         });
     }
-    Ok((mean(a) - mean(b)) / pooled)
+    finite((mean(a) - mean(b)) / pooled, "Cohen's d")
 }
 
 /// Two-sample t test: Student's (`equal_var` true) or Welch's (false, the safer default for

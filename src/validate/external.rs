@@ -565,7 +565,8 @@ impl Contingency {
             return 0.0;
         }
         let normalizer = averaging.of(entropy(&self.class_sizes()), entropy(&self.cluster_sizes()));
-        mi / normalizer
+        // Rounding can put identical partitions a hair above 1 (scikit-learn returns that).
+        (mi / normalizer).clamp(0.0, 1.0)
     }
 
     /// The adjusted mutual information (see [`adjusted_mutual_info_score`]).
@@ -583,7 +584,8 @@ impl Contingency {
         } else {
             denominator.max(f64::EPSILON)
         };
-        (mi - emi) / denominator
+        // At most 1 (rounding can exceed it by an ulp).
+        ((mi - emi) / denominator).min(1.0)
     }
 
     /// Homogeneity, completeness and V-measure (`beta` weighs completeness; 1 is the harmonic
@@ -608,7 +610,12 @@ impl Contingency {
         } else {
             (1.0 + beta) * homogeneity * completeness / (beta * homogeneity + completeness)
         };
-        (homogeneity, completeness, v)
+        // Rounding can exceed 1 by an ulp; the measures are in [0, 1].
+        (
+            homogeneity.clamp(0.0, 1.0),
+            completeness.clamp(0.0, 1.0),
+            v.clamp(0.0, 1.0),
+        )
     }
 
     /// The Fowlkes-Mallows index, as `sklearn.metrics.fowlkes_mallows_score`: the geometric mean

@@ -61,6 +61,23 @@ fn labelled<'a, 'l>(
             None => Cow::Owned(x.iter().copied().collect()),
         }
     };
+    // Finite values far apart (about 1e154 and up) have squared distances beyond f64: refuse
+    // them rather than return NaN or infinity. The pairwise pass is quadratic, so this one extra
+    // pass is free there; the centroid metrics check their sums instead.
+    if scan {
+        let mut low = vec![f64::INFINITY; d];
+        let mut high = vec![f64::NEG_INFINITY; d];
+        for row in rows.chunks_exact(d) {
+            for ((l, h), &v) in low.iter_mut().zip(high.iter_mut()).zip(row) {
+                *l = l.min(v);
+                *h = h.max(v);
+            }
+        }
+        let squared: f64 = low.iter().zip(&high).map(|(l, h)| (h - l) * (h - l)).sum();
+        if squared.is_infinite() {
+            return Err(overflow());
+        }
+    }
     Ok(Labelled {
         rows,
         n,
@@ -69,6 +86,15 @@ fn labelled<'a, 'l>(
         labels,
         sizes,
     })
+}
+
+/// The error for finite features whose squared distances or sums overflow f64.
+fn overflow() -> Error {
+    Error::Undefined {
+        reason: "the rows are so far apart that their squared distances overflow f64: \
+                 rescale the features first (e.g. standardize them)"
+            .to_owned(),
+    }
 }
 
 /// The silhouette coefficient of each row.
@@ -86,7 +112,8 @@ fn labelled<'a, 'l>(
 /// # Errors
 /// [`Error::EmptyInput`], [`Error::LengthMismatch`] (labels), [`Error::NonFiniteCell`], and
 /// [`Error::InvalidParameter`] when fewer than 2 or more than n - 1 segments are used or a
-/// segment number in `0..k` has no rows.
+/// segment number in `0..k` has no rows; [`Error::Undefined`] when finite features are so far
+/// apart (about 1e154 and up) that squared distances overflow f64.
 ///
 /// Reference: matches `sklearn.metrics.silhouette_samples` (Euclidean). Divergence: distances
 /// are computed directly rather than by scikit-learn's expanded form, so values agree to about
@@ -109,7 +136,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<Ve
             .fold(f64::INFINITY, f64::min);
         let denominator = a.max(b);
         *value = if denominator > 0.0 {
-            (b - a) / denominator
+            ((b - a) / denominator).clamp(-1.0, 1.0)
         } else {
             0.0
         };
@@ -125,7 +152,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<Ve
 /// Reference: matches `sklearn.metrics.silhouette_score` with the default `sample_size=None`.
 pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
     let samples = silhouette_samples(x, labels)?;
-    Ok(samples.iter().sum::<f64>() / samples.len() as f64)
+    Ok((samples.iter().sum::<f64>() / samples.len() as f64).clamp(-1.0, 1.0))
 }
 
 /// Calls `$f::<D>` with `D` the feature count when it is 1 to 8 (the loops unroll), else `D = 0`
@@ -311,11 +338,16 @@ pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Resu
     )
     .iter()
     .sum();
-    Ok(if within == 0.0 {
-        1.0
-    } else {
-        between * (n - k) as f64 / (within * (k - 1) as f64)
-    })
+    if !between.is_finite() || !within.is_finite() {
+        return Err(overflow());
+    }
+    if within == 0.0 {
+        return Ok(1.0);
+    }
+    crate::error::finite_result(
+        between * (n - k) as f64 / (within * (k - 1) as f64),
+        "the Calinski-Harabasz index",
+    )
 }
 
 /// The Davies-Bouldin index; lower is better, 0 is the minimum.
@@ -352,6 +384,9 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<
             gaps[a * k + b] = squared.sqrt();
         }
     }
+    if intra.iter().chain(&gaps).any(|v| !v.is_finite()) {
+        return Err(overflow());
+    }
     if intra.iter().all(|&s| s.abs() < 1e-300) || gaps.iter().all(|&g| g.abs() < 1e-300) {
         return Ok(0.0);
     }
@@ -370,7 +405,7 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<
         }
         total += worst;
     }
-    Ok(total / k as f64)
+    crate::error::finite_result(total / k as f64, "the Davies-Bouldin index")
 }
 
 /// A silhouette estimated on a seeded sample of rows, with its standard error.
