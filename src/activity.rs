@@ -293,6 +293,8 @@ where
     for (position, event) in activity.iter().enumerate() {
         let id = index
             .lookup(&event.customer)
+            // An id past the count (a faulty lookup) is as unknown as a missing one.
+            .filter(|id| id.index() < index.customer_count())
             .ok_or_else(|| Error::UnknownCustomer {
                 record: format!("activity row {position}"),
                 customer: format!("{:?}", event.customer),

@@ -55,6 +55,8 @@ impl MrrSeries {
             let name = || format!("MRR row {row} (customer {:?}, {})", r.customer, r.month);
             let id = lookup
                 .lookup(&r.customer)
+                // An id past the count (a faulty lookup) is as unknown as a missing one.
+                .filter(|id| id.index() < lookup.customer_count())
                 .ok_or_else(|| Error::UnknownCustomer {
                     record: format!("MRR row {row}"),
                     customer: format!("{:?}", r.customer),

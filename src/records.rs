@@ -203,6 +203,8 @@ pub(crate) fn signup_days<K: Debug, R: CustomerDate<K>>(
         }
         let id = lookup
             .lookup(record.customer())
+            // An id past the count (a faulty lookup) is as unknown as a missing one.
+            .filter(|id| id.index() < lookup.customer_count())
             .ok_or_else(|| Error::UnknownCustomer {
                 record: format!("signup row {row}"),
                 customer: format!("{:?}", record.customer()),

@@ -204,3 +204,70 @@ fn class4_kaplan_meier_late_entry_stays_in_range() {
     assert!(km.quantile_time(1.5).is_err());
     assert!(km.quantile_time(f64::NAN).is_err());
 }
+
+/// A lookup that claims two customers but hands out the ids of a larger index.
+struct Lying {
+    inner: CustomerIndex<String>,
+}
+
+impl saas_segmentation::CustomerSet for Lying {
+    fn universe(&self) -> saas_segmentation::Universe {
+        saas_segmentation::Universe::dense(2)
+    }
+}
+
+impl saas_segmentation::ids::CustomerLookup<String> for Lying {
+    fn customer_count(&self) -> usize {
+        2
+    }
+    fn lookup(&self, key: &String) -> Option<saas_segmentation::CustomerId> {
+        self.inner.get(key)
+    }
+}
+
+#[test]
+fn class2_a_lookup_past_its_count_is_an_error_not_a_panic() {
+    use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
+    use saas_segmentation::cohort::{lifecycle, stickiness, ActivityParams, Cohorts, Grid};
+    use saas_segmentation::economics::{MrrMovements, MrrParams};
+    use saas_segmentation::records::MrrRecord;
+    use saas_segmentation::survival::{LifetimeParams, SurvivalData};
+    use saas_segmentation::{Date, Period};
+
+    let keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
+    let lying = Lying {
+        inner: CustomerIndex::from_keys(keys.clone()).unwrap(),
+    };
+    let day = Date::from_ymd(2024, 3, 1).unwrap();
+    let end = Date::from_ymd(2024, 6, 30).unwrap();
+    let late = "k9".to_owned();
+    let signups = vec![(keys[0].clone(), day), (late.clone(), day)];
+    let activity = vec![(late.clone(), end)];
+    let mrr = vec![MrrRecord::new(late.clone(), day, 10.0)];
+    let log = vec![Activity::<String>::new(
+        late.clone(),
+        day,
+        ActivityEvent::Login,
+    )];
+    let params = ActivityParams::new(end);
+    let grid = Grid::Calendar(Period::Month);
+    assert!(no_panic("by_signup", || Cohorts::by_signup(&lying, &signups, grid)).is_err());
+    let _ = no_panic("lifecycle", || lifecycle(&lying, &activity, &params));
+    let _ = no_panic("stickiness", || stickiness(&lying, &activity, &params));
+    assert!(no_panic("mrr", || MrrMovements::compute(
+        &lying,
+        &mrr,
+        &MrrParams::new(end)
+    ))
+    .is_err());
+    let config = BehaviourConfig::new(day, end).unwrap();
+    assert!(no_panic("behaviour", || derive_behaviour(&lying, &log, &config)).is_err());
+    let lifetime = LifetimeParams::new(end);
+    assert!(no_panic("lifetimes", || SurvivalData::from_mrr(
+        &lying, &mrr, &lifetime
+    ))
+    .is_err());
+    let _ = no_panic("lifetimes activity", || {
+        SurvivalData::from_activity(&lying, &signups, &activity, &lifetime)
+    });
+}

@@ -25,6 +25,7 @@ use saas_segmentation::features::{FeatureMatrix, Scaler, ScalerKind};
 use saas_segmentation::model::{SizeTier, SizeTierBounds, UsageTierThresholds};
 use saas_segmentation::ndarray::{array, Array2};
 use saas_segmentation::profile::{CustomerProfile, ProfileSet};
+use saas_segmentation::random::SeededRng;
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{
     segment_summary, BtydParams, BtydSummary, RfmParams, RfmScores, RfmSegmentTable, RfmTable,
@@ -223,6 +224,8 @@ struct Tally {
     loaded: usize,
     panics: Vec<String>,
     memory: Vec<String>,
+    /// Byte-level havoc inputs tried.
+    fuzzed: usize,
 }
 
 /// Loads every mutation of `value` as a `T` and uses what loads with `exercise`.
@@ -265,8 +268,122 @@ fn attack<T: Serialize + DeserializeOwned>(
             Err(_) => tally.panics.push(text),
         }
     }
+    // Byte-level havoc on the JSON text, the stable-Rust stand-in for a coverage-guided fuzzer:
+    // committed crash inputs first (tests/fuzz/regressions/<type>.*.json), then seeded
+    // mutations of the valid text (flip, insert, delete, duplicate a span, splice a token).
+    let text = serde_json::to_string(value).expect("serialize");
+    let mut inputs: Vec<Vec<u8>> = regressions(name);
+    let mut rng = SeededRng::new(
+        name.bytes()
+            .fold(17u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)),
+    );
+    for _ in 0..havoc_runs() {
+        inputs.push(havoc(text.as_bytes(), &mut rng));
+    }
+    for input in inputs {
+        tally.fuzzed += 1;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            peak_of(|| {
+                if let Ok(loaded) = serde_json::from_slice::<T>(&input) {
+                    exercise(&loaded);
+                }
+            })
+        }));
+        let shown = || String::from_utf8_lossy(&input).into_owned();
+        match outcome {
+            Ok(((), peak)) if peak > MEMORY_BOUND => {
+                tally.memory.push(format!("{peak} bytes: {}", shown()));
+            }
+            Ok(_) => {}
+            Err(_) => tally.panics.push(shown()),
+        }
+    }
     eprintln!("  {name}: {:?}", started.elapsed());
     tallies.push((name.to_owned(), tally));
+}
+
+/// Havoc runs per type: `FUZZ_RUNS` when set (for long local runs), else 300.
+fn havoc_runs() -> usize {
+    std::env::var("FUZZ_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+/// Committed inputs that once crashed a load of `name`, replayed on every run.
+fn regressions(name: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/regressions");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.starts_with(&format!("{name}.")))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
+/// One to four random edits of `text`.
+fn havoc(text: &[u8], rng: &mut SeededRng) -> Vec<u8> {
+    const TOKENS: [&str; 14] = [
+        "-1",
+        "0",
+        "1e308",
+        "-1e308",
+        "1e-320",
+        "18446744073709551615",
+        "4294967296",
+        "null",
+        "[]",
+        "{}",
+        "\"\"",
+        "true",
+        "\"\\u0000\"",
+        "9999999999999999999999",
+    ];
+    let mut out = text.to_vec();
+    for _ in 0..=rng.below(4) {
+        let len = out.len().max(1) as u64;
+        let at = rng.below(len) as usize;
+        match rng.below(5) {
+            0 if !out.is_empty() => {
+                let last = out.len() - 1;
+                out[at.min(last)] ^= 1 << rng.below(8);
+            }
+            1 => out.insert(at.min(out.len()), rng.below(256) as u8),
+            2 if !out.is_empty() => {
+                let end = (at + 1 + rng.below(8) as usize).min(out.len());
+                out.drain(at.min(end)..end);
+            }
+            3 if !out.is_empty() => {
+                let end = (at + 1 + rng.below(32) as usize).min(out.len());
+                let span = out[at.min(end)..end].to_vec();
+                out.splice(at..at, span);
+            }
+            _ => {
+                let token = TOKENS[rng.below(TOKENS.len() as u64) as usize].as_bytes();
+                // Replace the number or literal under `at` when there is one.
+                let mut end = at.min(out.len());
+                while end < out.len()
+                    && (out[end].is_ascii_alphanumeric() || b"-+.".contains(&out[end]))
+                {
+                    end += 1;
+                }
+                let start = at.min(end);
+                out.splice(start..end, token.iter().copied());
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -872,14 +989,15 @@ fn every_deserialize_validates_what_it_loads() {
     let mut panics = 0;
     let mut memory = 0;
     println!(
-        "{:<22} {:>7} {:>7} {:>7} {:>7}",
-        "type", "tried", "loaded", "panics", "memory"
+        "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "type", "tried", "loaded", "fuzzed", "panics", "memory"
     );
     for (name, t) in &tallies {
         println!(
-            "{name:<22} {:>7} {:>7} {:>7} {:>7}",
+            "{name:<22} {:>7} {:>7} {:>7} {:>7} {:>7}",
             t.tried,
             t.loaded,
+            t.fuzzed,
             t.panics.len(),
             t.memory.len()
         );
@@ -895,6 +1013,8 @@ fn every_deserialize_validates_what_it_loads() {
         }
     }
     let tried: usize = tallies.iter().map(|(_, t)| t.tried).sum();
+    let fuzzed: usize = tallies.iter().map(|(_, t)| t.fuzzed).sum();
+    println!("{fuzzed} byte-level havoc inputs");
     println!(
         "{} types, {tried} mutations, {panics} panics, {memory} over the memory bound",
         tallies.len()

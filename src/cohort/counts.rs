@@ -16,6 +16,11 @@ use super::retention::{
 };
 use crate::date::Date;
 
+/// The most cells (cohorts x periods) a retention matrix may have.
+const MAX_CELLS: usize = 1 << 24;
+/// The most bytes of per-customer period bits beyond the first 64 periods.
+const MAX_PERIOD_BYTES: usize = 1 << 30;
+
 /// Mergeable retention counts: per customer, the set of periods it was active in. Feed activity
 /// in chunks with [`RetentionCounts::add`], combine partial counts with
 /// [`RetentionCounts::merge`] (a union, so merging equals one pass), and read a
@@ -122,9 +127,17 @@ impl RetentionCounts {
 
     /// Empty counts for `cohorts` under `params`.
     ///
+    /// Memory: 16 bytes per customer, plus `8 * ceil(periods / 64)` bytes per customer for
+    /// the periods beyond the first 64, plus 16 bytes per matrix cell (cohorts x periods) when
+    /// the matrix is built. The periods are capped at 65,536, the per-customer period bits at
+    /// 1 GiB in all and the cells at 2^24 (16.8 million, 256 MiB): a daily grid over years of
+    /// daily cohorts is quadratic in the days, and is refused rather than allowed to exhaust
+    /// memory.
+    ///
     /// # Errors
     /// [`Error::InvalidParameter`] for bad windows, or more than 65,536 periods between the
-    /// first signup and the analysis date (use a coarser grid).
+    /// first signup and the analysis date, or more period bits or cells than the caps above
+    /// (use a coarser grid or cohort by a coarser period).
     pub fn new(cohorts: &Cohorts, params: &RetentionParams) -> Result<Self> {
         params.validate()?;
         // A slot per customer (16 bytes each): built by every thread with `parallel`, so the
@@ -147,6 +160,21 @@ impl RetentionCounts {
                 .map(|s| s.signup),
         )?;
         let words = periods.div_ceil(64).max(1);
+        let cells = cohorts.labels().len().saturating_mul(periods);
+        let bytes = slots.len().saturating_mul(words - 1).saturating_mul(8);
+        if cells > MAX_CELLS || bytes > MAX_PERIOD_BYTES {
+            return Err(Error::InvalidParameter {
+                name: "windows",
+                reason: format!(
+                    "{} cohorts x {periods} periods ({cells} cells, {bytes} bytes of period \
+                     bits for {} customers) exceed the caps of {MAX_CELLS} cells and \
+                     {MAX_PERIOD_BYTES} bytes: use a coarser grid (weeks or months) or \
+                     cohorts by a coarser period",
+                    cohorts.labels().len(),
+                    slots.len()
+                ),
+            });
+        }
         Ok(RetentionCounts {
             universe: cohorts.universe(),
             params: params.clone(),

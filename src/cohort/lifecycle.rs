@@ -68,6 +68,8 @@ fn active_days<K: Debug, R: CustomerDate<K>>(
     for (row, r) in records.iter().enumerate() {
         let id = lookup
             .lookup(r.customer())
+            // An id past the count (a faulty lookup) is as unknown as a missing one.
+            .filter(|id| id.index() < lookup.customer_count())
             .ok_or_else(|| Error::UnknownCustomer {
                 record: format!("activity row {row}"),
                 customer: format!("{:?}", r.customer()),

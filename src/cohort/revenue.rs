@@ -3,7 +3,10 @@
 use std::fmt::Debug;
 
 use crate::date::Period;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// The most cells (cohorts x months) a revenue retention table may have.
+const MAX_CELLS: usize = 1 << 24;
 use crate::ids::CustomerLookup;
 use crate::mrr_series::MrrParams;
 use crate::records::MrrRecord;
@@ -67,7 +70,12 @@ impl RevenueRetention {
     /// [`Error::OutOfRange`](crate::Error::OutOfRange) for a rejected negative MRR or a month after the
     /// analysis month, [`Error::DuplicateName`](crate::Error::DuplicateName) for two rows of one
     /// customer and month, [`Error::CustomerSetMismatch`](crate::Error::CustomerSetMismatch)
-    /// when `cohorts` was built over another customer set.
+    /// when `cohorts` was built over another customer set,
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when cohorts x months exceed
+    /// 2^24 cells.
+    ///
+    /// Memory: 32 bytes per cell (cohorts x months since the earliest first paying month), at
+    /// most 2^24 cells (512 MiB), plus 40 bytes per paying customer.
     pub fn compute<K: Debug>(
         lookup: &impl CustomerLookup<K>,
         records: &[MrrRecord<K>],
@@ -135,6 +143,16 @@ impl RevenueRetention {
             .max()
             .unwrap_or(0);
         let k = sizes_len;
+        // Four k x months tables of 8 bytes: cap the cells as the logo matrix does.
+        if k.saturating_mul(months + 1) > MAX_CELLS {
+            return Err(Error::InvalidParameter {
+                name: "records",
+                reason: format!(
+                    "{k} cohorts x {months} months exceed {MAX_CELLS} cells: cohort by a \
+                     coarser key, or drop MRR records from centuries before the analysis date"
+                ),
+            });
+        }
         let mut sizes = vec![0u64; k];
         let mut reach = vec![0.0f64; k * (months + 1)];
         let mut net = vec![0.0f64; k * months];

@@ -47,6 +47,8 @@ pub fn time_to_first_value<K: Debug, S: CustomerDate<K>, E: PartialEq>(
         }
         let id = lookup
             .lookup(&a.customer)
+            // An id past the count (a faulty lookup) is as unknown as a missing one.
+            .filter(|id| id.index() < lookup.customer_count())
             .ok_or_else(|| Error::UnknownCustomer {
                 record: format!("activity row {row}"),
                 customer: format!("{:?}", a.customer),

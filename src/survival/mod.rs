@@ -200,6 +200,8 @@ impl SurvivalData {
         for (row, r) in activity.iter().enumerate() {
             let id = lookup
                 .lookup(r.customer())
+                // An id past the count (a faulty lookup) is as unknown as a missing one.
+                .filter(|id| id.index() < lookup.customer_count())
                 .ok_or_else(|| Error::UnknownCustomer {
                     record: format!("activity row {row}"),
                     customer: format!("{:?}", r.customer()),
