@@ -152,9 +152,11 @@ impl Date {
     /// # Errors
     /// [`Error::DateOverflow`] when the result leaves the years 0 to 9999.
     pub fn add_days(self, days: i64) -> Result<Date> {
-        Date::from_days(i64::from(self.0) + days).map_err(|_| Error::DateOverflow {
+        let overflow = || Error::DateOverflow {
             operation: format!("{self} + {days} days"),
-        })
+        };
+        let total = i64::from(self.0).checked_add(days).ok_or_else(overflow)?;
+        Date::from_days(total).map_err(|_| overflow())
     }
 
     /// The same day of the month `months` months later (earlier when negative), clamped to the
@@ -164,10 +166,12 @@ impl Date {
     /// [`Error::DateOverflow`] when the result leaves the years 0 to 9999.
     pub fn add_months(self, months: i64) -> Result<Date> {
         let (y, m, d) = self.ymd();
-        let index = i64::from(y) * 12 + i64::from(m) - 1 + months;
         let overflow = || Error::DateOverflow {
             operation: format!("{self} + {months} months"),
         };
+        let index = (i64::from(y) * 12 + i64::from(m) - 1)
+            .checked_add(months)
+            .ok_or_else(overflow)?;
         let year = index.div_euclid(12);
         if !(0..=9999).contains(&year) {
             return Err(overflow());

@@ -271,3 +271,115 @@ fn class2_a_lookup_past_its_count_is_an_error_not_a_panic() {
         SurvivalData::from_activity(&lying, &signups, &activity, &lifetime)
     });
 }
+
+#[test]
+fn class3_integer_extremes_error_instead_of_wrapping() {
+    use saas_segmentation::records::Transaction;
+    use saas_segmentation::rfm::{RfmParams, RfmTable};
+    use saas_segmentation::stats::proportions_ztest;
+    use saas_segmentation::Date;
+
+    // 5,000 purchases of 2.2 billion: 1.1e13, past the exact monetary range. The sum used to
+    // wrap negative in release; it is an error now, in debug and release alike.
+    let day = Date::from_ymd(2024, 1, 1).unwrap();
+    let tx: Vec<Transaction<&str>> = (0..5_000)
+        .map(|_| Transaction::new("whale", day, 2.2e9))
+        .collect();
+    let r = no_panic("rfm sums", || {
+        RfmTable::from_transactions(&tx, &RfmParams::new(day))
+    });
+    assert!(r.is_err(), "{r:?}");
+    // Refund totals of the report: the same rows as refunds.
+    let refunds: Vec<Transaction<&str>> = (0..5_000)
+        .map(|i| Transaction::new(if i == 0 { "a" } else { "b" }, day, -2.2e9))
+        .chain([Transaction::new("a", day, 1.0)])
+        .collect();
+    let r = no_panic("refund totals", || {
+        RfmTable::from_transactions(&refunds, &RfmParams::new(day))
+    });
+    if let Ok(t) = r {
+        assert!(t.iter().all(|(_, s)| s.monetary.is_finite()));
+    }
+    // Proportion counts at u64::MAX and date arithmetic at the i64 ends.
+    let r = no_panic("ztest", || {
+        proportions_ztest([u64::MAX, 1], [u64::MAX, 2], Alternative::TwoSided)
+    });
+    if let Ok(t) = r {
+        assert!(t.statistic.is_finite() && (0.0..=1.0).contains(&t.p_value));
+    }
+    assert!(no_panic("add_days", || day.add_days(i64::MAX)).is_err());
+    assert!(no_panic("add_days min", || day.add_days(i64::MIN)).is_err());
+    assert!(no_panic("add_months", || day.add_months(i64::MIN)).is_err());
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn class5_loaded_state_is_validated() {
+    use saas_segmentation::cluster::KMeansParams;
+    use saas_segmentation::features::{Scaler, ScalerKind};
+    use saas_segmentation::model::SizeTierBounds;
+
+    fn mutated<T: serde::Serialize>(
+        value: &T,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> String {
+        let mut json = serde_json::to_value(value).unwrap();
+        edit(&mut json);
+        json.to_string()
+    }
+    // A segmentation label past its segments panicked nine consumers.
+    let index = CustomerIndex::from_keys(["a", "b", "c"]).unwrap();
+    let seg = Segmentation::from_labels(&index, &[0, 1, 0]).unwrap();
+    let bad = mutated(&seg, |j| j["labels"][1] = serde_json::json!(7));
+    assert!(serde_json::from_str::<Segmentation>(&bad).is_err());
+    // A scaler with a zero scale, or lengths that disagree, gave infinities.
+    let x = array![[1.0, 2.0], [3.0, 5.0]];
+    let scaler = Scaler::fit(ScalerKind::Standard, x.view()).unwrap();
+    let zero = mutated(&scaler, |j| j["scale"][0] = serde_json::json!(0.0));
+    assert!(serde_json::from_str::<Scaler>(&zero).is_err());
+    let short = mutated(&scaler, |j| j["scale"] = serde_json::json!([1.0]));
+    assert!(serde_json::from_str::<Scaler>(&short).is_err());
+    // Tier bounds out of order classified wrongly; unbounded n_init ran forever.
+    let bounds = SizeTierBounds::default();
+    let reversed = mutated(&bounds, |j| {
+        j["mid_market"] = serde_json::json!(5_000);
+        j["enterprise"] = serde_json::json!(100);
+    });
+    assert!(serde_json::from_str::<SizeTierBounds>(&reversed).is_err());
+    let params = KMeans::params(3);
+    let endless = mutated(&params, |j| {
+        j["n_init"] = serde_json::json!(1_000_000_000u64)
+    });
+    assert!(serde_json::from_str::<KMeansParams>(&endless).is_err());
+    // A k-means model whose centroids were cut loses its shape check.
+    let model = KMeans::params(2)
+        .seed(1)
+        .fit(array![[0.0], [1.0], [9.0], [10.0]].view())
+        .unwrap();
+    let cut = mutated(&model, |j| j["centroids"] = serde_json::json!([]));
+    assert!(serde_json::from_str::<KMeans>(&cut).is_err());
+}
+
+#[test]
+fn class6_small_inputs_stay_near_linear() {
+    use saas_segmentation::economics::ValueQuantiles;
+    use saas_segmentation::PerCustomer;
+
+    // One group per customer used to be quadratic (n x groups bin checks): 200,000 customers
+    // took minutes; binary search over the edges makes it O(n log n).
+    let n = 200_000;
+    let index = CustomerIndex::from_keys((0..n).map(|i| format!("c{i:06}"))).unwrap();
+    let values = PerCustomer::from_fn(&index, |id| Some((id.get() % 977) as f64));
+    let q = no_panic("value quantiles", || {
+        ValueQuantiles::new(&index, &values, n)
+    })
+    .unwrap();
+    assert_eq!(q.groups().len(), n);
+    // n_init and max_iter are capped, with the cap named.
+    let x = array![[0.0], [1.0], [2.0]];
+    assert!(KMeans::params(2).n_init(usize::MAX).fit(x.view()).is_err());
+    assert!(KMeans::params(2)
+        .max_iter(usize::MAX)
+        .fit(x.view())
+        .is_err());
+}

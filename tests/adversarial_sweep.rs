@@ -171,8 +171,8 @@ proptest! {
         rows in 0usize..5,
         expected in values(nasty(), 6),
         ddof in prop_oneof![0usize..4, Just(usize::MAX)],
-        successes in (any::<u64>(), 0u64..50),
-        trials in (any::<u64>(), 0u64..60),
+        successes in (prop_oneof![any::<u64>(), Just(u64::MAX)], 0u64..50),
+        trials in (prop_oneof![any::<u64>(), Just(u64::MAX)], 0u64..60),
         p in values(nasty(), 8),
         alpha in nasty(),
     ) {
@@ -422,9 +422,9 @@ proptest! {
     fn dates_and_randomness(
         text in ".{0,24}",
         digits in "[0-9+-]{1,12}-[0-9]{1,3}-[0-9]{1,3}",
-        days in any::<i64>(),
-        months in any::<i64>(),
-        index in any::<i32>(),
+        days in prop_oneof![any::<i64>(), Just(i64::MAX), Just(i64::MIN), -4_000_000i64..4_000_000],
+        months in prop_oneof![any::<i64>(), Just(i64::MAX), Just(i64::MIN), -200_000i64..200_000],
+        index in prop_oneof![any::<i32>(), Just(i32::MAX), Just(i32::MIN)],
         seed in any::<u64>(),
         weights in values(nasty(), 5),
         mean in nasty(),

@@ -289,7 +289,8 @@ pub fn proportions_ztest(
     }
     let (n1, n2) = (trials[0] as f64, trials[1] as f64);
     let (p1, p2) = (successes[0] as f64 / n1, successes[1] as f64 / n2);
-    let pooled = (successes[0] + successes[1]) as f64 / (n1 + n2);
+    // Summed as floats: two u64 counts can overflow u64.
+    let pooled = ((successes[0] as f64 + successes[1] as f64) / (n1 + n2)).min(1.0);
     let variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
     if variance == 0.0 {
         return Err(Error::Undefined {
@@ -298,7 +299,7 @@ pub fn proportions_ztest(
     }
     let statistic = (p1 - p2) / variance.sqrt();
     let p_value = match alternative {
-        Alternative::TwoSided => 2.0 * normal_sf(statistic.abs())?,
+        Alternative::TwoSided => (2.0 * normal_sf(statistic.abs())?).min(1.0),
         Alternative::Greater => normal_sf(statistic)?,
         Alternative::Less => normal_sf(-statistic)?,
     };
