@@ -9,6 +9,10 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use proptest::prelude::*;
+
+#[path = "common/guard.rs"]
+mod guard;
+use guard::{peak_of, MEMORY_BOUND};
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
 use saas_segmentation::cohort::{
     lifecycle, stickiness, ActivityParams, Cohorts, Grid, RetentionMatrix, RetentionMode,
@@ -25,8 +29,15 @@ use saas_segmentation::rfm::{
 use saas_segmentation::survival::{LifetimeParams, SurvivalData};
 use saas_segmentation::{CustomerIndex, Date, PerCustomer, Period};
 
+/// Runs `f`; a panic, or more than `MEMORY_BOUND` bytes held at once on these inputs of a few
+/// hundred bytes, becomes a failed property naming `what`, so proptest shrinks it.
 fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, TestCaseError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|_| TestCaseError::fail(format!("{what} panicked")))
+    let (result, peak) = catch_unwind(AssertUnwindSafe(|| peak_of(f)))
+        .map_err(|_| TestCaseError::fail(format!("{what} panicked")))?;
+    if peak > MEMORY_BOUND {
+        return Err(TestCaseError::fail(format!("{what} held {peak} bytes")));
+    }
+    Ok(result)
 }
 
 fn check(what: &str, ok: bool, detail: impl std::fmt::Debug) -> Result<(), TestCaseError> {

@@ -11,6 +11,10 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use proptest::prelude::*;
+
+#[path = "common/guard.rs"]
+mod guard;
+use guard::{peak_of, MEMORY_BOUND};
 use saas_segmentation::cluster::{AgglomerativeParams, ChooseK, KMeans, Linkage, MiniBatchKMeans};
 use saas_segmentation::economics::{cac, cac_payback_months, ltv, wilson, Concentration};
 use saas_segmentation::features::{Scaler, ScalerKind};
@@ -31,9 +35,15 @@ use saas_segmentation::validate::{
 };
 use saas_segmentation::{CustomerIndex, Date, Period, Segmentation};
 
-/// Runs `f`; a panic becomes a failed property naming `what`, so proptest shrinks it.
+/// Runs `f`; a panic, or more than `MEMORY_BOUND` bytes held at once on these inputs of a few
+/// hundred bytes, becomes a failed property naming `what`, so proptest shrinks it.
 fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, TestCaseError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|_| TestCaseError::fail(format!("{what} panicked")))
+    let (result, peak) = catch_unwind(AssertUnwindSafe(|| peak_of(f)))
+        .map_err(|_| TestCaseError::fail(format!("{what} panicked")))?;
+    if peak > MEMORY_BOUND {
+        return Err(TestCaseError::fail(format!("{what} held {peak} bytes")));
+    }
+    Ok(result)
 }
 
 /// An `Ok` number must be finite (and in `range` when given).

@@ -5,8 +5,6 @@
 //! panic fails the test with the shrunk JSON that caused it.
 #![cfg(feature = "serde")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
@@ -42,84 +40,9 @@ use saas_segmentation::{
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-// ---------------------------------------------------------------------------------------------
-// A counting allocator: the peak of live bytes on this thread since the last reset. Requests
-// above HARD_LIMIT are refused outright (the process then aborts, naming the size), so a
-// mutation that would size a buffer by a value shows up as a crash instead of swapping.
-
-const HARD_LIMIT: usize = 1 << 30;
-/// The most one attacked call may hold at once: the inputs are a few KB.
-const MEMORY_BOUND: usize = 64 << 20;
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_alloc(size: usize) {
-    let _ = LIVE.try_with(|live| {
-        let now = live.get().saturating_add(size);
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-fn note_free(size: usize) {
-    let _ = LIVE.try_with(|live| live.set(live.get().saturating_sub(size)));
-}
-
-#[allow(unsafe_code)]
-// SAFETY: every call is forwarded to the system allocator with the same layout; the counters
-// are const-initialised thread-locals that never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > HARD_LIMIT {
-            return std::ptr::null_mut();
-        }
-        note_alloc(layout.size());
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > HARD_LIMIT {
-            return std::ptr::null_mut();
-        }
-        note_alloc(layout.size());
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note_free(layout.size());
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > HARD_LIMIT {
-            return std::ptr::null_mut();
-        }
-        note_free(layout.size());
-        note_alloc(new_size);
-        // SAFETY: `ptr` came from `alloc` with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Runs `f` and returns its result with the peak bytes it held beyond what was live before.
-fn peak_of<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let r = f();
-    let peak = PEAK.with(Cell::get).saturating_sub(base);
-    (r, peak)
-}
+#[path = "common/guard.rs"]
+mod guard;
+use guard::{peak_of, MEMORY_BOUND};
 
 // ---------------------------------------------------------------------------------------------
 // Mutations.
