@@ -71,7 +71,8 @@ proptest! {
             let m = RetentionMatrix::compute(&lookup, &cohorts, &events, &params.clone().mode(mode)).expect("matrix");
             for c in 0..m.labels().len() {
                 for p in 0..m.periods() {
-                    prop_assert!(m.retained(c, p) <= m.eligible(c, p));
+                    prop_assert!(m.retained(c, p).unwrap_or(0) <= m.eligible(c, p));
+                    prop_assert_eq!(m.retained(c, p).is_some(), m.rate(c, p).is_some());
                     if let Some(rate) = m.rate(c, p) {
                         prop_assert!((0.0..=1.0).contains(&rate));
                     }

@@ -14,20 +14,21 @@ use saas_segmentation::cluster::{
 };
 use saas_segmentation::cohort::{
     lifecycle, stickiness, ActivityParams, Cohorts, Grid, RetentionCounts, RetentionMatrix,
-    RetentionMode, RetentionParams,
+    RetentionMode, RetentionParams, RevenueRetention,
 };
 use saas_segmentation::economics::{
-    check_tier_economics, IdealCustomerProfile, ProfileParams, TierMeasurement, ValueQuantiles,
+    check_tier_economics, Concentration, IdealCustomerProfile, MrrParams, ProfileParams,
+    TierMeasurement, ValueQuantiles,
 };
 use saas_segmentation::features::{FeatureMatrix, Scaler, ScalerKind};
 use saas_segmentation::model::{SizeTier, SizeTierBounds, UsageTierThresholds};
 use saas_segmentation::ndarray::{array, Array2};
 use saas_segmentation::profile::{CustomerProfile, ProfileSet};
 use saas_segmentation::random::SeededRng;
-use saas_segmentation::records::Transaction;
+use saas_segmentation::records::{MrrRecord, Transaction};
 use saas_segmentation::rfm::{
-    segment_summary, BtydParams, BtydSummary, RfmParams, RfmScores, RfmSegmentTable, RfmTable,
-    ScoreParams,
+    segment_summary, BtydParams, BtydSummary, RfGrid, RfmParams, RfmScores, RfmSegmentTable,
+    RfmTable, ScoreParams,
 };
 use saas_segmentation::rules::{Condition, Rule, RuleSet};
 use saas_segmentation::survival::{KaplanMeier, KaplanMeierParams, LifetimeParams, SurvivalData};
@@ -530,6 +531,68 @@ fn every_deserialize_validates_what_it_loads() {
         },
         &mut tallies,
     );
+    let chosen = saas_segmentation::cluster::ChooseK::params(2, 4)
+        .gap_references(2)
+        .fit(w.matrix.view())
+        .expect("choose k");
+    attack(
+        "ChooseK",
+        &chosen,
+        |c| {
+            let _ = (
+                c.scores(),
+                c.elbow(),
+                c.gap_pick(),
+                c.recommended(),
+                c.reason(),
+            );
+        },
+        &mut tallies,
+    );
+    let month = |m: &str| day(&format!("{m}-01"));
+    let mrr = [
+        MrrRecord::new("a".to_owned(), month("2024-01"), 100.0),
+        MrrRecord::new("a".to_owned(), month("2024-02"), 150.0),
+        MrrRecord::new("b".to_owned(), month("2024-01"), 100.0),
+        MrrRecord::new("c".to_owned(), month("2024-02"), 80.0),
+        MrrRecord::new("c".to_owned(), month("2024-03"), 0.0),
+    ];
+    let revenue =
+        RevenueRetention::compute(&w.index, &mrr, &MrrParams::new(month("2024-03")), None)
+            .expect("revenue retention");
+    attack(
+        "RevenueRetention",
+        &revenue,
+        |r| {
+            let _ = (r.average_net(), r.average_gross(), r.nrr_at(1), r.grr_at(2));
+            for c in 0..r.labels().len() + 1 {
+                for m in 0..r.months() + 1 {
+                    let _ = (
+                        r.base(c, m),
+                        r.mrr(c, m),
+                        r.net(c, m),
+                        r.gross(c, m),
+                        r.active(c, m),
+                    );
+                }
+            }
+        },
+        &mut tallies,
+    );
+    let concentration = Concentration::new(&[5.0, 1.0, 0.0, 12.5, 3.0]).expect("concentration");
+    attack(
+        "Concentration",
+        &concentration,
+        |c| {
+            let _ = (
+                c.gini(),
+                c.top_share(0.2),
+                c.customers_for(0.8),
+                c.lorenz(4),
+            );
+        },
+        &mut tallies,
+    );
     let scaler = Scaler::fit(
         ScalerKind::Standard,
         array![[1.0, 2.0], [3.0, 5.0], [4.0, 9.0]].view(),
@@ -615,6 +678,20 @@ fn every_deserialize_validates_what_it_loads() {
             if let Ok(seg) = s.segmentation(&RfmSegmentTable::default_table()) {
                 let _ = segment_summary(&table, &seg);
             }
+        },
+        &mut tallies,
+    );
+    let grid = RfGrid::new(&table, &scores).expect("grid");
+    attack(
+        "RfGrid",
+        &grid,
+        |g| {
+            for r in 0..7 {
+                for f in 0..7 {
+                    let _ = (g.count(r, f), g.mean_monetary(r, f));
+                }
+            }
+            let _ = g.cells();
         },
         &mut tallies,
     );

@@ -25,6 +25,27 @@ pub struct ChooseKParams {
     seed: u64,
 }
 
+checked_serde!(ChooseK, ChooseK::check);
+
+impl ChooseK {
+    /// The invariants of a loaded sweep: scores for increasing k, the picks among them.
+    fn check(&self) -> Result<()> {
+        let known = |k: usize| self.scores.iter().any(|s| s.k == k);
+        if self.scores.is_empty()
+            || self.scores.windows(2).any(|w| w[0].k >= w[1].k)
+            || !known(self.recommended)
+            || self.elbow.is_some_and(|k| !known(k))
+            || self.gap_pick.is_some_and(|k| !known(k))
+        {
+            return Err(Error::InvalidParameter {
+                name: "ChooseK",
+                reason: "the scores must be for increasing k and every pick one of those k".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 checked_serde!(ChooseKParams, ChooseKParams::validate);
 
 /// The most reference data sets [`ChooseKParams::gap_references`] accepts: they are held at
@@ -233,7 +254,11 @@ pub struct KScore {
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ChooseK {
     scores: Vec<KScore>,
     elbow: Option<usize>,

@@ -182,13 +182,16 @@ impl RetentionMatrix {
         self.periods
     }
 
-    /// Members of cohort `cohort` retained in `period` (0 outside the matrix).
+    /// Members of cohort `cohort` retained in `period`; `None` where nobody could be observed
+    /// yet or outside the matrix (as [`RetentionMatrix::rate`]).
     #[must_use]
-    pub fn retained(&self, cohort: usize, period: usize) -> u64 {
-        self.cell(cohort, period).map_or(0, |i| self.retained[i])
+    pub fn retained(&self, cohort: usize, period: usize) -> Option<u64> {
+        let i = self.cell(cohort, period)?;
+        (self.eligible[i] > 0).then(|| self.retained[i])
     }
 
-    /// Members of cohort `cohort` observable in `period` (0 outside the matrix).
+    /// Members of cohort `cohort` observable in `period` (0 where nobody is yet, and outside
+    /// the matrix).
     #[must_use]
     pub fn eligible(&self, cohort: usize, period: usize) -> u64 {
         self.cell(cohort, period).map_or(0, |i| self.eligible[i])

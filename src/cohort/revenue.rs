@@ -46,7 +46,11 @@ use super::assign::Cohorts;
 /// # Ok::<(), saas_segmentation::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RevenueRetention {
     labels: Vec<String>,
     sizes: Vec<u64>,
@@ -54,6 +58,38 @@ pub struct RevenueRetention {
     base: Vec<f64>,
     net: Vec<f64>,
     gross: Vec<f64>,
+    /// Paying members (MRR > 0) per cell; empty in documents saved before it existed.
+    #[cfg_attr(feature = "serde", serde(default))]
+    active: Vec<u64>,
+}
+
+checked_serde!(RevenueRetention, RevenueRetention::check);
+
+impl RevenueRetention {
+    /// The invariants of a loaded table: one size per cohort, one cell per cohort and month in
+    /// each table, money finite and non-negative, within the cell cap.
+    fn check(&self) -> Result<()> {
+        let k = self.labels.len();
+        let cells = k.checked_mul(self.months).filter(|&c| c <= MAX_CELLS);
+        let fits =
+            |v: &[f64]| Some(v.len()) == cells && v.iter().all(|x| x.is_finite() && *x >= 0.0);
+        if self.sizes.len() != k
+            || !fits(&self.base)
+            || !fits(&self.net)
+            || !fits(&self.gross)
+            || !(self.active.is_empty() || Some(self.active.len()) == cells)
+        {
+            return Err(Error::InvalidParameter {
+                name: "RevenueRetention",
+                reason: format!(
+                    "{k} cohorts x {} months need {k} sizes and that many finite, non-negative \
+                     cells in each table",
+                    self.months
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl RevenueRetention {
@@ -157,6 +193,7 @@ impl RevenueRetention {
         let mut reach = vec![0.0f64; k * (months + 1)];
         let mut net = vec![0.0f64; k * months];
         let mut gross = vec![0.0f64; k * months];
+        let mut active = vec![0u64; k * months];
         for c in &customers {
             let key = c.key as usize;
             sizes[key] += 1;
@@ -169,6 +206,7 @@ impl RevenueRetention {
                 let m = (month - c.start) as usize;
                 net[key * months + m] += mrr;
                 gross[key * months + m] += mrr.min(c.start_mrr);
+                active[key * months + m] += u64::from(mrr > 0.0);
             }
         }
         let mut base = vec![0.0f64; k * months];
@@ -186,6 +224,7 @@ impl RevenueRetention {
             base,
             net,
             gross,
+            active,
         })
     }
 
@@ -213,16 +252,26 @@ impl RevenueRetention {
         (self.base[i] > 0.0).then_some(i)
     }
 
-    /// Starting MRR of the members observable `month` months after their start.
+    /// Starting MRR of the members observable `month` months after their start; `None` where
+    /// no member is observable yet (as [`RevenueRetention::net`]).
     #[must_use]
-    pub fn base(&self, cohort: usize, month: usize) -> f64 {
-        self.cell(cohort, month).map_or(0.0, |i| self.base[i])
+    pub fn base(&self, cohort: usize, month: usize) -> Option<f64> {
+        self.cell(cohort, month).map(|i| self.base[i])
     }
 
-    /// MRR of the cohort `month` months after each member's start.
+    /// MRR of the cohort `month` months after each member's start; `None` where no member is
+    /// observable yet.
     #[must_use]
-    pub fn mrr(&self, cohort: usize, month: usize) -> f64 {
-        self.cell(cohort, month).map_or(0.0, |i| self.net[i])
+    pub fn mrr(&self, cohort: usize, month: usize) -> Option<f64> {
+        self.cell(cohort, month).map(|i| self.net[i])
+    }
+
+    /// Paying members (MRR above 0) of the cohort `month` months after their start; `None`
+    /// where no member is observable yet (or the table was saved before this count existed).
+    #[must_use]
+    pub fn active(&self, cohort: usize, month: usize) -> Option<u64> {
+        self.cell(cohort, month)
+            .and_then(|i| self.active.get(i).copied())
     }
 
     /// Net revenue retention `month` months after the start (1 at month 0); `None` where no

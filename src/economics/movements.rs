@@ -158,6 +158,29 @@ impl MonthMovements {
             .filter(|r| r.is_finite())
     }
 
+    /// Net revenue retention over the month, of the MRR present at its start:
+    /// `(start + expansion - contraction - churn) / start` (new and reactivated MRR excluded);
+    /// `None` without start MRR (or when the ratio overflows).
+    #[must_use]
+    pub fn nrr(&self) -> Option<f64> {
+        (self.start_mrr > 0.0)
+            .then(|| {
+                (self.start_mrr + self.expansion - self.contraction - self.churn) / self.start_mrr
+            })
+            .filter(|r| r.is_finite())
+            .map(|r| r.max(0.0))
+    }
+
+    /// Gross revenue retention over the month: `(start - contraction - churn) / start`, in
+    /// [0, 1]; `None` without start MRR.
+    #[must_use]
+    pub fn grr(&self) -> Option<f64> {
+        (self.start_mrr > 0.0)
+            .then(|| (self.start_mrr - self.contraction - self.churn) / self.start_mrr)
+            .filter(|r| r.is_finite())
+            .map(|r| r.clamp(0.0, 1.0))
+    }
+
     /// Logo (customer) churn rate: churned customers / customers at the start.
     #[must_use]
     pub fn logo_churn_rate(&self) -> Option<f64> {

@@ -588,11 +588,46 @@ pub fn observed_ltv<K: std::fmt::Debug>(
 
 /// How concentrated value is across customers.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Concentration {
     sorted_descending: Vec<f64>,
     total: f64,
     gini: f64,
+}
+
+checked_serde!(Concentration, Concentration::check);
+
+impl Concentration {
+    /// The invariants of a loaded value: values sorted descending, finite and non-negative,
+    /// summing to the total, with a Gini in [0, 1].
+    fn check(&self) -> Result<()> {
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "Concentration",
+            reason,
+        };
+        let values = &self.sorted_descending;
+        if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(bad("needs at least one finite value of 0 or more".into()));
+        }
+        if values.windows(2).any(|w| w[0] < w[1]) {
+            return Err(bad("the values are not sorted largest first".into()));
+        }
+        let sum: f64 = values.iter().sum();
+        if !(self.total > 0.0 && self.total.is_finite())
+            || (sum - self.total).abs() > 1e-9 * self.total.max(sum)
+            || !(0.0..=1.0).contains(&self.gini)
+        {
+            return Err(bad(format!(
+                "total {} (values sum to {sum}) and Gini {} do not fit the values",
+                self.total, self.gini
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `share` when it is in [0, 1].

@@ -94,12 +94,44 @@ pub fn segment_summary<K>(
 
 /// The recency x frequency grid of customer counts and mean monetary value, for a heatmap.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct RfGrid {
     recency_bins: usize,
     frequency_bins: usize,
     counts: Vec<usize>,
     mean_monetary: Vec<Option<f64>>,
+}
+
+checked_serde!(RfGrid, RfGrid::check);
+
+impl RfGrid {
+    /// The invariants of a loaded grid: one count and one mean per cell.
+    fn check(&self) -> crate::error::Result<()> {
+        let cells = self.recency_bins.checked_mul(self.frequency_bins);
+        if self.recency_bins > 255
+            || self.frequency_bins > 255
+            || cells != Some(self.counts.len())
+            || self.mean_monetary.len() != self.counts.len()
+            || self.mean_monetary.iter().flatten().any(|m| !m.is_finite())
+        {
+            return Err(crate::Error::InvalidParameter {
+                name: "RfGrid",
+                reason: format!(
+                    "{} x {} bins (at most 255 each) need as many counts and means, found {} \
+                     and {} (means finite)",
+                    self.recency_bins,
+                    self.frequency_bins,
+                    self.counts.len(),
+                    self.mean_monetary.len()
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl RfGrid {

@@ -17,6 +17,10 @@ pub struct ChiSquareTest {
     pub df: f64,
     /// Expected counts (row-major, the table's shape).
     pub expected: Vec<f64>,
+    /// Cramér's V of the table, from the uncorrected statistic whatever `correction` was (as
+    /// `scipy.stats.contingency.association(table, method="cramer")`); `None` for a
+    /// goodness-of-fit test, or a table with one row or one column.
+    pub cramers_v: Option<f64>,
 }
 
 /// A two-proportion z test.
@@ -138,8 +142,10 @@ pub fn chi2_contingency(table: &[f64], rows: usize, correction: bool) -> Result<
             p_value: 1.0,
             df,
             expected,
+            cramers_v: None,
         });
     }
+    let cramers_v = Some(cramers_v_of(table, rows, columns, &expected)?);
     let statistic: f64 = table
         .iter()
         .zip(&expected)
@@ -159,6 +165,7 @@ pub fn chi2_contingency(table: &[f64], rows: usize, correction: bool) -> Result<
         p_value: chi2_sf(statistic, df)?,
         df,
         expected,
+        cramers_v,
     })
 }
 
@@ -177,7 +184,13 @@ pub fn cramers_v(table: &[f64], rows: usize) -> Result<f64> {
         });
     }
     let expected = checked_expected(table, rows, columns)?;
-    let chi2 = pearson(table, &expected);
+    cramers_v_of(table, rows, columns, &expected)
+}
+
+/// Cramér's V from the uncorrected statistic of a checked table with at least two rows and
+/// two columns.
+fn cramers_v_of(table: &[f64], rows: usize, columns: usize, expected: &[f64]) -> Result<f64> {
+    let chi2 = pearson(table, expected);
     let n: f64 = table.iter().sum();
     let v = crate::error::finite_result(
         (chi2 / (n * (rows.min(columns) - 1) as f64)).sqrt(),
@@ -263,6 +276,7 @@ pub fn chisquare(observed: &[f64], expected: Option<&[f64]>, ddof: usize) -> Res
         p_value: chi2_sf(statistic, df)?,
         df,
         expected,
+        cramers_v: None,
     })
 }
 

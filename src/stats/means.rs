@@ -19,6 +19,12 @@ pub struct AnovaTest {
     pub df_within: f64,
     /// Eta squared: the between-group share of the total sum of squares, in [0, 1].
     pub eta_squared: f64,
+    /// The between-group sum of squares, `sum_g n_g (mean_g - mean)^2`.
+    pub ss_between: f64,
+    /// The within-group sum of squares, `sum_g sum_i (x_gi - mean_g)^2`.
+    pub ss_within: f64,
+    /// The total sum of squares, `ss_between + ss_within`.
+    pub ss_total: f64,
 }
 
 /// A two-sample t test.
@@ -144,6 +150,9 @@ pub fn f_oneway(groups: &[&[f64]]) -> Result<AnovaTest> {
         df_between,
         df_within,
         eta_squared: between / total,
+        ss_between: between,
+        ss_within: within,
+        ss_total: total,
     })
 }
 
@@ -164,10 +173,7 @@ pub fn cohens_d(a: &[f64], b: &[f64]) -> Result<f64> {
                 .to_owned(),
         });
     }
-    let pooled = finite(
-        ((sum_squares(a) + sum_squares(b)) / (n1 + n2 - 2.0)).sqrt(),
-        "pooled standard deviation",
-    )?;
+    let pooled = pooled_standard_deviation(a, b)?;
     finite(mean(a) - mean(b), "difference of means")?;
     if pooled == 0.0 {
         return Err(Error::Undefined {
@@ -175,6 +181,32 @@ pub fn cohens_d(a: &[f64], b: &[f64]) -> Result<f64> {
         });
     }
     finite((mean(a) - mean(b)) / pooled, "Cohen's d")
+}
+
+/// The pooled standard deviation of two samples, the denominator of [`cohens_d`]:
+///
+/// ```text
+/// sqrt(((n1 - 1) s1^2 + (n2 - 1) s2^2) / (n1 + n2 - 2))
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when a sample is empty or both have one value;
+/// [`Error::NonFinite`]; [`Error::Undefined`] when the squares overflow.
+pub fn pooled_standard_deviation(a: &[f64], b: &[f64]) -> Result<f64> {
+    checked_sample(a, "a", 1)?;
+    checked_sample(b, "b", 1)?;
+    let (n1, n2) = (a.len() as f64, b.len() as f64);
+    if n1 + n2 <= 2.0 {
+        return Err(Error::InvalidParameter {
+            name: "samples",
+            reason: "two values in all: the pooled standard deviation needs at least three"
+                .to_owned(),
+        });
+    }
+    finite(
+        ((sum_squares(a) + sum_squares(b)) / (n1 + n2 - 2.0)).sqrt(),
+        "pooled standard deviation",
+    )
 }
 
 /// Two-sample t test: Student's (`equal_var` true) or Welch's (false, the safer default for

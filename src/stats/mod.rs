@@ -39,7 +39,7 @@ pub use categorical::{
     chi2_contingency, chisquare, cramers_v, proportions_ztest, ChiSquareTest, ProportionsTest,
 };
 pub use correction::{benjamini_hochberg, holm};
-pub use means::{cohens_d, f_oneway, ttest_ind, AnovaTest, TTest};
+pub use means::{cohens_d, f_oneway, pooled_standard_deviation, ttest_ind, AnovaTest, TTest};
 pub use rank::{
     kruskal, mannwhitneyu, KruskalTest, MannWhitneyMethod, MannWhitneyTest,
     MANN_WHITNEY_EXACT_LIMIT,

@@ -38,8 +38,10 @@ pub enum MannWhitneyMethod {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MannWhitneyTest {
-    /// U of the first sample.
+    /// U of the first sample (scipy's statistic).
     pub statistic: f64,
+    /// U of the second sample, `n1 n2 - U1`.
+    pub second_statistic: f64,
     /// The p-value for the chosen [`Alternative`].
     pub p_value: f64,
     /// The method actually used (`Exact` or `Asymptotic`).
@@ -127,9 +129,12 @@ pub fn kruskal(groups: &[&[f64]]) -> Result<KruskalTest> {
 /// Mann-Whitney U test of two samples.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when a sample is empty, or `Exact` is asked for with ties;
-/// [`Error::NonFinite`]; [`Error::Undefined`] when every value is equal under the asymptotic
-/// method (the variance of U is 0).
+/// [`Error::InvalidParameter`] when a sample is empty; [`Error::NonFinite`];
+/// [`Error::Undefined`] when every value is equal under the asymptotic method without the
+/// continuity correction (z is 0 / 0; with it, p is 1 as in scipy).
+///
+/// With ties, `Exact` still uses the exact distribution of U without ties, at U truncated to an
+/// integer, exactly as scipy's `method="exact"` does; `Auto` takes the asymptotic test then.
 ///
 /// Reference: matches `scipy.stats.mannwhitneyu(a, b, use_continuity, alternative, method)`.
 pub fn mannwhitneyu(
@@ -171,20 +176,30 @@ pub fn mannwhitneyu(
         other => other,
     };
     let p = if method == MannWhitneyMethod::Exact {
-        if tied {
-            return Err(Error::InvalidParameter {
-                name: "method",
-                reason: "the exact distribution assumes no ties: use Asymptotic or Auto".to_owned(),
-            });
-        }
+        // As scipy: the exact distribution assumes no ties, and with ties it is still used,
+        // at U truncated to an integer (scipy's `U.astype(int64)`); the docs say so.
         exact_sf(u as u64, a.len().min(b.len()), a.len().max(b.len()))
     } else {
         let n = n1 + n2;
         let tie_term: f64 = ties.iter().map(|&t| (t as f64).powi(3) - t as f64).sum();
         let s = (n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)))).sqrt();
         if s == 0.0 || s.is_nan() {
+            // Every value equal. With the continuity correction z = -0.5 / 0 = -inf and scipy
+            // returns p = 1; without it z is 0 / 0.
+            if use_continuity {
+                return Ok(MannWhitneyTest {
+                    statistic: u1,
+                    second_statistic: u2,
+                    p_value: 1.0,
+                    method,
+                    probability_of_superiority: u1 / (n1 * n2),
+                });
+            }
             return Err(Error::Undefined {
-                reason: "every value is equal: the variance of U is 0".to_owned(),
+                reason: "every value is equal: the variance of U is 0 and, without the \
+                         continuity correction, z is 0 / 0 (scipy returns NaN); use the \
+                         correction (p = 1) or report no difference"
+                    .to_owned(),
             });
         }
         let mut numerator = u - n1 * n2 / 2.0;
@@ -195,6 +210,7 @@ pub fn mannwhitneyu(
     };
     Ok(MannWhitneyTest {
         statistic: u1,
+        second_statistic: u2,
         p_value: (p * factor).clamp(0.0, 1.0),
         method,
         probability_of_superiority: u1 / (n1 * n2),

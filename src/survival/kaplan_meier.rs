@@ -174,6 +174,15 @@ pub struct KaplanMeierRow {
     pub greenwood: f64,
 }
 
+impl KaplanMeierRow {
+    /// Subjects leaving the risk set at `time`: events plus censored (lifelines'
+    /// `event_table["removed"]`).
+    #[must_use]
+    pub fn removed(&self) -> u64 {
+        self.events.saturating_add(self.censored)
+    }
+}
+
 /// S at one time, with its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -420,6 +429,27 @@ impl KaplanMeier {
                 },
             },
         )
+    }
+
+    /// S and its interval at each of `times`, in the order given (lifelines'
+    /// `survival_function_at_times` and `confidence_interval_` read at those times): one binary
+    /// search per time.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming the first NaN time.
+    pub fn at_times(&self, times: &[f64]) -> Result<Vec<SurvivalPoint>> {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                self.at(t).map_err(|_| Error::OutOfRange {
+                    record: format!("time {i} of the Kaplan-Meier query"),
+                    field: "time".into(),
+                    value: t,
+                    expected: "a time (not NaN)",
+                })
+            })
+            .collect()
     }
 
     /// The median survival time: the first time with S(t) <= 0.5, or infinity when the curve

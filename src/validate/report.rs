@@ -208,7 +208,10 @@ impl Verdict {
 pub struct VariableTest {
     /// The variable.
     pub variable: String,
-    /// `"kruskal"` (numeric) or `"chi2"` (categorical).
+    /// `"kruskal"` (numeric) or `"chi2"` (categorical). The chi-square tests of the report, over
+    /// all segments and of each segment against the rest, follow scipy's default
+    /// (`chi2_contingency(correction=True)`): Yates' correction on 2 x 2 tables, none on larger
+    /// ones.
     pub test: String,
     /// The test statistic (H or chi-square).
     pub statistic: f64,
@@ -216,7 +219,7 @@ pub struct VariableTest {
     pub p_value: f64,
     /// Holm-adjusted over all variables.
     pub p_adjusted: f64,
-    /// Epsilon squared (numeric) or Cramér's V (categorical).
+    /// Epsilon squared (numeric) or Cramér's V (categorical, from the uncorrected table).
     pub effect: f64,
     /// ANOVA's F and p-value beside Kruskal-Wallis (numeric only).
     pub anova: Option<(f64, f64)>,
@@ -730,11 +733,13 @@ fn overall_test(variable: &Variable, labels: &[Option<usize>], k: usize) -> Vari
             result.test = "chi2".to_owned();
             let (table, _) = category_table(values, labels, k);
             let (table, rows) = trimmed(&table, k);
-            match stats::chi2_contingency(&table, rows, false) {
+            // scipy's default convention everywhere in the report: Yates' correction, which
+            // applies to 2 x 2 tables only; the effect is Cramér's V of the uncorrected table.
+            match stats::chi2_contingency(&table, rows, true) {
                 Ok(t) if rows >= 2 && table.len() / rows.max(1) >= 2 => {
                     result.statistic = t.statistic;
                     result.p_value = t.p_value;
-                    result.effect = stats::cramers_v(&table, rows).unwrap_or(0.0);
+                    result.effect = t.cramers_v.unwrap_or(0.0);
                 }
                 Ok(_) => {
                     result.undefined =
