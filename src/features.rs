@@ -129,6 +129,10 @@ pub struct Scaler {
     kind: ScalerKind,
     center: Vec<f64>,
     scale: Vec<f64>,
+    /// Per column: the variance (standard scaler) or the largest value (min-max); empty for
+    /// the robust scaler and in documents saved before it was kept.
+    #[cfg_attr(feature = "serde", serde(default))]
+    extra: Vec<f64>,
 }
 
 checked_serde!(Scaler, Scaler::check);
@@ -141,6 +145,18 @@ impl Scaler {
                 what: "scaler scales (one per center)",
                 expected: self.center.len(),
                 found: self.scale.len(),
+            });
+        }
+        let extra_fits = self.extra.is_empty()
+            || (self.kind != ScalerKind::Robust
+                && self.extra.len() == self.center.len()
+                && self.extra.iter().all(|v| v.is_finite()));
+        if !extra_fits {
+            return Err(Error::InvalidParameter {
+                name: "scaler",
+                reason: "the variances (standard) or maxima (min-max) must be one finite value \
+                         per column, and absent for the robust scaler"
+                    .into(),
             });
         }
         for (j, (&c, &s)) in self.center.iter().zip(&self.scale).enumerate() {
@@ -181,37 +197,71 @@ impl Scaler {
         // statistic.
         let mut column = Vec::with_capacity(data.nrows());
         let mut sorted = Vec::new();
-        let mut center = Vec::with_capacity(data.ncols());
-        let mut scale = Vec::with_capacity(data.ncols());
+        let mut parameters = Vec::with_capacity(data.ncols());
         for view in data.axis_iter(Axis(1)) {
             column.clear();
             column.extend(view.iter().copied());
-            let (c, s) = checked_parameters(kind, &column, &mut sorted, &center.len())?;
-            center.push(c);
-            scale.push(s);
+            let name = parameters.len();
+            parameters.push(checked_parameters(kind, &column, &mut sorted, &name)?);
         }
-        Ok(Scaler {
-            kind,
-            center,
-            scale,
-        })
+        Ok(Scaler::from_parameters(kind, parameters))
     }
 
     /// Fits on contiguous, finite columns (the builder's own layout).
     fn fit_columns(kind: ScalerKind, columns: &[Vec<f64>], names: &[String]) -> Result<Scaler> {
         let mut sorted = Vec::new();
-        let (center, scale) = columns
+        let parameters = columns
             .iter()
             .zip(names)
             .map(|(column, name)| checked_parameters(kind, column, &mut sorted, name))
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .unzip();
-        Ok(Scaler {
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Scaler::from_parameters(kind, parameters))
+    }
+
+    fn from_parameters(kind: ScalerKind, parameters: Vec<(f64, f64, f64)>) -> Scaler {
+        let mut scaler = Scaler {
             kind,
-            center,
-            scale,
-        })
+            center: Vec::with_capacity(parameters.len()),
+            scale: Vec::with_capacity(parameters.len()),
+            extra: Vec::new(),
+        };
+        for (c, s, e) in parameters {
+            scaler.center.push(c);
+            scaler.scale.push(s);
+            if kind != ScalerKind::Robust {
+                scaler.extra.push(e);
+            }
+        }
+        scaler
+    }
+
+    /// The per-column variance of the fitted data (population variance, ddof 0), as
+    /// scikit-learn's `StandardScaler.var_`; `None` for the other kinds (and for scalers saved
+    /// before this was kept).
+    #[must_use]
+    pub fn variance(&self) -> Option<&[f64]> {
+        (self.kind == ScalerKind::Standard && !self.extra.is_empty()).then_some(&self.extra)
+    }
+
+    /// The per-column minimum of the fitted data (`MinMaxScaler.data_min_`); `None` for the
+    /// other kinds.
+    #[must_use]
+    pub fn data_min(&self) -> Option<&[f64]> {
+        (self.kind == ScalerKind::MinMax).then_some(&self.center)
+    }
+
+    /// The per-column maximum of the fitted data (`MinMaxScaler.data_max_`); `None` for the
+    /// other kinds (and for scalers saved before this was kept).
+    #[must_use]
+    pub fn data_max(&self) -> Option<&[f64]> {
+        (self.kind == ScalerKind::MinMax && !self.extra.is_empty()).then_some(&self.extra)
+    }
+
+    /// The output range of the min-max scaler, `(0, 1)` (scikit-learn's default
+    /// `feature_range`, the only one offered); `None` for the other kinds.
+    #[must_use]
+    pub fn feature_range(&self) -> Option<(f64, f64)> {
+        (self.kind == ScalerKind::MinMax).then_some((0.0, 1.0))
     }
 
     /// The kind of scaler.
@@ -293,10 +343,10 @@ fn checked_parameters(
     column: &[f64],
     sorted: &mut Vec<f64>,
     name: &dyn std::fmt::Display,
-) -> Result<(f64, f64)> {
-    let (c, s) = column_parameters(kind, column, sorted);
-    if c.is_finite() && s.is_finite() {
-        return Ok((c, s));
+) -> Result<(f64, f64, f64)> {
+    let (c, s, e) = column_parameters(kind, column, sorted);
+    if c.is_finite() && s.is_finite() && e.is_finite() {
+        return Ok((c, s, e));
     }
     Err(Error::Undefined {
         reason: format!(
@@ -306,10 +356,11 @@ fn checked_parameters(
     })
 }
 
-/// Center and scale of one column (`sorted` is scratch space for the robust scaler).
-fn column_parameters(kind: ScalerKind, column: &[f64], sorted: &mut Vec<f64>) -> (f64, f64) {
+/// Center, scale and the kind's extra statistic (variance, maximum, or 0 for the robust
+/// scaler) of one column (`sorted` is scratch space for the robust scaler).
+fn column_parameters(kind: ScalerKind, column: &[f64], sorted: &mut Vec<f64>) -> (f64, f64, f64) {
     let n = column.len() as f64;
-    let (c, s) = match kind {
+    let (c, s, e) = match kind {
         ScalerKind::Standard => {
             let mean = column.iter().sum::<f64>() / n;
             // scikit-learn's `_incremental_mean_and_var`: a two-pass variance with the rounding
@@ -321,23 +372,23 @@ fn column_parameters(kind: ScalerKind, column: &[f64], sorted: &mut Vec<f64>) ->
             // `_is_constant_feature`: variance within rounding of zero.
             let eps = f64::EPSILON;
             let bound = n * eps * var + (n * mean * eps).powi(2);
-            (mean, if var <= bound { 0.0 } else { var.sqrt() })
+            (mean, if var <= bound { 0.0 } else { var.sqrt() }, var)
         }
         ScalerKind::MinMax => {
             let min = column.iter().copied().fold(f64::INFINITY, f64::min);
             let max = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (min, max - min)
+            (min, max - min, max)
         }
         ScalerKind::Robust => {
             sorted.clear();
             sorted.extend_from_slice(column);
             sorted.sort_unstable_by(f64::total_cmp);
             let q = |p| quantile_sorted(sorted, p);
-            (q(0.5), q(0.75) - q(0.25))
+            (q(0.5), q(0.75) - q(0.25), 0.0)
         }
     };
     // scikit-learn's `_handle_zeros_in_scale`: spreads below 10 eps become 1.
-    (c, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
+    (c, if s < 10.0 * f64::EPSILON { 1.0 } else { s }, e)
 }
 
 /// numpy's default (`linear`) percentile of sorted, non-empty data.

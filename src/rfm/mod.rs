@@ -51,7 +51,9 @@ mod table;
 
 pub use btyd::{BtydParams, BtydPeriod, BtydSummary};
 pub use report::{segment_summary, RfGrid, SegmentSummary};
-pub use score::{Bin, Binning, Dimension, DimensionScores, RfmScores, ScoreParams};
+pub use score::{
+    rank_first_scores, Bin, Binning, Dimension, DimensionScores, RfmScores, ScoreParams,
+};
 pub use segments::{Cells, RfmRule, RfmSegmentTable, RuleOverlap, TableReport, OTHER};
 pub use summary::{FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport};
 pub use table::{RfmSummary, RfmTable};

@@ -458,6 +458,47 @@ impl RfmScores {
     }
 }
 
+/// Scores of a plain list of values by rank-first quantiles: score 1 for the lowest bin to
+/// `bins` for the highest, as pandas'
+/// `pd.qcut(pd.Series(values).rank(method="first"), bins, labels=False) + 1`: equal values are
+/// ranked by position (the first one lower), and fewer values than bins are still scored,
+/// spread over the bins as pandas spreads them (3 values in 5 bins score 1, 3 and 5).
+///
+/// The RFM scores use the same binning over customers in key order
+/// ([`Binning::RankFirst`]); this is for any other per-customer value (a health score, a
+/// predicted CLV) listed in the order its ties should break.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for fewer than 2 values (pandas' edges would not be unique) or
+/// 0 bins; [`Error::NonFinite`] naming the first NaN or infinite
+/// value.
+pub fn rank_first_scores(values: &[f64], bins: u8) -> Result<Vec<u8>> {
+    crate::stats::ensure_all_finite(values, "value")?;
+    let n = values.len();
+    if n < 2 || bins == 0 {
+        return Err(Error::InvalidParameter {
+            name: if bins == 0 { "bins" } else { "values" },
+            reason: format!(
+                "{n} values in {bins} bins: give at least 2 values and 1 bin (pandas' qcut \
+                 needs distinct edges)"
+            ),
+        });
+    }
+    let q = usize::from(bins);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let edges = qcut_edges(n, q);
+    let mut scores = vec![0u8; n];
+    for (rank0, &i) in order.iter().enumerate() {
+        let rank = (rank0 + 1) as f64;
+        // Right-closed bins, the first including its left edge: the bin is the number of
+        // inner edges below the rank.
+        let bin = edges[1..q].partition_point(|&edge| edge < rank);
+        scores[i] = (bin + 1) as u8;
+    }
+    Ok(scores)
+}
+
 /// Bin edges of pandas `qcut(ranks, q)` for ranks `1..=n`, computed with the same floating
 /// point steps as pandas 3 and numpy 2 (`linspace`, qcut's round-up of quantiles that are not
 /// exact in base 2, `np.quantile`'s linear `_lerp`), so ranks on an edge land where pandas puts
