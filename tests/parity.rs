@@ -198,3 +198,37 @@ fn chi_square_reports_cramers_v_of_the_uncorrected_table() {
         }
     }
 }
+
+#[test]
+fn cluster_profiles_name_log1p_columns_by_their_encoding() {
+    use saas_segmentation::cluster::{profile_clusters, KMeans};
+    use saas_segmentation::features::FeatureMatrix;
+
+    struct Account {
+        mrr: f64,
+        logins: f64,
+    }
+    let accounts: Vec<Account> = (0..40)
+        .map(|i| Account {
+            mrr: if i < 20 { 20.0 } else { 22_000.0 } + i as f64,
+            logins: if i < 20 { 30.0 } else { 3.0 },
+        })
+        .collect();
+    let matrix = FeatureMatrix::builder()
+        .log1p("mrr", |a: &Account| a.mrr)
+        .column("logins", |a: &Account| a.logins)
+        .standardize()
+        .build(&accounts)
+        .unwrap();
+    let model = KMeans::params(2).seed(1).fit(matrix.view()).unwrap();
+    let profiles = profile_clusters(&matrix, model.labels()).unwrap();
+    let big = &profiles[model.labels()[30]];
+    let mrr = big
+        .contrasts
+        .iter()
+        .find(|c| c.feature == "log1p(mrr)")
+        .expect("the log1p column is named by its encoding");
+    // The mean of ln(1 + x), about ln(22,030), not a plausible-looking "mrr = 10".
+    assert!((mrr.cluster_mean - 22_030.5f64.ln_1p()).abs() < 1e-3, "{mrr:?}");
+    assert!(big.label.contains("high mrr"), "{}", big.label);
+}

@@ -8,9 +8,11 @@ use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FeatureContrast {
-    /// The feature's column name.
+    /// The feature's column name; a `log1p` column is named `log1p(name)`, since its means are
+    /// of `ln(1 + x)`, not of x.
     pub feature: String,
-    /// Mean in the cluster, in the matrix's unscaled units.
+    /// Mean in the cluster, in the matrix's unscaled units (of `ln(1 + x)` for a `log1p`
+    /// column).
     pub cluster_mean: f64,
     /// Mean over all other rows.
     pub rest_mean: f64,
@@ -30,7 +32,9 @@ pub struct ClusterProfile {
     pub size: usize,
     /// `size / rows`.
     pub share: f64,
-    /// The cluster mean of every feature in unscaled units (the matrix's scaler inverted).
+    /// The cluster mean of every feature in unscaled units (the matrix's scaler inverted; the
+    /// mean of `ln(1 + x)` for a `log1p` column: the segment descriptor turns it back with
+    /// `exp(m) - 1`).
     pub centroid: Vec<f64>,
     /// Every feature, most distinguishing first (by |standardised difference|).
     pub contrasts: Vec<FeatureContrast>,
@@ -111,7 +115,11 @@ pub fn profile_clusters(matrix: &FeatureMatrix, labels: &[usize]) -> Result<Vec<
                     };
                     let sd = sample_variance(total[j], total_sq[j], n).sqrt();
                     FeatureContrast {
-                        feature: names[j].clone(),
+                        feature: if matrix.is_log1p(j) {
+                            format!("log1p({})", names[j])
+                        } else {
+                            names[j].clone()
+                        },
                         cluster_mean: mean,
                         rest_mean,
                         standardized_difference: if sd > 0.0 {
@@ -137,7 +145,13 @@ pub fn profile_clusters(matrix: &FeatureMatrix, labels: &[usize]) -> Result<Vec<
                     } else {
                         "low"
                     };
-                    format!("{side} {}", c.feature)
+                    // Labels read in the customer's terms: "high mrr", whatever the encoding.
+                    let name = c
+                        .feature
+                        .strip_prefix("log1p(")
+                        .and_then(|f| f.strip_suffix(')'))
+                        .unwrap_or(&c.feature);
+                    format!("{side} {name}")
                 })
                 .collect();
             ClusterProfile {
