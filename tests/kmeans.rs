@@ -329,6 +329,10 @@ fn choosing_k_finds_the_blobs_and_explains_itself() {
         .iter()
         .all(|s| s.silhouette_error.is_some()));
     assert!(sampled.gap_pick().is_none());
+    assert!(sampled.reason().contains("gap statistic not computed"));
+    // The gap statistic is opt-in: the default sweep runs no reference fits.
+    let default = ChooseK::params(2, 3).fit(x.view()).expect("default");
+    assert!(default.scores().iter().all(|s| s.gap.is_none()));
     assert!(matches!(
         ChooseK::params(1, 3).fit(x.view()),
         Err(Error::InvalidParameter { .. })

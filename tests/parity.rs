@@ -229,6 +229,9 @@ fn cluster_profiles_name_log1p_columns_by_their_encoding() {
         .find(|c| c.feature == "log1p(mrr)")
         .expect("the log1p column is named by its encoding");
     // The mean of ln(1 + x), about ln(22,030), not a plausible-looking "mrr = 10".
-    assert!((mrr.cluster_mean - 22_030.5f64.ln_1p()).abs() < 1e-3, "{mrr:?}");
+    assert!(
+        (mrr.cluster_mean - 22_030.5f64.ln_1p()).abs() < 1e-3,
+        "{mrr:?}"
+    );
     assert!(big.label.contains("high mrr"), "{}", big.label);
 }
