@@ -84,9 +84,14 @@ impl MrrSeries {
             if month > last_month {
                 return Err(Error::OutOfRange {
                     record: name(),
-                    field: "month".into(),
+                    field: format!(
+                        "month {} ({} months after the analysis month)",
+                        r.month,
+                        month - last_month
+                    ),
                     value: f64::from(month - last_month),
-                    expected: "a month on or before the analysis month (value: months after it)",
+                    expected: "a month on or before the analysis month: leave later MRR rows \
+                               out or move the analysis date",
                 });
             }
             first_month = first_month.min(month);

@@ -235,3 +235,35 @@ fn cluster_profiles_name_log1p_columns_by_their_encoding() {
     );
     assert!(big.label.contains("high mrr"), "{}", big.label);
 }
+
+#[test]
+fn out_of_window_errors_say_the_dates_and_the_fix_and_lifetimes_can_drop_them() {
+    use saas_segmentation::records::BadRows;
+    use saas_segmentation::survival::{LifetimeParams, SurvivalData};
+
+    let d = |s: &str| s.parse::<Date>().unwrap();
+    let index = CustomerIndex::from_keys(["a", "b"]).unwrap();
+    let signups = [("a", d("2024-01-10")), ("b", d("2024-02-01"))];
+    let activity = [
+        ("a", d("2024-01-20")),
+        ("b", d("2024-01-15")), // before b's signup
+        ("a", d("2024-07-03")), // after the analysis date
+    ];
+    let params = LifetimeParams::new(d("2024-06-30"));
+    let message = SurvivalData::from_activity(&index, &signups, &activity, &params)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("2024-01-15 (17 days before the customer's signup 2024-02-01)")
+            && message.contains("out_of_window(BadRows::Drop)"),
+        "{message}"
+    );
+    let data = SurvivalData::from_activity(
+        &index,
+        &signups,
+        &activity,
+        &params.out_of_window(BadRows::Drop),
+    )
+    .unwrap();
+    assert_eq!(data.durations().len(), 2);
+}

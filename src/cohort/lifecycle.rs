@@ -77,9 +77,14 @@ fn active_days<K: Debug, R: CustomerDate<K>>(
         if r.date() > analysis {
             return Err(Error::OutOfRange {
                 record: format!("activity row {row} (customer {:?})", r.customer()),
-                field: format!("date {}", r.date()),
+                field: format!(
+                    "date {} ({} days after the analysis date {analysis})",
+                    r.date(),
+                    r.date().days() - analysis.days()
+                ),
                 value: f64::from(r.date().days() - analysis.days()),
-                expected: "a date on or before the analysis date (value: days after it)",
+                expected: "a date on or before the analysis date: leave later rows out or move \
+                           the analysis date",
             });
         }
         // Days shifted to be non-negative so the pair sorts as one integer.

@@ -443,9 +443,14 @@ pub(crate) fn admit<K: Debug>(
             }
             Err(Error::OutOfRange {
                 record: record_name(row, key),
-                field: format!("date {date}"),
+                field: format!(
+                    "date {date} ({} days before the customer's signup {})",
+                    signup - date.days(),
+                    Date::from_valid_days(signup)
+                ),
                 value: f64::from(signup - date.days()),
-                expected: "a date on or after the customer's signup (value: days before it)",
+                expected: "a date on or after the customer's signup; \
+                           RetentionParams::before_signup(OutOfWindow::Drop) drops such rows",
             })
         }
     }
@@ -465,9 +470,14 @@ pub(crate) fn after_analysis<K: Debug>(
     }
     Err(Error::OutOfRange {
         record: record_name(row, key),
-        field: format!("date {date}"),
+        field: format!(
+            "date {date} ({} days after the analysis date {})",
+            date.days() - params.analysis_date.days(),
+            params.analysis_date
+        ),
         value: f64::from(date.days() - params.analysis_date.days()),
-        expected: "a date on or before the analysis date (value: days after it)",
+        expected: "a date on or before the analysis date; \
+                   RetentionParams::after_analysis(OutOfWindow::Drop) drops such rows",
     })
 }
 

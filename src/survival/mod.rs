@@ -80,6 +80,9 @@ checked_serde!(SurvivalData, SurvivalData::check);
 pub struct LifetimeParams {
     analysis_date: Date,
     inactive_days: u32,
+    /// Activity rows before the customer's signup or after the analysis date.
+    #[cfg_attr(feature = "serde", serde(default))]
+    out_of_window: crate::records::BadRows,
 }
 
 checked_serde!(LifetimeParams, LifetimeParams::validate);
@@ -91,7 +94,17 @@ impl LifetimeParams {
         LifetimeParams {
             analysis_date,
             inactive_days: 30,
+            out_of_window: crate::records::BadRows::Reject,
         }
+    }
+
+    /// What [`SurvivalData::from_activity`] does with an activity row dated before its
+    /// customer's signup or after the analysis date: `Reject` it with an error naming the row
+    /// (default), or `Drop` it (as the retention analyses' `OutOfWindow::Drop`).
+    #[must_use]
+    pub fn out_of_window(mut self, policy: crate::records::BadRows) -> Self {
+        self.out_of_window = policy;
+        self
     }
 
     /// Days without activity after which a customer counts as churned (lifetimes from
@@ -191,9 +204,14 @@ impl SurvivalData {
         {
             return Err(Error::OutOfRange {
                 record: format!("signup of customer id {i}"),
-                field: format!("date {}", Date::from_valid_days(day)),
+                field: format!(
+                    "date {} ({} days after the analysis date {analysis})",
+                    Date::from_valid_days(day),
+                    day - analysis.days()
+                ),
                 value: f64::from(day - analysis.days()),
-                expected: "a signup on or before the analysis date (value: days after it)",
+                expected: "a signup on or before the analysis date: leave later signups out or \
+                           move the analysis date",
             });
         }
         let mut last = signup.clone();
@@ -208,12 +226,33 @@ impl SurvivalData {
                 })?;
             let s = signup[id.index()];
             let day = r.date().days();
-            if s == crate::records::NO_SIGNUP || day < s || r.date() > analysis {
+            if s == crate::records::NO_SIGNUP {
                 return Err(Error::OutOfRange {
                     record: format!("activity row {row} (customer {:?})", r.customer()),
-                    field: format!("date {}", r.date()),
-                    value: f64::from(day),
-                    expected: "a date between the customer's signup and the analysis date",
+                    field: format!("date {} (the customer has no signup)", r.date()),
+                    value: f64::from(day - analysis.days()),
+                    expected: "activity of customers with a signup: add the customer's signup",
+                });
+            }
+            if day < s || r.date() > analysis {
+                if params.out_of_window == crate::records::BadRows::Drop {
+                    continue;
+                }
+                let (gap, side, edge) = if day < s {
+                    (
+                        s - day,
+                        "before the customer's signup",
+                        Date::from_valid_days(s),
+                    )
+                } else {
+                    (day - analysis.days(), "after the analysis date", analysis)
+                };
+                return Err(Error::OutOfRange {
+                    record: format!("activity row {row} (customer {:?})", r.customer()),
+                    field: format!("date {} ({gap} days {side} {edge})", r.date()),
+                    value: f64::from(gap),
+                    expected: "a date between the customer's signup and the analysis date; \
+                               LifetimeParams::out_of_window(BadRows::Drop) drops such rows",
                 });
             }
             last[id.index()] = last[id.index()].max(day);
