@@ -267,3 +267,44 @@ fn out_of_window_errors_say_the_dates_and_the_fix_and_lifetimes_can_drop_them() 
     .unwrap();
     assert_eq!(data.durations().len(), 2);
 }
+
+#[test]
+fn a_numeric_ideal_trait_reports_the_test_of_its_own_shares() {
+    use saas_segmentation::economics::{IdealCustomerProfile, ProfileParams, TraitCondition};
+    use saas_segmentation::validate::Variable;
+    use saas_segmentation::PerCustomer;
+
+    let n = 60;
+    let index = CustomerIndex::from_keys((0..n).map(|i| format!("c{i:02}"))).unwrap();
+    let in_group = PerCustomer::from_fn(&index, |id| Some(id.get() < 20));
+    let seats = PerCustomer::from_fn(&index, |id| {
+        let i = id.get() as f64;
+        Some(if id.get() < 20 {
+            40.0 + i
+        } else {
+            (i * 7.0) % 90.0
+        })
+    });
+    let icp = IdealCustomerProfile::fit(
+        &in_group,
+        &[Variable::numeric("seats", seats)],
+        "top third",
+        &ProfileParams::new(),
+    )
+    .unwrap();
+    let t = icp
+        .candidates()
+        .iter()
+        .find(|t| t.variable == "seats")
+        .unwrap();
+    let TraitCondition::Between { .. } = t.condition else {
+        panic!("a numeric trait is a range")
+    };
+    let (a, b) = (
+        (t.share_in_group * 20.0).round() as u64,
+        (t.share_in_rest * 40.0).round() as u64,
+    );
+    let own = stats::proportions_ztest([a, b], [20, 40], Alternative::TwoSided).unwrap();
+    assert_close(t.p_value, own.p_value, "the displayed shares' own test");
+    assert!(t.distribution_p_value.is_some());
+}

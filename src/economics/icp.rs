@@ -132,8 +132,13 @@ pub struct Trait {
     pub lift_lower: f64,
     /// Upper bound of the lift.
     pub lift_upper: f64,
-    /// p-value of the test (two-proportion z; Mann-Whitney for numeric variables).
+    /// p-value of the trait's own test: the two-proportion z test of the two shares shown
+    /// (for a numeric variable, of the shares inside the group's interquartile range).
     pub p_value: f64,
+    /// For a numeric variable, the Mann-Whitney p-value of the whole distributions (group vs
+    /// rest), reported beside the trait's own test but not used to select it; `None` for
+    /// categories.
+    pub distribution_p_value: Option<f64>,
     /// Holm-adjusted p-value over all candidates.
     pub p_adjusted: f64,
     /// Whether it passed support, lift and significance.
@@ -161,6 +166,7 @@ impl Trait {
             lift_lower,
             lift_upper,
             p_value: if p_value.is_nan() { 1.0 } else { p_value },
+            distribution_p_value: None,
             p_adjusted: 1.0,
             selected: false,
         }
@@ -237,8 +243,9 @@ impl IdealCustomerProfile {
     ///
     /// For each category of each categorical variable, and for each numeric variable's
     /// interquartile range in the group, the trait's share in the group and the rest, the lift
-    /// (risk ratio) with its log-method interval, and a p-value (two-proportion z test for
-    /// categories, Mann-Whitney for numbers), Holm-adjusted over all candidates. A trait is
+    /// (risk ratio) with its log-method interval, and the p-value of the two-proportion z test
+    /// of exactly those shares, Holm-adjusted over all candidates (numeric variables also
+    /// report the Mann-Whitney p-value of the whole distributions, unused for selection). A trait is
     /// selected when its support, lift and adjusted p-value pass `params`.
     ///
     /// # Errors
@@ -338,7 +345,7 @@ impl IdealCustomerProfile {
                     if group_values.is_empty() || rest_values.is_empty() {
                         continue;
                     }
-                    let p = mannwhitneyu(
+                    let distribution = mannwhitneyu(
                         &group_values,
                         &rest_values,
                         true,
@@ -354,7 +361,13 @@ impl IdealCustomerProfile {
                     let b = rest_values.iter().filter(|v| inside(v)).count() as u64;
                     let (n_a, n_b) = (group_values.len() as u64, rest_values.len() as u64);
                     let condition = TraitCondition::Between { low, high };
-                    candidates.push(Trait::candidate(name, condition, [a, n_a], [b, n_b], p, z));
+                    // The trait shown is "inside the group's IQR": test those two shares, the
+                    // numbers the reader sees; the distribution test is kept beside it.
+                    let p = proportions_ztest([a, b], [n_a, n_b], Alternative::TwoSided)
+                        .map_or(1.0, |t| t.p_value);
+                    let mut candidate = Trait::candidate(name, condition, [a, n_a], [b, n_b], p, z);
+                    candidate.distribution_p_value = Some(distribution);
+                    candidates.push(candidate);
                 }
             }
         }
