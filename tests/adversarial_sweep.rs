@@ -406,6 +406,22 @@ proptest! {
     }
 
     #[test]
+    fn drift_checks(a in values(nasty(), 12), b in values(finite_nasty(), 12), bins in prop_oneof![0usize..12, Just(usize::MAX)], floor in nasty()) {
+        use saas_segmentation::drift::{ks_2samp, population_stability, PsiParams};
+        for alternative in [Alternative::TwoSided, Alternative::Less, Alternative::Greater] {
+            if let Ok(t) = guarded("ks_2samp", || ks_2samp(&a, &b, alternative))? {
+                probability("ks statistic", t.statistic)?;
+                probability("ks p", t.p_value)?;
+            }
+        }
+        for params in [PsiParams::default(), PsiParams { bins, floor }] {
+            if let Ok(p) = guarded("psi", || population_stability(&a, &b, &params))? {
+                prop_assert!(p.psi.is_finite() && p.psi >= 0.0, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
     fn value_and_unit_economics(
         v in values(nasty(), 10),
         a in nasty(), b in nasty(), c in nasty(),
