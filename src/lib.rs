@@ -14,6 +14,7 @@ pub mod activity;
 pub mod cluster;
 pub mod cohort;
 pub mod date;
+pub mod describe;
 pub mod drift;
 pub mod economics;
 pub mod error;
