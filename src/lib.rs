@@ -18,6 +18,7 @@ pub mod describe;
 pub mod drift;
 pub mod economics;
 pub mod error;
+pub mod experiment;
 pub mod features;
 pub mod ids;
 pub mod profile;

@@ -422,6 +422,34 @@ proptest! {
     }
 
     #[test]
+    fn experiments(
+        counts in (any::<u64>(), 0u64..100, 0u64..1000, prop_oneof![any::<u64>(), Just(u64::MAX)]),
+        a in values(nasty(), 8), b in values(finite_nasty(), 8), x in values(finite_nasty(), 8),
+        alpha in nasty(), power in nasty(), effect in nasty(), ratio in nasty(),
+    ) {
+        use saas_segmentation::experiment::*;
+        let (s1, s2, n1, n2) = counts;
+        if let Ok(r) = guarded("compare_proportions", || compare_proportions(Arm::new(s1, n2), Arm::new(s2, n1), alpha))? {
+            for v in [r.difference, r.difference_lower, r.difference_upper, r.lift_lower, r.lift_upper, r.minimum_detectable_difference] {
+                finite("readout", v)?;
+            }
+            probability("readout p", r.p_value)?;
+        }
+        if let Ok(r) = guarded("compare_means", || compare_means(&a, &b, alpha))? {
+            for v in [r.difference_lower, r.difference_upper, r.lift_lower, r.lift_upper] {
+                finite("means readout", v)?;
+            }
+            probability("means p", r.p_value)?;
+        }
+        if let Ok(p) = guarded("power", || power_normal(effect, n1 as f64, alpha, ratio))? { probability("power", p)?; }
+        if let Ok(n) = guarded("sample size", || sample_size_normal(effect, alpha, power, ratio))? { finite("sample size", n)?; }
+        let bx = &x[..x.len().min(b.len())];
+        let bb = &b[..bx.len()];
+        let _ = guarded("cuped", || cuped((bx, bb), (bx, bb), alpha))?;
+        if let Ok(r) = guarded("srm", || sample_ratio_mismatch(&[n1, n2], &[1.0, ratio], alpha))? { probability("srm p", r.p_value)?; }
+    }
+
+    #[test]
     fn value_and_unit_economics(
         v in values(nasty(), 10),
         a in nasty(), b in nasty(), c in nasty(),
