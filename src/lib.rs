@@ -21,6 +21,7 @@ pub mod error;
 pub mod experiment;
 pub mod features;
 pub mod ids;
+pub mod playbook;
 pub mod profile;
 pub mod random;
 pub mod records;

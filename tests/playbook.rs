@@ -1,0 +1,128 @@
+//! Goals with progress per segment, playbooks with per-tier defaults and their checks.
+
+use saas_segmentation::economics::SegmentKpis;
+use saas_segmentation::playbook::{Direction, Goal, Kpi, Play, Playbook, Team};
+use saas_segmentation::validate::{validate_segmentation, Criteria, ValidationInput};
+use saas_segmentation::{CustomerIndex, Date, PerCustomer, Segmentation};
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn kpis(segment: &str, monthly_churn: Option<f64>) -> SegmentKpis {
+    SegmentKpis {
+        segment: segment.to_owned(),
+        customers: 100,
+        conversion: None,
+        new_customers: None,
+        win_rate: None,
+        sales_cycle_days: None,
+        cac: None,
+        retention: None,
+        logo_churn: None,
+        monthly_churn,
+        arpa: None,
+        ltv: None,
+        ltv_to_cac: None,
+        support_load: None,
+    }
+}
+
+#[test]
+fn goals_track_progress_against_a_straight_path() {
+    let goal = Goal::new(
+        "cut SMB churn",
+        Kpi::MonthlyChurn,
+        0.12,
+        0.09,
+        d("2026-01-01"),
+        d("2026-07-01"),
+    )
+    .unwrap()
+    .segments(["smb", "mid_market"]);
+    assert_eq!(goal.direction(), Direction::Down);
+    // Half way through, the path is at 0.105.
+    let half = d("2026-04-01");
+    let ahead = goal.progress("smb", 0.10, half).unwrap();
+    assert!(ahead.on_track && ahead.gap > 0.0, "{ahead:?}");
+    let behind = goal.progress("smb", 0.115, half).unwrap();
+    assert!(
+        !behind.on_track && behind.summary.contains("off track"),
+        "{behind:?}"
+    );
+    let done = goal.progress("smb", 0.085, d("2026-08-01")).unwrap();
+    assert!(done.achieved > 1.0 && done.summary.contains("target reached"));
+    assert!(goal.progress("enterprise", 0.1, half).is_err());
+    let review = goal
+        .review(
+            &[
+                kpis("smb", Some(0.118)),
+                kpis("mid_market", None),
+                kpis("enterprise", Some(0.01)),
+            ],
+            half,
+        )
+        .unwrap();
+    assert_eq!(review.progress.len(), 1);
+    assert_eq!(review.unmeasured, vec!["mid_market".to_owned()]);
+    assert_eq!(review.off_track().len(), 1);
+}
+
+#[test]
+fn impossible_goals_are_refused_with_the_fix() {
+    let e = Goal::new("x", Kpi::Nrr, 1.0, 1.1, d("2026-06-01"), d("2026-01-01")).unwrap_err();
+    assert!(e.to_string().contains("not after the baseline date"), "{e}");
+    let e = Goal::new("x", Kpi::Nrr, 1.1, 1.1, d("2026-01-01"), d("2026-06-01")).unwrap_err();
+    assert!(e.to_string().contains("already met"), "{e}");
+    assert!(Goal::new(
+        "x",
+        Kpi::Nrr,
+        f64::NAN,
+        1.1,
+        d("2026-01-01"),
+        d("2026-06-01")
+    )
+    .is_err());
+}
+
+#[test]
+fn playbooks_check_every_segment_and_feed_the_actionable_verdict() {
+    let index = CustomerIndex::from_keys((0..90).map(|i| format!("c{i:02}"))).unwrap();
+    let tiers = PerCustomer::from_fn(&index, |id| {
+        Some(["smb", "mid_market", "enterprise"][id.get() as usize % 3].to_owned())
+    });
+    let segmentation = Segmentation::from_categories("tier", &tiers).unwrap();
+    let defaults = Playbook::tier_defaults();
+    let check = defaults.check(&segmentation);
+    assert!(check.complete(), "{check:?}");
+    let enterprise = defaults.play("enterprise").unwrap();
+    assert!(enterprise.channels.iter().any(|c| c == "field_sales"));
+    assert_eq!(enterprise.owner, Some(Team::Sales));
+    // A hand-made play missing parts, and a stale one.
+    let edited = defaults
+        .clone()
+        .with(
+            "smb",
+            Play {
+                goal: "grow".into(),
+                ..Play::default()
+            },
+        )
+        .with("startups", Play::default());
+    let check = edited.check(&segmentation);
+    assert!(!check.complete());
+    assert_eq!(check.incomplete[0].0, "smb");
+    assert!(check.incomplete[0].1.contains(&"owner".to_owned()));
+    assert_eq!(check.unused, vec!["startups".to_owned()]);
+    // The validation report reads the playbook for "actionable".
+    let strategies = defaults.strategies();
+    let input = ValidationInput {
+        strategies: Some(&strategies),
+        ..ValidationInput::default()
+    };
+    let report = validate_segmentation(&segmentation, &input, &Criteria::default()).unwrap();
+    assert!(
+        report.segments.iter().all(|s| s.actionable.passed()),
+        "{report:?}"
+    );
+}
