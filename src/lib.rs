@@ -20,6 +20,7 @@ pub mod economics;
 pub mod error;
 pub mod experiment;
 pub mod features;
+pub mod focus;
 pub mod ids;
 pub mod playbook;
 pub mod profile;

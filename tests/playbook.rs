@@ -126,3 +126,62 @@ fn playbooks_check_every_segment_and_feed_the_actionable_verdict() {
         "{report:?}"
     );
 }
+
+#[test]
+fn focus_flags_the_best_verticals_with_reasons_and_skips_thin_ones() {
+    use saas_segmentation::focus::{rank_focus, FocusParams};
+    let row = |name: &str, customers: u64, ltv: f64, churn: f64| SegmentKpis {
+        customers,
+        ltv: Some(ltv),
+        monthly_churn: Some(churn),
+        cac: Some(900.0),
+        arpa: Some(ltv * churn),
+        ..kpis(name, Some(churn))
+    };
+    let table = [
+        row("tiny", 5, 50_000.0, 0.001),
+        row("fintech", 80, 12_000.0, 0.01),
+        row("retail", 90, 3_000.0, 0.04),
+        row("health", 70, 9_000.0, 0.015),
+        row("media", 60, 2_000.0, 0.05),
+        row("devtools", 75, 8_000.0, 0.012),
+    ];
+    let ranking = rank_focus(&table, &FocusParams::default()).unwrap();
+    // Mean ranks over LTV, logo retention and CAC payback: fintech 2, health 2.67, tiny 2.67
+    // (too few customers), devtools 4 (not in the better half).
+    assert_eq!(ranking.focus(), vec!["fintech", "health"]);
+    let tiny = ranking.rows.iter().find(|r| r.key == "tiny").unwrap();
+    assert!(
+        !tiny.focus && tiny.reason.contains("too few"),
+        "{}",
+        tiny.reason
+    );
+    assert!(
+        ranking.rows[1].reason.starts_with("focus"),
+        "{:?}",
+        ranking.rows[1]
+    );
+    assert!(rank_focus(&[], &FocusParams::default()).is_err());
+}
+
+#[test]
+fn strategic_accounts_override_their_segment() {
+    use saas_segmentation::focus::{with_strategic_accounts, StrategicReason};
+    let index = CustomerIndex::from_keys(["a", "b", "c", "d"]).unwrap();
+    let seg = Segmentation::from_labels(&index, &[0, 0, 1, 1]).unwrap();
+    let strategic = PerCustomer::from_keyed(
+        &index,
+        [
+            ("b", StrategicReason::Reference),
+            ("d", StrategicReason::CaseStudy),
+        ],
+    )
+    .unwrap();
+    let out = with_strategic_accounts(&seg, &strategic).unwrap();
+    assert_eq!(out.sizes(), vec![1, 1, 2]);
+    assert_eq!(out.segment_of_key(&index, "d").unwrap(), Some(2));
+    assert_eq!(out.segments()[2].name(), "strategic accounts");
+    let other = CustomerIndex::from_keys(["x"]).unwrap();
+    let foreign = PerCustomer::from_keyed(&other, [("x", StrategicReason::Partnership)]).unwrap();
+    assert!(with_strategic_accounts(&seg, &foreign).is_err());
+}
