@@ -125,7 +125,8 @@ pub fn rank_focus(kpis: &[SegmentKpis], params: &FocusParams) -> Result<FocusRan
             reason: "0 keys to flag: use 2 or 3".to_owned(),
         });
     }
-    type Reader = fn(&SegmentKpis) -> (Option<f64>, Option<(f64, f64)>);
+    type Reading = (Option<f64>, Option<(f64, f64)>);
+    type Reader = fn(&SegmentKpis) -> Reading;
     let criteria: [(&'static str, bool, Reader); 5] = [
         ("ltv", true, |k| (k.ltv, None)),
         ("nrr", true, |k| {
@@ -162,7 +163,7 @@ pub fn rank_focus(kpis: &[SegmentKpis], params: &FocusParams) -> Result<FocusRan
         })
         .collect();
     for (name, higher, read) in criteria {
-        let values: Vec<(Option<f64>, Option<(f64, f64)>)> = kpis
+        let values: Vec<Reading> = kpis
             .iter()
             .map(|k| {
                 let (v, i) = read(k);
