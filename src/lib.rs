@@ -11,6 +11,7 @@ mod engine;
 mod mrr_series;
 
 pub mod activity;
+pub mod audit;
 pub mod cluster;
 pub mod cohort;
 pub mod date;

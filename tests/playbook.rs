@@ -185,3 +185,51 @@ fn strategic_accounts_override_their_segment() {
     let foreign = PerCustomer::from_keyed(&other, [("x", StrategicReason::Partnership)]).unwrap();
     assert!(with_strategic_accounts(&seg, &foreign).is_err());
 }
+
+#[test]
+fn the_data_audit_finds_sources_coverage_conflicts_and_consent() {
+    use saas_segmentation::audit::{audit_variables, AuditParams, Consent, Purpose, SourceColumn};
+    use saas_segmentation::validate::Variable;
+    let index = CustomerIndex::from_keys((0..10).map(|i| format!("c{i}"))).unwrap();
+    let seg = Segmentation::from_labels(&index, &[0, 0, 0, 0, 0, 1, 1, 1, 1, 1]).unwrap();
+    let crm = PerCustomer::from_fn(&index, |id| {
+        (id.get() < 8).then(|| 100.0 * f64::from(id.get()))
+    });
+    let billing = PerCustomer::from_fn(&index, |id| {
+        (id.get() % 2 == 0)
+            .then(|| 100.0 * f64::from(id.get()) + if id.get() == 4 { 5.0 } else { 0.0 })
+    });
+    let audit = audit_variables(
+        &seg,
+        &[
+            SourceColumn::new("crm", Variable::numeric("mrr", crm)),
+            SourceColumn::new("billing", Variable::numeric("mrr", billing)),
+        ],
+        &AuditParams::default(),
+    )
+    .unwrap();
+    let mrr = &audit.variables[0];
+    assert_eq!(
+        mrr.sources,
+        vec![("crm".to_owned(), 0.8), ("billing".to_owned(), 0.5)]
+    );
+    assert_eq!(mrr.coverage_by_segment[0].1, 1.0);
+    assert_eq!(mrr.coverage_by_segment[1].1, 0.8); // c5, c6, c7 from the CRM, c8 from billing
+    assert_eq!(mrr.conflicts, 1); // c4: 400 vs 405
+    assert_eq!(audit.gaps.len(), 2, "{:?}", audit.gaps);
+    let consent = Consent::new(&index, |id| {
+        Some(if id.get() < 3 {
+            vec![Purpose::Analytics]
+        } else {
+            vec![Purpose::Analytics, Purpose::Sales]
+        })
+    });
+    let (sales, left_out) = consent
+        .restrict_segmentation(&seg, &Purpose::Sales)
+        .unwrap();
+    assert_eq!(left_out, 3);
+    assert_eq!(sales.sizes(), vec![2, 5]);
+    let revenue = PerCustomer::from_fn(&index, |_| Some(1.0));
+    let (kept, dropped) = consent.restrict(&revenue, &Purpose::Sales).unwrap();
+    assert_eq!((dropped, kept.values().iter().flatten().count()), (3, 7));
+}
