@@ -14,6 +14,7 @@ pub mod activity;
 pub mod audit;
 pub mod cluster;
 pub mod cohort;
+pub mod committee;
 pub mod date;
 pub mod describe;
 pub mod drift;

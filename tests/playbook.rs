@@ -233,3 +233,60 @@ fn the_data_audit_finds_sources_coverage_conflicts_and_consent() {
     let (kept, dropped) = consent.restrict(&revenue, &Purpose::Sales).unwrap();
     assert_eq!((dropped, kept.values().iter().flatten().count()), (3, 7));
 }
+
+#[test]
+fn buying_committees_feed_rules_and_columns() {
+    use saas_segmentation::committee::{committees, Contact, Influence, Priority};
+    use saas_segmentation::model::{BuyerRole, DecisionMaker, Seniority};
+    use saas_segmentation::profile::{CustomerProfile, ProfileSet};
+    use saas_segmentation::rules::{Condition, Rule, RuleSet};
+
+    let mut profiles = ProfileSet::from_profiles(
+        ["acme", "globex", "initech"].map(|k| (k.to_owned(), CustomerProfile::default())),
+    )
+    .unwrap();
+    let index = profiles.index().clone();
+    let contacts = [
+        Contact::new("acme".to_owned())
+            .decision_maker(DecisionMaker::HeadOfSales)
+            .seniority(Seniority::Director),
+        Contact::new("acme".to_owned())
+            .decision_maker(DecisionMaker::Cfo)
+            .buyer(BuyerRole::EconomicBuyer)
+            .seniority(Seniority::CLevel)
+            .engaged(true),
+        Contact::new("acme".to_owned())
+            .buyer(BuyerRole::User)
+            .champion(true),
+        Contact::new("globex".to_owned())
+            .decision_maker(DecisionMaker::Cto)
+            .influence(Influence::Security),
+    ];
+    let by_account = committees(&index, &contacts).unwrap();
+    let acme = by_account.of_key(&index, "acme").unwrap().unwrap();
+    assert_eq!(acme.contacts, 3);
+    assert_eq!(acme.decision_maker, Some(DecisionMaker::Cfo));
+    assert_eq!(acme.priority, Some(Priority::CostAndRoi));
+    assert_eq!(acme.persona_mix, [1, 0, 0, 1]);
+    assert!((acme.engaged_share - 1.0 / 3.0).abs() < 1e-12);
+    let globex = by_account.of_key(&index, "globex").unwrap().unwrap();
+    assert_eq!(globex.priority, Some(Priority::ArchitectureAndSecurity));
+    assert_eq!(globex.influence_mix, [0, 0, 0, 1]);
+    assert!(by_account.of_key(&index, "initech").unwrap().is_none());
+    // Into the profiles, then a rule on champions.
+    for (profile, committee) in profiles.profiles_mut().iter_mut().zip(by_account.values()) {
+        if let Some(c) = committee {
+            c.apply_to(&mut profile.persona);
+        }
+    }
+    let rules = RuleSet::new(vec![Rule::new("championed", Condition::Champion(true))]).unwrap();
+    let seg = rules.apply(&profiles).unwrap().into_segmentation();
+    assert_eq!(seg.segment_of_key(&index, "acme").unwrap(), Some(0));
+    assert_eq!(seg.segment_of_key(&index, "globex").unwrap(), None);
+    // An unknown account is named.
+    let stray = [Contact::new("hooli".to_owned())];
+    assert!(committees(&index, &stray)
+        .unwrap_err()
+        .to_string()
+        .contains("hooli"));
+}
