@@ -17,7 +17,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::stats::distributions::{normal_isf, normal_sf, t_sf};
+use crate::stats::distributions::{noncentral_t_cdf, normal_isf, normal_sf, t_isf};
 use crate::stats::{benjamini_hochberg, chisquare, holm, Alternative};
 
 /// Conversions of one arm: successes out of customers.
@@ -246,32 +246,6 @@ pub fn compare_means(control: &[f64], treatment: &[f64], alpha: f64) -> Result<R
     Ok(readout)
 }
 
-/// The t quantile with `P(T >= t) = p`, by bisection on the survival function (statrs'
-/// inverse is not accurate enough in the tails).
-fn t_isf(p: f64, df: f64) -> Result<f64> {
-    let (mut low, mut high) = (0.0f64, 1.0f64);
-    while t_sf(high, df)? > p {
-        high *= 2.0;
-        if high > 1e12 {
-            return Err(Error::Undefined {
-                reason: format!("no t quantile for p = {p} with {df} degrees of freedom"),
-            });
-        }
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (low + high);
-        if t_sf(mid, df)? > p {
-            low = mid;
-        } else {
-            high = mid;
-        }
-        if high - low <= 1e-15 * high {
-            break;
-        }
-    }
-    Ok(0.5 * (low + high))
-}
-
 /// Cohen's h, the effect size of two proportions: `2 asin(sqrt(p1)) - 2 asin(sqrt(p2))`, as
 /// `statsmodels.stats.proportion.proportion_effectsize`.
 ///
@@ -363,6 +337,72 @@ pub fn sample_size_normal(effect: f64, alpha: f64, power: f64, ratio: f64) -> Re
             high = mid;
         }
         if high - low <= 1e-13 * high {
+            break;
+        }
+    }
+    Ok(0.5 * (low + high))
+}
+
+/// The power of a two-sided two-sample t test with standardized effect (Cohen's d) `effect`,
+/// `n1` customers in the first arm and `ratio * n1` in the second, as statsmodels'
+/// `TTestIndPower().power(effect, n1, alpha, ratio)`: the noncentral t at the critical values.
+///
+/// ```text
+/// df = n1 + n2 - 2,  nc = effect sqrt(n1 n2 / (n1 + n2)),  c = t_{df, 1 - alpha/2}
+/// power = P(T'(df, nc) > c) + P(T'(df, nc) < -c)
+/// ```
+///
+/// # Errors
+/// As [`power_normal`], and [`Error::InvalidParameter`] when the arms leave no degree of
+/// freedom (n1 + n2 <= 2).
+pub fn power_t(effect: f64, n1: f64, alpha: f64, ratio: f64) -> Result<f64> {
+    power_normal(effect, n1, alpha, ratio)?;
+    let n2 = n1 * ratio;
+    let df = n1 + n2 - 2.0;
+    if df <= 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "n1",
+            reason: format!("{n1} and {n2} customers leave no degree of freedom"),
+        });
+    }
+    let nc = effect * (n1 * n2 / (n1 + n2)).sqrt();
+    let c = t_isf(alpha / 2.0, df)?;
+    let upper = 1.0 - noncentral_t_cdf(c, df, nc)?;
+    let lower = noncentral_t_cdf(-c, df, nc)?;
+    Ok((upper + lower).clamp(0.0, 1.0))
+}
+
+/// Customers needed in the first arm for a two-sample t test to detect Cohen's d `effect`
+/// with `power` at `alpha` (statsmodels' `TTestIndPower().solve_power(effect, None, alpha,
+/// power, ratio)`). Round up for a plan.
+///
+/// # Errors
+/// As [`sample_size_normal`].
+pub fn sample_size_t(effect: f64, alpha: f64, power: f64, ratio: f64) -> Result<f64> {
+    // The normal answer is a lower bound; the t test needs a little more. Bracket from it.
+    let start = sample_size_normal(effect, alpha, power, ratio)?;
+    let need = |n: f64| -> Result<bool> { Ok(power_t(effect, n, alpha, ratio)? < power) };
+    let mut low = (2.0 / (1.0 + ratio)).max(start * 0.5).max(1.0 + 1e-9);
+    let mut high = start.max(low) * 1.5 + 2.0;
+    while need(high)? {
+        high *= 2.0;
+        if high > 1e15 {
+            return Err(Error::Undefined {
+                reason: "the effect is too small for any sample of under 1e15".to_owned(),
+            });
+        }
+    }
+    if !need(low)? {
+        low = 1.0 + 1e-9;
+    }
+    for _ in 0..300 {
+        let mid = 0.5 * (low + high);
+        if need(mid)? {
+            low = mid;
+        } else {
+            high = mid;
+        }
+        if high - low <= 1e-12 * high {
             break;
         }
     }

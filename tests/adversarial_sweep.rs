@@ -443,6 +443,8 @@ proptest! {
         }
         if let Ok(p) = guarded("power", || power_normal(effect, n1 as f64, alpha, ratio))? { probability("power", p)?; }
         if let Ok(n) = guarded("sample size", || sample_size_normal(effect, alpha, power, ratio))? { finite("sample size", n)?; }
+        if let Ok(p) = guarded("t power", || power_t(effect, n1 as f64, alpha, ratio))? { probability("t power", p)?; }
+        if let Ok(n) = guarded("t sample size", || sample_size_t(effect, alpha, power, ratio))? { finite("t sample size", n)?; }
         let bx = &x[..x.len().min(b.len())];
         let bb = &b[..bx.len()];
         let _ = guarded("cuped", || cuped((bx, bb), (bx, bb), alpha))?;

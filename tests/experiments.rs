@@ -189,3 +189,30 @@ proptest! {
         prop_assert!(power_normal(effect * 1.5, n, 0.05, 1.0).unwrap() >= p);
     }
 }
+
+#[test]
+fn t_test_power_and_sample_sizes_match_statsmodels() {
+    use saas_segmentation::experiment::{power_t, sample_size_t};
+    let f = fixture("experiments.json");
+    for case in f["t_power"].as_array().unwrap() {
+        let got = power_t(
+            case["effect"].as_f64().unwrap(),
+            case["n1"].as_f64().unwrap(),
+            case["alpha"].as_f64().unwrap(),
+            case["ratio"].as_f64().unwrap(),
+        )
+        .unwrap();
+        assert_within(got, case["power"].as_f64().unwrap(), 1e-9, "t power");
+    }
+    for case in f["t_sample_sizes"].as_array().unwrap() {
+        let n = sample_size_t(
+            case["effect"].as_f64().unwrap(),
+            case["alpha"].as_f64().unwrap(),
+            case["power"].as_f64().unwrap(),
+            case["ratio"].as_f64().unwrap(),
+        )
+        .unwrap();
+        // statsmodels' brentq stops at its default tolerance.
+        assert_within(n, case["n1"].as_f64().unwrap(), 1e-6, "t n1");
+    }
+}
