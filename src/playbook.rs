@@ -255,7 +255,8 @@ impl Goal {
             -1.0
         };
         let gap = sign * (value - expected);
-        let achieved = (value - self.baseline) / (self.target - self.baseline);
+        // + 0.0 turns -0 (no change) into 0 for display.
+        let achieved = (value - self.baseline) / (self.target - self.baseline) + 0.0;
         let on_track = gap >= 0.0;
         let summary = if achieved >= 1.0 {
             format!(
@@ -264,13 +265,13 @@ impl Goal {
             )
         } else if on_track {
             format!(
-                "{segment}: on track, {:.0}% of the way, {:.4} ahead of the path",
+                "{segment}: on track at {value:.4}, {:.0}% of the way, {:.4} ahead of the path",
                 achieved * 100.0,
                 gap
             )
         } else {
             format!(
-                "{segment}: off track, {:.0}% of the way, {:.4} behind the path ({:.4} expected by {date})",
+                "{segment}: off track at {value:.4}, {:.0}% of the way, {:.4} behind the path ({:.4} expected by {date})",
                 achieved * 100.0,
                 -gap,
                 expected
