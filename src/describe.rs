@@ -85,6 +85,15 @@ pub struct SegmentDescription {
     pub segments: Vec<SegmentProfile>,
 }
 
+/// The share of a segment of `size` customers without a value when `present` have one.
+fn missing_share(size: usize, present: usize) -> f64 {
+    if size == 0 {
+        0.0
+    } else {
+        size.saturating_sub(present) as f64 / size as f64
+    }
+}
+
 /// numpy's default (linear) percentile of sorted, non-empty values.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let position = p * (sorted.len() - 1) as f64;
@@ -188,11 +197,7 @@ pub fn describe_segments(
                     profiles[s].variables.push(VariableSummary {
                         variable: name.clone(),
                         present: n,
-                        missing_share: if size == 0 {
-                            0.0
-                        } else {
-                            (size - n) as f64 / size as f64
-                        },
+                        missing_share: missing_share(size, n),
                         mean,
                         std: (n >= 2).then(|| (squares / (n - 1) as f64).sqrt()),
                         quartiles: (n > 0).then(|| {
@@ -259,11 +264,7 @@ pub fn describe_segments(
                     profiles[s].variables.push(VariableSummary {
                         variable: name.clone(),
                         present: n,
-                        missing_share: if size == 0 {
-                            0.0
-                        } else {
-                            (size - n) as f64 / size as f64
-                        },
+                        missing_share: missing_share(size, n),
                         mean: None,
                         std: None,
                         quartiles: None,
