@@ -204,9 +204,11 @@ impl KMeansParams {
     /// [`KMeansParams::validate`]'s errors; [`Error::EmptyInput`] for a matrix without rows or
     /// columns; [`Error::NonFiniteCell`] naming the first NaN or infinite cell;
     /// [`Error::LengthMismatch`] when there is not one weight per row; [`Error::OutOfRange`] for a
-    /// negative or non-finite weight; [`Error::InvalidParameter`] when all weights are zero,
+    /// negative, non-finite or subnormal weight; [`Error::InvalidParameter`] when all weights
+    /// are zero, when their total makes the weighted sums overflow (divide them by a constant),
     /// when `n_clusters` exceeds the number of distinct rows of positive weight, or when the
-    /// precomputed centroids have the wrong width.
+    /// precomputed centroids have the wrong width; [`Error::Undefined`] when a row's squared
+    /// norm exceeds about 1e307 (one value near 3e153: rescale the features).
     pub fn fit_weighted<'a>(
         &self,
         x: ArrayView2<'a, f64>,
