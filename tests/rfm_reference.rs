@@ -5,8 +5,8 @@ mod common;
 use common::{assert_close, fixture};
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{
-    Binning, BtydParams, BtydPeriod, BtydSummary, RecencyBasis, RfmParams, RfmScores, RfmTable,
-    ScoreParams,
+    Binning, BtydParams, BtydPeriod, BtydSummary, RecencyBasis, RefundDays, RfmParams, RfmScores,
+    RfmTable, ScoreParams,
 };
 use saas_segmentation::Date;
 use serde_json::Value;
@@ -169,7 +169,16 @@ fn btyd_matches_lifetimes_on_a_synthetic_log() {
     check_btyd("btyd_synthetic.json");
 }
 
+#[test]
+fn btyd_with_refunds_matches_lifetimes_when_refund_days_are_transactions() {
+    check_btyd_with("btyd_refunds.json", RefundDays::Transactions);
+}
+
 fn check_btyd(name: &str) {
+    check_btyd_with(name, RefundDays::Unmatched);
+}
+
+fn check_btyd_with(name: &str, refund_days: RefundDays) {
     let fixture = fixture(name);
     let transactions = log(&fixture["log"]);
     for summary in fixture["summaries"].as_array().unwrap() {
@@ -184,7 +193,8 @@ fn check_btyd(name: &str) {
             .unwrap();
         let params = BtydParams::new(end)
             .period(period)
-            .multiplier(summary["multiplier"].as_u64().unwrap() as u32);
+            .multiplier(summary["multiplier"].as_u64().unwrap() as u32)
+            .refund_days(refund_days);
         let ours = BtydSummary::from_transactions(&transactions, &params).unwrap();
         let what = format!("{:?} x{} to {end}", period, summary["multiplier"]);
         assert_eq!(

@@ -28,6 +28,19 @@ pub enum BtydPeriod {
     Month,
 }
 
+/// Whether a period whose only rows are refunds is a transaction period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RefundDays {
+    /// No: only periods with a purchase count; refunds in a period without one are counted in
+    /// [`BtydSummary::refunds_unmatched`] and left out (default).
+    #[default]
+    Unmatched,
+    /// Yes, as lifetimes computes it: every period with any row is a transaction period, and
+    /// its net sum (negative for refunds only) enters the monetary value.
+    Transactions,
+}
+
 /// Settings of a BTYD summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -36,6 +49,8 @@ pub struct BtydParams {
     period: BtydPeriod,
     multiplier: u32,
     refunds: RefundPolicy,
+    #[cfg_attr(feature = "serde", serde(default))]
+    refund_days: RefundDays,
 }
 
 impl BtydParams {
@@ -49,7 +64,17 @@ impl BtydParams {
             period: BtydPeriod::Day,
             multiplier: 1,
             refunds: RefundPolicy::Net,
+            refund_days: RefundDays::Unmatched,
         }
+    }
+
+    /// Whether a period with refunds only is a transaction period. Default:
+    /// [`RefundDays::Unmatched`]; [`RefundDays::Transactions`] is exactly lifetimes' summary
+    /// when refunds are present (with [`RefundPolicy::Net`]).
+    #[must_use]
+    pub fn refund_days(mut self, refund_days: RefundDays) -> Self {
+        self.refund_days = refund_days;
+        self
     }
 
     /// The period. Default: [`BtydPeriod::Day`].
@@ -260,8 +285,9 @@ impl<K: Hash + Eq + Clone + Ord + Debug> BtydSummary<K> {
             let (customer, period) = (rows[start].0, rows[start].1);
             let mut stop = start;
             let (mut purchase, mut micros, mut refunds) = (false, 0i64, 0u64);
+            let any_row = params.refund_days == RefundDays::Transactions;
             while stop < rows.len() && rows[stop].0 == customer && rows[stop].1 == period {
-                purchase |= !rows[stop].2;
+                purchase |= any_row || !rows[stop].2;
                 refunds += u64::from(rows[stop].2);
                 micros = micros.checked_add(rows[stop].3).ok_or_else(total_error)?;
                 stop += 1;

@@ -49,7 +49,7 @@ mod segments;
 pub(crate) mod summary;
 mod table;
 
-pub use btyd::{BtydParams, BtydPeriod, BtydSummary};
+pub use btyd::{BtydParams, BtydPeriod, BtydSummary, RefundDays};
 pub use report::{segment_summary, RfGrid, SegmentSummary};
 pub use score::{
     rank_first_scores, Bin, Binning, Dimension, DimensionScores, RfmScores, ScoreParams,
