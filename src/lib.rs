@@ -21,6 +21,7 @@ pub mod drift;
 pub mod economics;
 pub mod error;
 pub mod experiment;
+pub mod export;
 pub mod features;
 pub mod focus;
 pub mod ids;
