@@ -307,6 +307,23 @@ proptest! {
                 check("observed ltv", v.is_finite(), v)?;
             }
         }
+        let subs: Vec<saas_segmentation::economics::Subscription<String>> = rows
+            .iter()
+            .zip(&values)
+            .map(|((k, d, a), e)| {
+                let end = e.and_then(|days| d.add_days(days.clamp(-1e6, 1e6) as i64).ok());
+                saas_segmentation::economics::Subscription::new(k.clone(), *d, end, *a)
+            })
+            .collect();
+        for rule in [
+            saas_segmentation::economics::SnapshotRule::MonthStart,
+            saas_segmentation::economics::SnapshotRule::MonthEnd,
+            saas_segmentation::economics::SnapshotRule::Prorated,
+        ] {
+            if let Ok(monthly) = guarded("monthly_mrr", || saas_segmentation::economics::monthly_mrr(&subs, rule, end))? {
+                check("monthly mrr", monthly.iter().all(|r| r.mrr.is_finite() && r.mrr >= 0.0), monthly.len())?;
+            }
+        }
         let lifetime = LifetimeParams::new(analysis());
         if let Ok(data) = guarded("lifetimes from mrr", || SurvivalData::from_mrr(&index, &records, &lifetime))? {
             check("durations", data.durations().iter().all(|d| d.is_finite() && *d >= 0.0), data.durations())?;

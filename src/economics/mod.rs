@@ -41,6 +41,7 @@
 //! ```
 
 mod icp;
+mod intervals;
 mod kpi;
 mod movements;
 mod ttfv;
@@ -49,6 +50,7 @@ mod value;
 pub(crate) use crate::mrr_series::MrrSeries;
 pub use crate::mrr_series::{CreditPolicy, MrrParams};
 pub use icp::{FitScore, IdealCustomerProfile, ProfileParams, Trait, TraitCondition};
+pub use intervals::{monthly_mrr, SnapshotRule, Subscription, MAX_MONTHLY_ROWS};
 pub use kpi::{
     check_tier_economics, segment_kpis, KpiInputs, SegmentKpis, TierFlag, TierMeasurement,
 };
