@@ -426,3 +426,60 @@ mod tests {
         );
     }
 }
+
+#[cfg(feature = "chrono")]
+mod chrono_conversions {
+    use super::Date;
+    use crate::error::{Error, Result};
+    use chrono::Datelike;
+
+    impl TryFrom<chrono::NaiveDate> for Date {
+        type Error = Error;
+
+        /// The same calendar day; dates outside the years 0 to 9999 are
+        /// [`Error::DateOverflow`].
+        fn try_from(date: chrono::NaiveDate) -> Result<Date> {
+            Date::from_ymd(date.year(), date.month(), date.day()).map_err(|_| Error::DateOverflow {
+                operation: format!("chrono date {date}"),
+            })
+        }
+    }
+
+    impl From<Date> for chrono::NaiveDate {
+        /// The same calendar day (every `Date` is a valid `NaiveDate`).
+        fn from(date: Date) -> chrono::NaiveDate {
+            let (y, m, d) = date.ymd();
+            chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or(chrono::NaiveDate::MIN)
+        }
+    }
+}
+
+#[cfg(feature = "jiff")]
+mod jiff_conversions {
+    use super::Date;
+    use crate::error::{Error, Result};
+
+    impl TryFrom<jiff::civil::Date> for Date {
+        type Error = Error;
+
+        /// The same calendar day; dates before the year 0 are [`Error::DateOverflow`].
+        fn try_from(date: jiff::civil::Date) -> Result<Date> {
+            Date::from_ymd(
+                i32::from(date.year()),
+                u32::from(date.month().unsigned_abs()),
+                u32::from(date.day().unsigned_abs()),
+            )
+            .map_err(|_| Error::DateOverflow {
+                operation: format!("jiff date {date}"),
+            })
+        }
+    }
+
+    impl From<Date> for jiff::civil::Date {
+        /// The same calendar day (jiff covers the years -9999 to 9999).
+        fn from(date: Date) -> jiff::civil::Date {
+            let (y, m, d) = date.ymd();
+            jiff::civil::Date::new(y as i16, m as i8, d as i8).unwrap_or(jiff::civil::Date::MIN)
+        }
+    }
+}
