@@ -25,6 +25,7 @@ pub mod export;
 pub mod features;
 pub mod focus;
 pub mod ids;
+pub mod lenient;
 pub mod playbook;
 pub mod profile;
 pub mod random;

@@ -100,6 +100,11 @@ pub struct Persona {
     pub decision_maker: Option<DecisionMaker>,
     /// Buyer or user.
     pub buyer_role: Option<BuyerRole>,
-    /// Whether the contact champions the product internally.
+    /// Whether the contact champions the product internally (loads `TRUE`, `"yes"`, `1` or an
+    /// empty cell as exports write them).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "crate::lenient::serde_cells::option_bool")
+    )]
     pub champion: Option<bool>,
 }
