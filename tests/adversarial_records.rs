@@ -6,13 +6,11 @@
 //! groups). Same contract as `adversarial_sweep.rs`: no panic, and `Ok` results are finite and in
 //! range. Failures are shrunk and recorded in `tests/adversarial_records.proptest-regressions`.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use proptest::prelude::*;
 
 #[path = "common/guard.rs"]
 mod guard;
-use guard::{peak_of, MEMORY_BOUND};
+use guard::guarded;
 use saas_segmentation::activity::{derive_behaviour, Activity, ActivityEvent, BehaviourConfig};
 use saas_segmentation::cohort::{
     lifecycle, stickiness, ActivityParams, Cohorts, Grid, RetentionMatrix, RetentionMode,
@@ -28,17 +26,6 @@ use saas_segmentation::rfm::{
 };
 use saas_segmentation::survival::{LifetimeParams, SurvivalData};
 use saas_segmentation::{CustomerIndex, Date, PerCustomer, Period};
-
-/// Runs `f`; a panic, or more than `MEMORY_BOUND` bytes held at once on these inputs of a few
-/// hundred bytes, becomes a failed property naming `what`, so proptest shrinks it.
-fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, TestCaseError> {
-    let (result, peak) = catch_unwind(AssertUnwindSafe(|| peak_of(f)))
-        .map_err(|_| TestCaseError::fail(format!("{what} panicked")))?;
-    if peak > MEMORY_BOUND {
-        return Err(TestCaseError::fail(format!("{what} held {peak} bytes")));
-    }
-    Ok(result)
-}
 
 fn check(what: &str, ok: bool, detail: impl std::fmt::Debug) -> Result<(), TestCaseError> {
     if ok {
@@ -100,12 +87,7 @@ fn binning() -> impl Strategy<Value = Binning> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
-        )),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(guard::config())]
 
     #[test]
     fn rfm_and_btyd(

@@ -8,13 +8,11 @@
 //! committed and replayed first on every run. CI runs this file in debug and in release, where
 //! integer overflow wraps silently instead of panicking.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use proptest::prelude::*;
 
 #[path = "common/guard.rs"]
 mod guard;
-use guard::{peak_of, MEMORY_BOUND};
+use guard::guarded;
 use saas_segmentation::cluster::{AgglomerativeParams, ChooseK, KMeans, Linkage, MiniBatchKMeans};
 use saas_segmentation::economics::{cac, cac_payback_months, ltv, wilson, Concentration};
 use saas_segmentation::features::{Scaler, ScalerKind};
@@ -34,17 +32,6 @@ use saas_segmentation::validate::{
     silhouette_score, Averaging, Contingency,
 };
 use saas_segmentation::{CustomerIndex, Date, Period, Segmentation};
-
-/// Runs `f`; a panic, or more than `MEMORY_BOUND` bytes held at once on these inputs of a few
-/// hundred bytes, becomes a failed property naming `what`, so proptest shrinks it.
-fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, TestCaseError> {
-    let (result, peak) = catch_unwind(AssertUnwindSafe(|| peak_of(f)))
-        .map_err(|_| TestCaseError::fail(format!("{what} panicked")))?;
-    if peak > MEMORY_BOUND {
-        return Err(TestCaseError::fail(format!("{what} held {peak} bytes")));
-    }
-    Ok(result)
-}
 
 /// An `Ok` number must be finite (and in `range` when given).
 fn in_range(what: &str, value: f64, low: f64, high: f64) -> Result<(), TestCaseError> {
@@ -126,12 +113,7 @@ fn matrix(rows: usize, cols: usize, cells: &[f64]) -> Array2<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
-        )),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(guard::config())]
 
     #[test]
     fn means_and_ranks(

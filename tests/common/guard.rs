@@ -82,3 +82,30 @@ pub fn peak_of<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let peak = PEAK.with(Cell::get).saturating_sub(base);
     (r, peak)
 }
+
+/// Runs `f` for a property test: a panic, or more than `MEMORY_BOUND` bytes held at once on
+/// inputs of a few hundred bytes, becomes a failed property naming `what`, so proptest shrinks
+/// it.
+pub fn guarded<R>(
+    what: &str,
+    f: impl FnOnce() -> R,
+) -> Result<R, proptest::test_runner::TestCaseError> {
+    use proptest::test_runner::TestCaseError;
+    let (result, peak) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| peak_of(f)))
+        .map_err(|_| TestCaseError::fail(format!("{what} panicked")))?;
+    if peak > MEMORY_BOUND {
+        return Err(TestCaseError::fail(format!("{what} held {peak} bytes")));
+    }
+    Ok(result)
+}
+
+/// The sweeps' proptest settings: shrunk failures are saved beside the test file
+/// (`<test>.proptest-regressions`) and replayed first; `PROPTEST_CASES` sets the cases.
+pub fn config() -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}
