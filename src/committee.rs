@@ -227,8 +227,7 @@ pub fn committees<K: Debug>(
 ) -> Result<PerCustomer<Committee>> {
     let n = lookup.customer_count();
     let mut out: Vec<Option<Committee>> = crate::engine::try_filled(n, None, "committees")?;
-    let mut engaged = vec![0usize; 0];
-    engaged.resize(n, 0);
+    let mut engaged = vec![0usize; n];
     for (row, c) in contacts.iter().enumerate() {
         let id = lookup
             .lookup(&c.account)
