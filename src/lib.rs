@@ -13,6 +13,7 @@ mod mrr_series;
 pub mod activity;
 pub mod audit;
 pub mod cluster;
+pub mod clv;
 pub mod cohort;
 pub mod committee;
 pub mod date;
