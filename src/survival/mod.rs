@@ -31,11 +31,16 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
+mod cox;
 mod kaplan_meier;
 mod logrank;
 
 use std::fmt::Debug;
 
+pub use cox::{
+    concordance_index, nelson_aalen, CoxCoefficient, CoxModel, CoxParams, LikelihoodRatioTest,
+    NelsonAalenRow, Ties,
+};
 pub use kaplan_meier::{KaplanMeier, KaplanMeierParams, KaplanMeierRow, SurvivalPoint};
 pub use logrank::{
     logrank_test, pairwise_logrank, survival_difference_at, LogRankTest, PairwiseLogRank,
