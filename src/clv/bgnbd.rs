@@ -323,9 +323,33 @@ const NAMES: [&str; 4] = ["r", "alpha", "a", "b"];
 
 /// Mean negative log-likelihood and its gradient in `ln(r, α, a, b)` over compressed histories
 /// `(x, t_x, T, count)`; `by_x` holds the distinct frequencies with their total counts.
+/// Compressed histories with their ages as indices into a table of distinct ages, so one
+/// evaluation takes `ln(α + age)` once per distinct age (integer-day data has a few hundred)
+/// instead of twice per customer.
+struct Indexed {
+    /// `(x, index of t_x, index of T, count)`, sorted by x.
+    rows: Vec<(f64, u32, u32, f64)>,
+    /// Distinct ages (recencies and T), ascending.
+    ages: Vec<f64>,
+}
+
+impl Indexed {
+    fn new(rows: &[(f64, f64, f64, f64)]) -> Indexed {
+        let mut ages: Vec<f64> = rows.iter().flat_map(|r| [r.1, r.2]).collect();
+        ages.sort_unstable_by(f64::total_cmp);
+        ages.dedup();
+        let at = |v: f64| ages.partition_point(|a| *a < v) as u32;
+        let rows = rows
+            .iter()
+            .map(|&(x, tx, t, w)| (x, at(tx), at(t), w))
+            .collect();
+        Indexed { rows, ages }
+    }
+}
+
 fn objective(
     theta: &[f64],
-    rows: &[(f64, f64, f64, f64)],
+    data: &Indexed,
     by_x: &[(f64, f64)],
     total: f64,
     penalizer: f64,
@@ -358,20 +382,23 @@ fn objective(
     // The per-history mixture of "alive at T" and "dropped out after the last purchase".
     let mut last_x = f64::NAN;
     let mut ln_bx1 = 0.0;
-    for &(x, t_x, t, w) in rows {
-        let ln_at = (alpha + t).ln();
+    let ln_age: Vec<f64> = data.ages.iter().map(|v| (alpha + v).ln()).collect();
+    let inv_age: Vec<f64> = data.ages.iter().map(|v| 1.0 / (alpha + v)).collect();
+    for &(x, i_tx, i_t, w) in &data.rows {
+        let (i_tx, i_t) = (i_tx as usize, i_t as usize);
+        let ln_at = ln_age[i_t];
         let a3 = -(r + x) * ln_at;
         if x == 0.0 {
             ll += w * a3;
             gr -= w * ln_at;
-            galpha -= w * (r + x) / (alpha + t);
+            galpha -= w * (r + x) * inv_age[i_t];
             continue;
         }
         if x != last_x {
             last_x = x;
             ln_bx1 = (b + x - 1.0).ln();
         }
-        let ln_atx = (alpha + t_x).ln();
+        let ln_atx = ln_age[i_tx];
         let a4 = ln_a - ln_bx1 - (r + x) * ln_atx;
         let d = a4 - a3;
         // w4 = e^a4 / (e^a3 + e^a4), computed without overflow.
@@ -385,7 +412,7 @@ fn objective(
         let w3 = 1.0 - w4;
         ll += w * mix;
         gr -= w * (w3 * ln_at + w4 * ln_atx);
-        galpha -= w * (r + x) * (w3 / (alpha + t) + w4 / (alpha + t_x));
+        galpha -= w * (r + x) * (w3 * inv_age[i_t] + w4 * inv_age[i_tx]);
         ga += w * w4 / a;
         gb -= w * w4 / (b + x - 1.0);
     }
@@ -450,8 +477,9 @@ impl BetaGeo {
             row.2 *= scale;
         }
         let by_x = counts_by_frequency(&rows);
+        let indexed = Indexed::new(&rows);
         let total = histories.len() as f64;
-        let f = |theta: &[f64]| objective(theta, &rows, &by_x, total, penalizer);
+        let f = |theta: &[f64]| objective(theta, &indexed, &by_x, total, penalizer);
         let m = fit::fit_log_params(&f, &[0.1; 4], &NAMES, "BG/NBD")?;
         let hessian = super::optimize::hessian_from_gradient(&f, &m.x);
         let mut values: Vec<f64> = m.x.iter().map(|v| v.exp()).collect();

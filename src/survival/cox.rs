@@ -155,64 +155,123 @@ struct Sorted<'a> {
     event: &'a [bool],
 }
 
+/// `a1 += φ x`, `a2 += φ x xᵀ` (the full square, row-major): with the width known at compile
+/// time for up to 12 covariates, so the loops unroll and vectorize.
+fn add_outer(phi: f64, row: &[f64], a1: &mut [f64], a2: &mut [f64]) {
+    fn fixed<const P: usize>(phi: f64, row: &[f64], a1: &mut [f64], a2: &mut [f64]) {
+        let (Ok(row), Ok(a1)) = (<&[f64; P]>::try_from(row), <&mut [f64; P]>::try_from(a1)) else {
+            return;
+        };
+        for (a, dst) in a2.chunks_exact_mut(P).enumerate() {
+            let Ok(dst) = <&mut [f64; P]>::try_from(dst) else {
+                return;
+            };
+            let pa = phi * row[a];
+            a1[a] += pa;
+            for b in 0..P {
+                dst[b] += pa * row[b];
+            }
+        }
+    }
+    match row.len() {
+        1 => fixed::<1>(phi, row, a1, a2),
+        2 => fixed::<2>(phi, row, a1, a2),
+        3 => fixed::<3>(phi, row, a1, a2),
+        4 => fixed::<4>(phi, row, a1, a2),
+        5 => fixed::<5>(phi, row, a1, a2),
+        6 => fixed::<6>(phi, row, a1, a2),
+        7 => fixed::<7>(phi, row, a1, a2),
+        8 => fixed::<8>(phi, row, a1, a2),
+        9 => fixed::<9>(phi, row, a1, a2),
+        10 => fixed::<10>(phi, row, a1, a2),
+        11 => fixed::<11>(phi, row, a1, a2),
+        12 => fixed::<12>(phi, row, a1, a2),
+        _ => {
+            for (a, dst) in a2.chunks_exact_mut(row.len()).enumerate() {
+                let pa = phi * row[a];
+                a1[a] += pa;
+                for (d, x) in dst.iter_mut().zip(row) {
+                    *d += pa * x;
+                }
+            }
+        }
+    }
+}
+
 impl Sorted<'_> {
+    /// One pass from the longest time down. Each subject adds `φ`, `φx` and `φxxᵀ` (lower
+    /// triangle) to its time group's event or censored sums; the group then joins the risk
+    /// set. Efron's `d` tie terms reduce to five scalar sums over `l`, so a group costs
+    /// `O(d + p²)` beyond its subjects.
     fn derivatives(&self, beta: &[f64], ties: Ties) -> (f64, Vec<f64>, Vec<f64>) {
         let p = self.p;
         let n = self.time.len();
         let (mut ll, mut grad, mut hess) = (0.0, vec![0.0; p], vec![0.0; p * p]);
         let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![0.0; p * p]);
         let (mut t1, mut t2) = (vec![0.0; p], vec![0.0; p * p]);
+        let (mut c1, mut c2) = (vec![0.0; p], vec![0.0; p * p]);
         let mut i = 0;
         while i < n {
             let t = self.time[i];
             let mut j = i;
-            let (mut t0, mut deaths) = (0.0, 0usize);
+            let (mut t0, mut c0, mut deaths) = (0.0, 0.0, 0usize);
             t1.iter_mut().for_each(|v| *v = 0.0);
             t2.iter_mut().for_each(|v| *v = 0.0);
+            c1.iter_mut().for_each(|v| *v = 0.0);
+            c2.iter_mut().for_each(|v| *v = 0.0);
             while j < n && self.time[j] == t {
                 let row = &self.z[j * p..(j + 1) * p];
                 let eta: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
                 let phi = eta.exp();
-                s0 += phi;
-                for a in 0..p {
-                    let pa = phi * row[a];
-                    s1[a] += pa;
-                    for b in 0..=a {
-                        s2[a * p + b] += pa * row[b];
-                    }
-                }
-                if self.event[j] {
+                let (a0, a1, a2) = if self.event[j] {
                     deaths += 1;
                     ll += eta;
-                    t0 += phi;
-                    for a in 0..p {
-                        grad[a] += row[a];
-                        let pa = phi * row[a];
-                        t1[a] += pa;
-                        for b in 0..=a {
-                            t2[a * p + b] += pa * row[b];
-                        }
+                    for (g, x) in grad.iter_mut().zip(row) {
+                        *g += x;
                     }
-                }
+                    t0 += phi;
+                    (&mut t0, &mut t1, &mut t2)
+                } else {
+                    c0 += phi;
+                    (&mut c0, &mut c1, &mut c2)
+                };
+                let _ = a0;
+                add_outer(phi, row, a1, a2);
                 j += 1;
+            }
+            s0 += t0 + c0;
+            for a in 0..p {
+                s1[a] += t1[a] + c1[a];
+            }
+            for ((s, t), c) in s2.iter_mut().zip(&t2).zip(&c2) {
+                *s += t + c;
             }
             if deaths > 0 {
                 let d = deaths as f64;
+                // Σ_l over the tie terms with f_l = l/d (Efron) or 0 (Breslow).
+                let (mut inv, mut f_inv, mut inv2, mut f_inv2, mut ff_inv2) =
+                    (0.0, 0.0, 0.0, 0.0, 0.0);
                 for l in 0..deaths {
-                    let frac = match ties {
+                    let f = match ties {
                         Ties::Efron => l as f64 / d,
                         Ties::Breslow => 0.0,
                     };
-                    let r0 = s0 - frac * t0;
+                    let r0 = s0 - f * t0;
                     ll -= r0.ln();
-                    for a in 0..p {
-                        let r1a = s1[a] - frac * t1[a];
-                        grad[a] -= r1a / r0;
-                        for b in 0..=a {
-                            let r1b = s1[b] - frac * t1[b];
-                            let r2 = s2[a * p + b] - frac * t2[a * p + b];
-                            hess[a * p + b] -= r2 / r0 - r1a * r1b / (r0 * r0);
-                        }
+                    let q = 1.0 / r0;
+                    inv += q;
+                    f_inv += f * q;
+                    inv2 += q * q;
+                    f_inv2 += f * q * q;
+                    ff_inv2 += f * f * q * q;
+                }
+                for a in 0..p {
+                    grad[a] -= s1[a] * inv - t1[a] * f_inv;
+                    for b in 0..=a {
+                        let second = s2[a * p + b] * inv - t2[a * p + b] * f_inv;
+                        let outer = s1[a] * s1[b] * inv2 - (s1[a] * t1[b] + t1[a] * s1[b]) * f_inv2
+                            + t1[a] * t1[b] * ff_inv2;
+                        hess[a * p + b] -= second - outer;
                     }
                 }
             }
@@ -297,15 +356,17 @@ impl CoxModel {
         for (i, &d) in durations.iter().enumerate() {
             crate::error::ensure_non_negative(d, || format!("subject {i}"), "duration")?;
         }
-        for ((i, j), v) in covariates.indexed_iter() {
-            crate::error::ensure_finite(*v, || format!("subject {i}"), names[j])?;
-            if v.abs() > 1e150 {
-                return Err(Error::OutOfRange {
-                    record: format!("subject {i}"),
-                    field: names[j].to_owned(),
-                    value: *v,
-                    expected: "a covariate of magnitude at most 1e150 (rescale it)",
-                });
+        for (i, row) in covariates.rows().into_iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if v.is_nan() || v.abs() > 1e150 {
+                    crate::error::ensure_finite(*v, || format!("subject {i}"), names[j])?;
+                    return Err(Error::OutOfRange {
+                        record: format!("subject {i}"),
+                        field: names[j].to_owned(),
+                        value: *v,
+                        expected: "a covariate of magnitude at most 1e150 (rescale it)",
+                    });
+                }
             }
         }
         let events = observed.iter().filter(|e| **e).count();
@@ -316,13 +377,27 @@ impl CoxModel {
         }
         // Standardize: mean and sample standard deviation (pandas' ddof = 1).
         let nf = n as f64;
+        let standard = covariates.as_standard_layout();
+        let flat = standard.as_slice().unwrap_or(&[]);
         let mut means = vec![0.0; p];
+        for row in flat.chunks_exact(p) {
+            for (m, v) in means.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        means.iter_mut().for_each(|m| *m /= nf);
         let mut sds = vec![0.0; p];
+        for row in flat.chunks_exact(p) {
+            for ((s, v), m) in sds.iter_mut().zip(row).zip(&means) {
+                *s += (v - m) * (v - m);
+            }
+        }
         for j in 0..p {
-            let col = covariates.column(j);
-            means[j] = col.iter().sum::<f64>() / nf;
-            let ss: f64 = col.iter().map(|v| (v - means[j]).powi(2)).sum();
-            sds[j] = if n > 1 { (ss / (nf - 1.0)).sqrt() } else { 0.0 };
+            sds[j] = if n > 1 {
+                (sds[j] / (nf - 1.0)).sqrt()
+            } else {
+                0.0
+            };
             if !(sds[j] > 0.0 && sds[j].is_finite()) {
                 return Err(Error::Undefined {
                     reason: format!(
@@ -333,18 +408,32 @@ impl CoxModel {
                 });
             }
         }
-        // Subjects by descending time.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| durations[b].total_cmp(&durations[a]));
+        // Subjects by descending time, censored before events within a time (so the reversed
+        // order is the concordance's: ascending time, events first).
+        // Durations are >= 0, so their bits order like the values; one u128 key per subject
+        // sorts without an indirect comparator.
+        let mut keys: Vec<u128> = (0..n)
+            .map(|i| {
+                let time = u128::from(!durations[i].to_bits());
+                (time << 64) | (u128::from(observed[i]) << 32) | i as u128
+            })
+            .collect();
+        keys.sort_unstable();
+        let order: Vec<usize> = keys.iter().map(|k| (*k as u32) as usize).collect();
+        drop(keys);
+        let inv_sd: Vec<f64> = sds.iter().map(|s| 1.0 / s).collect();
         let mut z = Vec::with_capacity(n * p);
         for &i in &order {
-            for j in 0..p {
-                z.push((covariates[[i, j]] - means[j]) / sds[j]);
-            }
+            let row = &flat[i * p..(i + 1) * p];
+            z.extend(
+                row.iter()
+                    .zip(&means)
+                    .zip(&inv_sd)
+                    .map(|((v, m), s)| (v - m) * s),
+            );
         }
         let time: Vec<f64> = order.iter().map(|&i| durations[i]).collect();
         let event: Vec<bool> = order.iter().map(|&i| observed[i]).collect();
-        check_collinearity(&z, p, names)?;
         let data = Sorted {
             z: &z,
             p,
@@ -366,6 +455,12 @@ impl CoxModel {
         let mut beta = vec![0.0; p];
         let (mut ll, mut g, mut h) = penalized(&beta);
         let null_log_likelihood = ll;
+        // Exact collinearity holds in every risk set, so the information at 0 (a sum of
+        // risk-set covariances) is singular along it: name the covariate. A penalizer makes
+        // collinear covariates estimable, so only unpenalized fits are refused.
+        if penalty == 0.0 {
+            check_collinearity(&h, p, names)?;
+        }
         let mut iterations = 0;
         let mut converged = false;
         while iterations < 200 {
@@ -485,7 +580,8 @@ impl CoxModel {
                     .sum()
             })
             .collect();
-        let concordance = concordance_index(&time, &linear, &event)?;
+        let ascending: Vec<usize> = (0..n).rev().collect();
+        let concordance = concordance_in_order(&time, &linear, &event, &ascending)?;
         for c in &coefficients {
             for v in [c.coef, c.standard_error, c.p_value, c.lower, c.upper] {
                 crate::error::finite_result(v, "a Cox coefficient")?;
@@ -675,27 +771,19 @@ fn missing(customer: CustomerId, name: &str) -> Error {
 }
 
 /// Refuses covariates that are (numerically) linear combinations of earlier ones, naming the
-/// first such covariate, from a pivoted look at the correlation matrix.
-fn check_collinearity(z: &[f64], p: usize, names: &[&str]) -> Result<()> {
-    let n = z.len() / p;
-    let mut gram = vec![0.0; p * p];
-    for i in 0..n {
-        let row = &z[i * p..(i + 1) * p];
-        for a in 0..p {
-            for b in 0..=a {
-                gram[a * p + b] += row[a] * row[b];
-            }
-        }
-    }
-    // Cholesky column by column; a pivot that vanishes relative to its diagonal means the
-    // column lies in the span of the earlier ones.
+/// first such covariate, from a Cholesky factorization of the information matrix `-hessian`
+/// at β = 0.
+fn check_collinearity(hessian: &[f64], p: usize, names: &[&str]) -> Result<()> {
+    let gram: Vec<f64> = hessian.iter().map(|v| -v).collect();
     let mut l = vec![0.0; p * p];
     for j in 0..p {
         let mut d = gram[j * p + j];
         for k in 0..j {
             d -= l[j * p + k] * l[j * p + k];
         }
-        if d <= 1e-10 * gram[j * p + j] {
+        // A pivot that vanishes relative to its diagonal: the column lies in the span of the
+        // earlier ones.
+        if d.is_nan() || d <= 1e-10 * gram[j * p + j] {
             return Err(Error::Undefined {
                 reason: format!(
                     "covariate {} is a linear combination of the covariates before it \
@@ -733,15 +821,53 @@ pub fn concordance_index(time: &[f64], risk: &[f64], event: &[bool]) -> Result<f
             found: risk.len().min(event.len()),
         });
     }
-    // Rank the risk scores for a Fenwick tree over deaths seen so far.
-    let mut sorted: Vec<f64> = risk.to_vec();
-    for (i, r) in sorted.iter().enumerate() {
+    for (i, r) in risk.iter().enumerate() {
         crate::error::ensure_finite(*r, || format!("subject {i}"), "risk score")?;
     }
-    sorted.sort_by(f64::total_cmp);
-    sorted.dedup();
-    let rank = |v: f64| sorted.partition_point(|x| *x < v);
-    let m = sorted.len();
+    for (i, t) in time.iter().enumerate() {
+        crate::error::ensure_finite(*t, || format!("subject {i}"), "time")?;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    // Ascending time; at equal times deaths first (a censored subject at a death's time
+    // counts as surviving longer).
+    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]).then(event[b].cmp(&event[a])));
+    concordance_in_order(time, risk, event, &order)
+}
+
+/// [`concordance_index`] over subjects already in `order` (ascending time, events first).
+fn concordance_in_order(
+    time: &[f64],
+    risk: &[f64],
+    event: &[bool],
+    order: &[usize],
+) -> Result<f64> {
+    let n = time.len();
+    // Order-preserving bits of each score packed with its position: one primitive sort.
+    let ordered = |v: f64| {
+        let bits = (v + 0.0).to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let mut by_risk: Vec<u128> = risk
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (u128::from(ordered(*v)) << 64) | i as u128)
+        .collect();
+    by_risk.sort_unstable();
+    // Dense ranks: equal scores share one.
+    let mut ranks = vec![0usize; n];
+    let mut m = 0;
+    for k in 0..by_risk.len() {
+        if k > 0 && by_risk[k] >> 64 != by_risk[k - 1] >> 64 {
+            m += 1;
+        }
+        ranks[(by_risk[k] as u64) as usize] = m;
+    }
+    let m = if n == 0 { 0 } else { m + 1 };
+    let rank = |s: usize| ranks[s];
     let mut tree = vec![0u64; m + 1];
     let add = |tree: &mut Vec<u64>, mut i: usize| {
         i += 1;
@@ -759,10 +885,6 @@ pub fn concordance_index(time: &[f64], risk: &[f64], event: &[bool]) -> Result<f
         }
         s
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    // Ascending time; at equal times deaths first (a censored subject at a death's time
-    // counts as surviving longer).
-    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]).then(event[b].cmp(&event[a])));
     let (mut pairs, mut correct, mut tied) = (0u128, 0u128, 0u128);
     let mut inserted = 0u64;
     let mut i = 0;
@@ -775,7 +897,7 @@ pub fn concordance_index(time: &[f64], risk: &[f64], event: &[bool]) -> Result<f
         }
         let deaths = &order[i..j];
         for &s in deaths {
-            let r = rank(risk[s]);
+            let r = rank(s);
             let below = prefix(&tree, r);
             let upto = prefix(&tree, r + 1);
             // Earlier deaths with a higher risk than this later subject: concordant.
@@ -784,14 +906,14 @@ pub fn concordance_index(time: &[f64], risk: &[f64], event: &[bool]) -> Result<f
             tied += u128::from(upto - below);
         }
         for &s in deaths {
-            add(&mut tree, rank(risk[s]));
+            add(&mut tree, rank(s));
             inserted += 1;
         }
         // Censored at t: compare with every death at or before t.
         let mut k = j;
         while k < n && time[order[k]] == t {
             let s = order[k];
-            let r = rank(risk[s]);
+            let r = rank(s);
             let below = prefix(&tree, r);
             let upto = prefix(&tree, r + 1);
             pairs += u128::from(inserted);
