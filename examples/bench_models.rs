@@ -69,7 +69,7 @@ fn cox_row(r: u64) -> ([f64; 10], f64, bool) {
     // Higher x0 and lower x1 churn sooner: the spread of durations depends on them.
     let spread = 20 + (1000 - splitmix(r * 16) % 1000) / 40 + splitmix(r * 16 + 1) % 1000 / 50;
     let duration = 1 + h % spread;
-    let event = (splitmix(r * 16 + 12) % 3) != 0;
+    let event = !splitmix(r * 16 + 12).is_multiple_of(3);
     (x, duration as f64, event)
 }
 
