@@ -53,12 +53,17 @@ pub(crate) fn fit_log_params(
         ),
     })?;
     for (value, name) in m.x.iter().zip(names) {
-        if value.abs() > 25.0 {
+        // e^18 ≈ 6.6e7: no interior optimum has a shape or a scale (on ages scaled to 1) that
+        // far out; the likelihood is running along a ridge to a limiting model.
+        if value.abs() > 18.0 {
             return Err(Error::Undefined {
                 reason: format!(
                     "the {model} fit diverges: parameter {name} runs to {} (log {value:.1}), \
-                     the likelihood has no interior maximum for these data; add a penalizer \
-                     (e.g. 0.001) or check that the customers are not all identical",
+                     the likelihood has no interior maximum for these data. Typical causes: \
+                     customers that all behave alike (a shape and its scale run off together), \
+                     or regular contractual payments such as subscription invoices, which \
+                     the sBG (clv::ContractualFit) models instead; otherwise add a penalizer \
+                     (e.g. 0.001)",
                     if *value > 0.0 { "infinity" } else { "zero" }
                 ),
             });

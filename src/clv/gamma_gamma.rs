@@ -94,6 +94,7 @@ impl GammaGammaParams {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GammaGammaOptions {
     penalizer: f64,
+    skip_non_positive: bool,
 }
 
 impl GammaGammaOptions {
@@ -110,6 +111,16 @@ impl GammaGammaOptions {
         self.penalizer = penalizer;
         self
     }
+
+    /// Leaves out returning customers whose average spend is 0 or negative (refunds netted
+    /// against purchases), counting them in [`GammaGamma::non_positive_left_out`], instead of
+    /// refusing the data. The model needs positive spend; lifetimes' docs filter
+    /// `monetary_value > 0` the same way.
+    #[must_use]
+    pub fn skip_non_positive(mut self, skip: bool) -> Self {
+        self.skip_non_positive = skip;
+        self
+    }
 }
 
 /// A fitted Gamma-Gamma model.
@@ -122,6 +133,7 @@ pub struct GammaGamma {
     objective: f64,
     customers: usize,
     left_out: usize,
+    non_positive_left_out: usize,
     frequency_value_correlation: Option<f64>,
     convergence: Convergence,
 }
@@ -229,6 +241,7 @@ impl GammaGamma {
         }
         let mut rows: Vec<(f64, f64, f64)> = Vec::new();
         let mut left_out = 0;
+        let mut non_positive_left_out = 0;
         for (i, (&x, &m)) in frequency.iter().zip(monetary).enumerate() {
             let record = || format!("customer at position {i}");
             crate::error::ensure_non_negative(x, record, "frequency")?;
@@ -245,12 +258,17 @@ impl GammaGamma {
                 left_out += 1;
                 continue;
             }
+            if m <= 0.0 && options.skip_non_positive {
+                non_positive_left_out += 1;
+                continue;
+            }
             if m <= 0.0 || m > 1e150 {
                 return Err(Error::OutOfRange {
                     record: record(),
                     field: "monetary value".to_owned(),
                     value: m,
-                    expected: "a positive average spend (up to 1e150) for a returning customer",
+                    expected: "a positive average spend (up to 1e150) for a returning customer; \
+                               filter such customers or set GammaGammaOptions::skip_non_positive",
                 });
             }
             rows.push((x, m, 1.0));
@@ -299,6 +317,7 @@ impl GammaGamma {
             objective: m.value,
             customers: total as usize,
             left_out,
+            non_positive_left_out,
             frequency_value_correlation,
             convergence: Convergence {
                 iterations: m.iterations,
@@ -342,6 +361,13 @@ impl GammaGamma {
     #[must_use]
     pub fn left_out(&self) -> usize {
         self.left_out
+    }
+
+    /// Returning customers left out for an average spend of 0 or less (only with
+    /// [`GammaGammaOptions::skip_non_positive`]).
+    #[must_use]
+    pub fn non_positive_left_out(&self) -> usize {
+        self.non_positive_left_out
     }
 
     /// Pearson correlation of frequency and average spend among the returning customers; the

@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 
 use crate::error::{Error, Result};
-use crate::ids::CustomerIndex;
+use crate::ids::CustomerLookup;
 use crate::rfm::BtydSummary;
 use crate::universe::PerCustomer;
 
@@ -176,7 +176,9 @@ impl<'a> Histories<'a> {
     }
 }
 
-/// Ties one value per summary customer (in the summary's key order) to `index`, so the
+/// Ties one value per summary customer (in the summary's key order) to `index` (a
+/// [`CustomerIndex`](crate::CustomerIndex), or the dense ids of one for summaries keyed by
+/// [`CustomerId`](crate::CustomerId)), so the
 /// predictions of any model here become a column every consumer checks for its customer set.
 ///
 /// ```
@@ -202,9 +204,9 @@ impl<'a> Histories<'a> {
 /// # Errors
 /// [`Error::LengthMismatch`] when `values` is not one per summary customer;
 /// [`Error::UnknownCustomer`] for a summary key the index does not hold.
-pub fn per_customer<K: std::hash::Hash + Eq + Clone + Debug>(
+pub fn per_customer<K: Clone + Debug>(
     summary: &BtydSummary<K>,
-    index: &CustomerIndex<K>,
+    index: &impl CustomerLookup<K>,
     values: &[f64],
 ) -> Result<PerCustomer<f64>> {
     if values.len() != summary.keys().len() {
