@@ -12,6 +12,10 @@ use saas_segmentation::cluster::{
     AgglomerativeParams, Dendrogram, KMeans, KMeansParams, Linkage, MiniBatchKMeans,
     MiniBatchParams,
 };
+use saas_segmentation::clv::{
+    customer_lifetime_value, BetaGeoParams, ClvParams, ContractualParams, GammaGammaParams,
+    Histories, ParetoNbdParams, TransactionModel,
+};
 use saas_segmentation::cohort::{
     lifecycle, stickiness, ActivityParams, Cohorts, Grid, RetentionCounts, RetentionMatrix,
     RetentionMode, RetentionParams, RevenueRetention,
@@ -787,6 +791,61 @@ fn every_deserialize_validates_what_it_loads() {
         |p| {
             let _ = lifecycle(&w.index, &w.activity, p);
             let _ = stickiness(&w.index, &w.activity, p);
+        },
+        &mut tallies,
+    );
+
+    // Expected future value.
+    let histories_f = [0.0, 2.0, 5.0, 1.0];
+    let histories_r = [0.0, 20.0, 35.0, 3.0];
+    let histories_t = [40.0, 38.0, 36.0, 30.0];
+    let histories = Histories::new(&histories_f, &histories_r, &histories_t).expect("histories");
+    attack(
+        "BetaGeoParams",
+        &BetaGeoParams::new(0.243, 4.414, 0.793, 2.426).expect("params"),
+        |p| {
+            let _ = p.p_alive_all(&histories);
+            let _ = p.conditional_expected_all(52.0, &histories);
+            let _ = p.expected_purchases(10.0);
+            let _ = p.probability_of_purchases(3, 10.0);
+            let _ = p.log_likelihood(&histories);
+        },
+        &mut tallies,
+    );
+    attack(
+        "ParetoNbdParams",
+        &ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).expect("params"),
+        |p| {
+            let _ = p.p_alive_all(&histories);
+            let _ = p.conditional_expected_all(52.0, &histories);
+            let _ = p.expected_purchases(10.0);
+            let _ = p.log_likelihood(&histories);
+        },
+        &mut tallies,
+    );
+    attack(
+        "GammaGammaParams",
+        &GammaGammaParams::new(6.25, 3.74, 15.44).expect("params"),
+        |g| {
+            let _ = g.expected_average_value(3.0, 20.0);
+            let _ = customer_lifetime_value(
+                &BetaGeoParams::new(0.243, 4.414, 0.793, 2.426).expect("params"),
+                g,
+                &histories,
+                &[0.0, 20.0, 35.0, 10.0],
+                &ClvParams::new(12).periods_per_month(4.345),
+            );
+        },
+        &mut tallies,
+    );
+    attack(
+        "ContractualParams",
+        &ContractualParams::bdw(0.427, 17.5, 1.33).expect("params"),
+        |p| {
+            let _ = p.survival(12);
+            let _ = p.churn_probability(3);
+            let _ = p.retention_rate(5);
+            let _ = p.discounted_residual_lifetime(0.01, 2);
         },
         &mut tallies,
     );

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 
 use super::fit::{self, check_penalizer, check_time, Convergence, Estimate};
 use super::histories::Histories;
-use super::special::{hyp2f1_signed, ln_add_exp};
+use super::special::{hyp2f1_signed, inverse_logit_of_odds, ln_add_exp};
 use super::TransactionModel;
 
 /// BG/NBD parameters: purchase rates are Gamma(`r`, `alpha`) across customers, the drop-out
@@ -120,23 +120,17 @@ impl BetaGeoParams {
     /// [`Histories::new`] would refuse.
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         Histories::new(&[x], &[t_x], &[t.max(f64::MIN_POSITIVE)])?;
-        Ok(self.p_alive_unchecked(x, t_x, t))
+        self.p_alive_unchecked(x, t_x, t)
     }
 
-    fn p_alive_unchecked(&self, x: f64, t_x: f64, t: f64) -> f64 {
+    fn p_alive_unchecked(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         if x == 0.0 {
-            return 1.0;
+            return Ok(1.0);
         }
         let BetaGeoParams { r, alpha, a, b } = *self;
         let log_odds =
             a.ln() - (b + x - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
-        // 1 / (1 + e^log_odds), stable for large log_odds.
-        if log_odds > 0.0 {
-            let e = (-log_odds).exp();
-            e / (1.0 + e)
-        } else {
-            1.0 / (1.0 + log_odds.exp())
-        }
+        inverse_logit_of_odds(log_odds, "BG/NBD")
     }
 
     /// Expected repeat purchases in `(0, t]` of a new customer, lifetimes'
@@ -199,7 +193,7 @@ impl BetaGeoParams {
             sign,
             ln_hyp + (r + x) * ((alpha + age) / (alpha + t + age)).ln(),
         );
-        let value = first * second * self.p_alive_unchecked(x, t_x, age);
+        let value = first * second * self.p_alive_unchecked(x, t_x, age)?;
         crate::error::finite_result(value, "the conditional expected number of purchases")
     }
 
@@ -210,6 +204,9 @@ impl BetaGeoParams {
     /// [`Error::InvalidParameter`] for a negative or non-finite `t`.
     pub fn probability_of_purchases(&self, n: u32, t: f64) -> Result<f64> {
         check_time(t, "t")?;
+        if t == 0.0 {
+            return Ok(if n == 0 { 1.0 } else { 0.0 });
+        }
         let BetaGeoParams { r, alpha, a, b } = *self;
         let nf = f64::from(n);
         let ln_beta = |p: f64, q: f64| ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q);
@@ -232,7 +229,16 @@ impl BetaGeoParams {
         } else {
             0.0
         };
-        Ok((first + second).clamp(0.0, 1.0))
+        let value = first + second;
+        if !value.is_finite() {
+            return Err(Error::Undefined {
+                reason: format!(
+                    "P(X({t}) = {n}) cannot be evaluated in f64 under these parameters \
+                     (r = {r}, alpha = {alpha}, a = {a}, b = {b})"
+                ),
+            });
+        }
+        Ok(value.clamp(0.0, 1.0))
     }
 }
 
@@ -251,7 +257,7 @@ impl TransactionModel for BetaGeoParams {
     }
 
     fn p_alive_all(&self, histories: &Histories<'_>) -> Result<Vec<f64>> {
-        Ok((0..histories.len())
+        (0..histories.len())
             .map(|i| {
                 self.p_alive_unchecked(
                     histories.frequency()[i],
@@ -259,7 +265,7 @@ impl TransactionModel for BetaGeoParams {
                     histories.age()[i],
                 )
             })
-            .collect())
+            .collect()
     }
 
     fn conditional_expected_all(&self, t: f64, histories: &Histories<'_>) -> Result<Vec<f64>> {

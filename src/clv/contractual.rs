@@ -14,6 +14,13 @@ fn ln_beta(p: f64, q: f64) -> f64 {
     ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q)
 }
 
+/// The smallest per-period discount rate [`ContractualParams::discounted_residual_lifetime`]
+/// accepts.
+pub const MIN_DISCOUNT: f64 = 1e-6;
+
+/// Periods summed at most for the beta-discrete-Weibull residual lifetime.
+const DERL_MAX_TERMS: usize = 1_000_000;
+
 /// Which survival curve to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -94,7 +101,7 @@ impl ContractualParams {
     /// [`Error::InvalidParameter`] for `t` above 10⁹ periods.
     pub fn survival(&self, t: u32) -> Result<f64> {
         check_period(t)?;
-        Ok(self.ln_survival(f64::from(t)).exp())
+        probability(self.ln_survival(f64::from(t)).exp(), "the survival", self)
     }
 
     /// Probability of churning in period `t >= 1`: `S(t-1) - S(t)`.
@@ -110,7 +117,8 @@ impl ContractualParams {
             });
         }
         let tf = f64::from(t);
-        Ok(ln_sub_exp(self.ln_survival(tf - 1.0), self.ln_survival(tf)).exp())
+        let value = ln_sub_exp(self.ln_survival(tf - 1.0), self.ln_survival(tf)).exp();
+        probability(value, "the churn probability", self)
     }
 
     /// Retention rate of period `t >= 1`, `S(t) / S(t-1)`: for the sBG `(β + t - 1) / (α + β +
@@ -121,7 +129,8 @@ impl ContractualParams {
     pub fn retention_rate(&self, t: u32) -> Result<f64> {
         self.churn_probability(t)?;
         let tf = f64::from(t);
-        Ok((self.ln_survival(tf) - self.ln_survival(tf - 1.0)).exp())
+        let value = (self.ln_survival(tf) - self.ln_survival(tf - 1.0)).exp();
+        probability(value, "the retention rate", self)
     }
 
     /// Discounted expected residual lifetime (Fader & Hardie 2010) of a customer who has
@@ -140,10 +149,14 @@ impl ContractualParams {
     /// [`Error::InvalidParameter`] for a discount rate that is not positive and finite;
     /// [`Error::Undefined`] when the series does not converge.
     pub fn discounted_residual_lifetime(&self, discount: f64, renewals: u32) -> Result<f64> {
-        if !(discount.is_finite() && discount > 0.0) {
+        if !(discount.is_finite() && discount >= MIN_DISCOUNT) {
             return Err(Error::InvalidParameter {
                 name: "discount",
-                reason: format!("{discount} is not a positive per-period discount rate"),
+                reason: format!(
+                    "{discount} is not a per-period discount rate of at least {MIN_DISCOUNT} \
+                     (without discounting the residual lifetime of a heterogeneous cohort can \
+                     be infinite)"
+                ),
             });
         }
         check_period(renewals)?;
@@ -158,16 +171,25 @@ impl ContractualParams {
             );
         }
         let base = self.ln_survival(n);
-        let (mut sum, mut k) = (0.0, 0.0);
-        loop {
+        let mut sum = 0.0;
+        for k in 0..DERL_MAX_TERMS {
+            let k = k as f64;
             let term = (self.ln_survival(n + 1.0 + k) - base + k * z.ln()).exp();
             sum += term;
-            if term <= 1e-16 * sum || k > 1e7 {
+            if !sum.is_finite() {
                 break;
             }
-            k += 1.0;
+            // Survival ratios fall, so the tail is below the geometric bound term·z/(1-z).
+            if term * z / (1.0 - z) <= 1e-15 * sum {
+                return crate::error::finite_result(sum, "the discounted residual lifetime");
+            }
         }
-        crate::error::finite_result(sum, "the discounted residual lifetime")
+        Err(Error::Undefined {
+            reason: format!(
+                "the discounted residual lifetime does not converge within {DERL_MAX_TERMS} \
+                 periods at discount {discount}: use a larger per-period discount rate"
+            ),
+        })
     }
 
     /// Log-likelihood of survivor counts `alive[0] >= alive[1] >= ...` (cohort size first).
@@ -183,6 +205,20 @@ impl ContractualParams {
         let last = alive.len() - 1;
         ll + alive[last] * self.ln_survival(last as f64)
     }
+}
+
+/// `value` when it is a probability; [`Error::Undefined`] when the parameters put it out of
+/// f64's reach (a Beta shape near f64::MAX makes `ln B` an infinity minus an infinity).
+fn probability(value: f64, what: &str, params: &ContractualParams) -> Result<f64> {
+    if value.is_nan() || !(0.0..=1.0 + 1e-12).contains(&value) {
+        return Err(Error::Undefined {
+            reason: format!(
+                "{what} cannot be evaluated in f64 under alpha = {}, beta = {}, c = {}",
+                params.alpha, params.beta, params.c
+            ),
+        });
+    }
+    Ok(value.min(1.0))
 }
 
 fn check_period(t: u32) -> Result<()> {

@@ -58,7 +58,7 @@ mod pareto;
 pub(crate) mod special;
 
 pub use bgnbd::{BetaGeo, BetaGeoOptions, BetaGeoParams};
-pub use contractual::{Contract, ContractualFit, ContractualParams};
+pub use contractual::{Contract, ContractualFit, ContractualParams, MIN_DISCOUNT};
 pub use fit::{Convergence, Estimate};
 pub use gamma_gamma::{GammaGamma, GammaGammaOptions, GammaGammaParams};
 pub use histories::{per_customer, Histories, MAX_FREQUENCY};

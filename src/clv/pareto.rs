@@ -9,7 +9,10 @@ use super::bgnbd::check_positive;
 use super::fit::{self, check_penalizer, check_time, Convergence, Estimate};
 use super::histories::Histories;
 use super::optimize;
-use super::special::{ln_add_exp, ln_hyp2f1, ln_sub_exp};
+use super::special::{
+    inverse_logit_of_odds, ln_add_exp, ln_hyp2f1_bounded, ln_sub_exp, FIT_MAX_TERMS,
+    HYP2F1_MAX_TERMS,
+};
 use super::TransactionModel;
 
 /// Pareto/NBD parameters: purchase rates Gamma(`r`, `alpha`), drop-out rates
@@ -68,7 +71,7 @@ impl ParetoNbdParams {
 
     /// `ln A₀` of lifetimes' likelihood: the integral over the unobserved drop-out time
     /// between the last purchase and `T`.
-    fn ln_a0(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
+    fn ln_a0(&self, x: f64, t_x: f64, t: f64, terms: usize) -> Result<f64> {
         let ParetoNbdParams { r, alpha, s, beta } = *self;
         let (low, high, second) = if alpha < beta {
             (alpha, beta, r + x)
@@ -77,16 +80,18 @@ impl ParetoNbdParams {
         };
         let gap = high - low;
         let rsx = r + s + x;
-        let l1 = ln_hyp2f1(rsx, second, rsx + 1.0, gap / (high + t_x))? - rsx * (high + t_x).ln();
-        let l2 = ln_hyp2f1(rsx, second, rsx + 1.0, gap / (high + t))? - rsx * (high + t).ln();
+        let l1 = ln_hyp2f1_bounded(rsx, second, rsx + 1.0, gap / (high + t_x), terms)?
+            - rsx * (high + t_x).ln();
+        let l2 = ln_hyp2f1_bounded(rsx, second, rsx + 1.0, gap / (high + t), terms)?
+            - rsx * (high + t).ln();
         Ok(ln_sub_exp(l1, l2))
     }
 
-    fn ln_likelihood(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
+    fn ln_likelihood(&self, x: f64, t_x: f64, t: f64, terms: usize) -> Result<f64> {
         let ParetoNbdParams { r, alpha, s, beta } = *self;
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
         let alive = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
-        let dropped = s.ln() + self.ln_a0(x, t_x, t)? - (r + s + x).ln();
+        let dropped = s.ln() + self.ln_a0(x, t_x, t, terms)? - (r + s + x).ln();
         Ok(a1 + ln_add_exp(alive, dropped))
     }
 
@@ -102,6 +107,7 @@ impl ParetoNbdParams {
                 histories.frequency()[i],
                 histories.recency()[i],
                 histories.age()[i],
+                HYP2F1_MAX_TERMS,
             )?;
         }
         crate::error::finite_result(total, "the Pareto/NBD log-likelihood")
@@ -123,13 +129,8 @@ impl ParetoNbdParams {
         let log_odds = s.ln() - (r + s + x).ln()
             + (r + x) * (alpha + t).ln()
             + s * (beta + t).ln()
-            + self.ln_a0(x, t_x, t)?;
-        Ok(if log_odds > 0.0 {
-            let e = (-log_odds).exp();
-            e / (1.0 + e)
-        } else {
-            1.0 / (1.0 + log_odds.exp())
-        })
+            + self.ln_a0(x, t_x, t, HYP2F1_MAX_TERMS)?;
+        inverse_logit_of_odds(log_odds, "Pareto/NBD")
     }
 
     /// `(1 - u^(s-1)) / (s - 1)`, its limit `-ln u` at `s = 1`.
@@ -178,7 +179,7 @@ impl ParetoNbdParams {
 
     fn conditional_unchecked(&self, t: f64, x: f64, t_x: f64, age: f64) -> Result<f64> {
         let ParetoNbdParams { r, alpha, s, beta } = *self;
-        let likelihood = self.ln_likelihood(x, t_x, age)?;
+        let likelihood = self.ln_likelihood(x, t_x, age, HYP2F1_MAX_TERMS)?;
         let first = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln()
             - (r + x) * (alpha + age).ln()
             - s * (beta + age).ln();
@@ -303,7 +304,7 @@ impl ParetoNbd {
             let params = ParetoNbdParams::new(p[0], p[1], p[2], p[3]).ok()?;
             let mut ll = 0.0;
             for &(x, t_x, t, w) in &rows {
-                ll += w * params.ln_likelihood(x, t_x, t).ok()?;
+                ll += w * params.ln_likelihood(x, t_x, t, FIT_MAX_TERMS).ok()?;
             }
             let v = (-ll + penalizer * p.iter().map(|v| v * v).sum::<f64>()) / total;
             v.is_finite().then_some(v)

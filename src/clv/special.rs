@@ -3,14 +3,19 @@
 
 use crate::error::{Error, Result};
 
-/// Terms summed at most by [`ln_hyp2f1`] before it gives up with a typed error.
+/// Terms summed at most by [`ln_hyp2f1`] before it gives up with a typed error (a few
+/// milliseconds; near `z = 1` the series converges like `zⁿ`).
 pub(crate) const HYP2F1_MAX_TERMS: usize = 1_000_000;
 
+/// Terms summed at most inside a likelihood being optimized: a trial point that needs more is
+/// treated as outside the domain, so no fit spends the full budget per customer per step.
+pub(crate) const FIT_MAX_TERMS: usize = 2_000;
+
 /// Sum of the Gauss series `Σ (p)_n (q)_n / ((c)_n n!) zⁿ` for `0 <= z < 1`, `c > 0`.
-fn series(p: f64, q: f64, c: f64, z: f64) -> Result<f64> {
+fn series(p: f64, q: f64, c: f64, z: f64, max_terms: usize) -> Result<f64> {
     let mut term = 1.0_f64;
     let mut sum = 1.0_f64;
-    for n in 0..HYP2F1_MAX_TERMS {
+    for n in 0..max_terms {
         let nf = n as f64;
         term *= (p + nf) * (q + nf) / ((c + nf) * (nf + 1.0)) * z;
         sum += term;
@@ -26,7 +31,7 @@ fn series(p: f64, q: f64, c: f64, z: f64) -> Result<f64> {
     Err(Error::Undefined {
         reason: format!(
             "the hypergeometric series 2F1({p}, {q}; {c}; {z}) does not converge within \
-             {HYP2F1_MAX_TERMS} terms: the horizon is far longer than the customer's age; \
+             {max_terms} terms: the horizon is far longer than the customer's age; \
              shorten it"
         ),
     })
@@ -39,6 +44,17 @@ fn series(p: f64, q: f64, c: f64, z: f64) -> Result<f64> {
 /// when `c - a - b < 0`, so the series summed has bounded terms and the large factor is taken
 /// in log space; the plain series otherwise.
 pub(crate) fn hyp2f1_signed(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64)> {
+    hyp2f1_bounded(a, b, c, z, HYP2F1_MAX_TERMS)
+}
+
+/// [`hyp2f1_signed`] summing at most `max_terms` terms.
+pub(crate) fn hyp2f1_bounded(
+    a: f64,
+    b: f64,
+    c: f64,
+    z: f64,
+    max_terms: usize,
+) -> Result<(f64, f64)> {
     let pole = c <= 0.0 && (c - c.round()).abs() < 1e-9;
     if !(0.0..1.0).contains(&z) || pole || ![a, b, c].iter().all(|v| v.is_finite()) {
         return Err(Error::Undefined {
@@ -54,9 +70,9 @@ pub(crate) fn hyp2f1_signed(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64)
     }
     let excess = c - a - b;
     let (sum, log_factor) = if excess < 0.0 {
-        (series(c - a, c - b, c, z)?, excess * (-z).ln_1p())
+        (series(c - a, c - b, c, z, max_terms)?, excess * (-z).ln_1p())
     } else {
-        (series(a, b, c, z)?, 0.0)
+        (series(a, b, c, z, max_terms)?, 0.0)
     };
     if !(sum != 0.0 && sum.is_finite()) {
         return Err(Error::Undefined {
@@ -68,7 +84,12 @@ pub(crate) fn hyp2f1_signed(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64)
 
 /// `ln 2F1(a, b; c; z)` when the value is positive (always so for `a, b, c > 0`).
 pub(crate) fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
-    let (value, sign) = hyp2f1_signed(a, b, c, z)?;
+    ln_hyp2f1_bounded(a, b, c, z, HYP2F1_MAX_TERMS)
+}
+
+/// [`ln_hyp2f1`] summing at most `max_terms` terms.
+pub(crate) fn ln_hyp2f1_bounded(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Result<f64> {
+    let (value, sign) = hyp2f1_bounded(a, b, c, z, max_terms)?;
     if sign < 0.0 {
         return Err(Error::Undefined {
             reason: format!(
@@ -77,6 +98,25 @@ pub(crate) fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
         });
     }
     Ok(value)
+}
+
+/// `1 / (1 + e^log_odds)`, stable at both ends; [`Error::Undefined`] for a NaN argument (the
+/// parameters put the odds out of f64's reach).
+pub(crate) fn inverse_logit_of_odds(log_odds: f64, model: &str) -> Result<f64> {
+    if log_odds.is_nan() {
+        return Err(Error::Undefined {
+            reason: format!(
+                "P(alive) under these {model} parameters cannot be evaluated in f64 (the odds \
+                 are infinity over infinity)"
+            ),
+        });
+    }
+    Ok(if log_odds > 0.0 {
+        let e = (-log_odds).exp();
+        e / (1.0 + e)
+    } else {
+        1.0 / (1.0 + log_odds.exp())
+    })
 }
 
 /// `ln(e^x - e^y)` for `x >= y`; `-inf` when they are equal.

@@ -1,0 +1,220 @@
+//! The adversarial sweep of the model entry points: BTYD histories and fits, Gamma-Gamma, CLV,
+//! contractual retention, Cox, Nelson-Aalen and the concordance index, driven with the values
+//! that break numerical code. The contract: no panic, memory bounded by the data, and an `Ok`
+//! result finite and in range. Failures shrink into
+//! `tests/adversarial_models.proptest-regressions`, committed and replayed first.
+
+use proptest::prelude::*;
+
+#[path = "common/guard.rs"]
+mod guard;
+use guard::guarded;
+use saas_segmentation::clv::{
+    customer_lifetime_value, BetaGeo, BetaGeoOptions, BetaGeoParams, ClvParams, Contract,
+    ContractualFit, ContractualParams, GammaGamma, GammaGammaOptions, GammaGammaParams, Histories,
+    ParetoNbd, ParetoNbdOptions, ParetoNbdParams, TransactionModel,
+};
+use saas_segmentation::ndarray::Array2;
+use saas_segmentation::survival::{concordance_index, nelson_aalen, CoxModel, CoxParams, Ties};
+
+fn nasty() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => 0.0..50.0f64,
+        1 => Just(0.0),
+        1 => Just(-1.0),
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::MAX),
+        1 => Just(5e-324),
+        1 => Just(1e154),
+        1 => Just(1e300),
+        1 => Just(0.5),
+        1 => (0u32..40).prop_map(f64::from),
+    ]
+}
+
+fn positive_param() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => 0.01..20.0f64,
+        1 => Just(1.0),
+        1 => Just(5e-324),
+        1 => Just(1e-300),
+        1 => Just(1e300),
+        1 => Just(f64::MAX),
+    ]
+}
+
+fn finite_ok(what: &str, v: f64) -> Result<(), TestCaseError> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(TestCaseError::fail(format!("{what} returned {v}")))
+    }
+}
+
+fn probability(what: &str, v: f64) -> Result<(), TestCaseError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(TestCaseError::fail(format!(
+            "{what} returned {v}, not a probability"
+        )))
+    }
+}
+
+proptest! {
+    #![proptest_config(guard::config())]
+
+    #[test]
+    fn btyd_fits_and_predictions(
+        rows in prop::collection::vec((nasty(), nasty(), nasty(), nasty()), 0..12),
+        penalizer in prop_oneof![Just(0.0), Just(0.01), Just(f64::NAN), Just(1e300)],
+        horizon in nasty(),
+    ) {
+        let f: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let r: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let t: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        let m: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let outcome = guarded("btyd", || -> Result<(), TestCaseError> {
+            if let Ok(h) = Histories::new(&f, &r, &t) {
+                if let Ok(model) = BetaGeo::fit(&h, BetaGeoOptions::new().penalizer(penalizer)) {
+                    let p = model.params();
+                    for v in [p.r, p.alpha, p.a, p.b, model.log_likelihood()] {
+                        finite_ok("BG/NBD fit", v)?;
+                    }
+                    for v in p.p_alive_all(&h).unwrap_or_default() {
+                        probability("P(alive)", v)?;
+                    }
+                    if let Ok(values) = p.conditional_expected_all(horizon, &h) {
+                        for v in values {
+                            finite_ok("E[X(t)|history]", v)?;
+                        }
+                    }
+                }
+                if let Ok(model) = ParetoNbd::fit(&h, ParetoNbdOptions::new().penalizer(penalizer)) {
+                    let p = model.params();
+                    for v in [p.r, p.alpha, p.s, p.beta, model.log_likelihood()] {
+                        finite_ok("Pareto/NBD fit", v)?;
+                    }
+                    if let Ok(values) = p.p_alive_all(&h) {
+                        for v in values {
+                            probability("Pareto P(alive)", v)?;
+                        }
+                    }
+                }
+            }
+            if let Ok(model) = GammaGamma::fit(&f, &m, GammaGammaOptions::new().penalizer(penalizer)) {
+                let g = model.params();
+                for v in [g.p, g.q, g.v, model.log_likelihood()] {
+                    finite_ok("Gamma-Gamma fit", v)?;
+                }
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+
+    #[test]
+    fn closed_forms_at_extreme_parameters(
+        a in positive_param(), b in positive_param(), c in positive_param(), d in positive_param(),
+        x in nasty(), t_x in nasty(), age in nasty(), t in nasty(), n in 0u32..50,
+        money in nasty(), discount in nasty(),
+    ) {
+        let outcome = guarded("closed forms", || -> Result<(), TestCaseError> {
+            if let Ok(p) = BetaGeoParams::new(a, b, c, d) {
+                if let Ok(v) = p.p_alive(x, t_x, age) { probability("BG P(alive)", v)?; }
+                if let Ok(v) = p.conditional_expected_purchases(t, x, t_x, age) { finite_ok("BG conditional", v)?; }
+                if let Ok(v) = p.expected_purchases(t) { finite_ok("BG expected", v)?; }
+                if let Ok(v) = p.probability_of_purchases(n, t) { probability("BG P(X = n)", v)?; }
+            }
+            if let Ok(p) = ParetoNbdParams::new(a, b, c, d) {
+                if let Ok(v) = p.p_alive(x, t_x, age) { probability("Pareto P(alive)", v)?; }
+                if let Ok(v) = p.conditional_expected_purchases(t, x, t_x, age) { finite_ok("Pareto conditional", v)?; }
+                if let Ok(v) = p.expected_purchases(t) { finite_ok("Pareto expected", v)?; }
+            }
+            if let Ok(g) = GammaGammaParams::new(a, b, c) {
+                if let Ok(v) = g.expected_average_value(x, money) { finite_ok("expected spend", v)?; }
+                if let (Ok(h), Ok(p)) = (Histories::new(&[x], &[t_x], &[age]), BetaGeoParams::new(a, b, c, d)) {
+                    if let Ok(v) = customer_lifetime_value(&p, &g, &h, &[money], &ClvParams::new(n.max(1)).monthly_discount(discount)) {
+                        finite_ok("CLV", v[0])?;
+                    }
+                }
+            }
+            if let Ok(p) = ContractualParams::bdw(a, b, c) {
+                if let Ok(v) = p.survival(n) { probability("survival", v)?; }
+                if let Ok(v) = p.churn_probability(n) { probability("churn probability", v)?; }
+                if let Ok(v) = p.retention_rate(n) { probability("retention", v)?; }
+                if let Ok(v) = p.discounted_residual_lifetime(discount, n) { finite_ok("DERL", v)?; }
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+
+    #[test]
+    fn contractual_fits(
+        counts in prop::collection::vec(prop_oneof![0u64..2000, Just(u64::MAX), Just(0)], 0..10),
+        weibull in any::<bool>(),
+    ) {
+        let contract = if weibull { Contract::BetaDiscreteWeibull } else { Contract::ShiftedBetaGeometric };
+        let outcome = guarded("contractual", || -> Result<(), TestCaseError> {
+            if let Ok(fit) = ContractualFit::fit(&counts, contract) {
+                let p = fit.params();
+                for v in [p.alpha, p.beta, p.c, fit.log_likelihood()] {
+                    finite_ok("contractual fit", v)?;
+                }
+                for v in fit.projected_alive(24).unwrap_or_default() {
+                    finite_ok("projection", v)?;
+                }
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+
+    #[test]
+    fn cox_and_companions(
+        rows in prop::collection::vec((nasty(), nasty(), nasty(), any::<bool>()), 0..25),
+        penalizer in prop_oneof![Just(0.0), Just(0.1), Just(f64::NAN), Just(1e300)],
+        breslow in any::<bool>(),
+    ) {
+        let n = rows.len();
+        let mut x = Array2::zeros((n, 2));
+        for (i, r) in rows.iter().enumerate() {
+            x[[i, 0]] = r.0;
+            x[[i, 1]] = r.1;
+        }
+        let d: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        let e: Vec<bool> = rows.iter().map(|r| r.3).collect();
+        let ties = if breslow { Ties::Breslow } else { Ties::Efron };
+        let outcome = guarded("cox", || -> Result<(), TestCaseError> {
+            if let Ok(model) = CoxModel::fit(x.view(), &["a", "b"], &d, &e, &CoxParams::new().ties(ties).penalizer(penalizer)) {
+                for c in model.coefficients() {
+                    for v in [c.coef, c.standard_error, c.lower, c.upper] {
+                        finite_ok("Cox coefficient", v)?;
+                    }
+                    probability("Cox p-value", c.p_value)?;
+                }
+                probability("concordance", model.concordance())?;
+                for (_, h) in model.baseline_cumulative_hazard() {
+                    finite_ok("baseline", *h)?;
+                }
+                if let Ok(s) = model.survival(&[1.0, 2.0], &[0.0, 5.0, 1e300]) {
+                    for v in s {
+                        probability("Cox survival", v)?;
+                    }
+                }
+            }
+            if let Ok(rows) = nelson_aalen(&d, &e, breslow, 0.05) {
+                for row in rows {
+                    finite_ok("Nelson-Aalen", row.cumulative_hazard)?;
+                }
+            }
+            if let Ok(c) = concordance_index(&d, &x.column(0).to_vec(), &e) {
+                probability("concordance index", c)?;
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+}
