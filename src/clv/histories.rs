@@ -16,7 +16,7 @@ pub const MAX_FREQUENCY: f64 = 1e9;
 /// end of observation `T`, in one time unit.
 ///
 /// Build it from a [`BtydSummary`] (which keeps the customer keys, so predictions can be tied
-/// back to a [`CustomerIndex`]) or from three columns.
+/// back to a [`CustomerIndex`](crate::CustomerIndex)) or from three columns.
 ///
 /// ```
 /// use saas_segmentation::clv::Histories;
