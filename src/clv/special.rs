@@ -70,7 +70,10 @@ pub(crate) fn hyp2f1_bounded(
     }
     let excess = c - a - b;
     let (sum, log_factor) = if excess < 0.0 {
-        (series(c - a, c - b, c, z, max_terms)?, excess * (-z).ln_1p())
+        (
+            series(c - a, c - b, c, z, max_terms)?,
+            excess * (-z).ln_1p(),
+        )
     } else {
         (series(a, b, c, z, max_terms)?, 0.0)
     };
