@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example bench_models -- clv 1000000 /tmp/histories.csv
 //! cargo run --release --example bench_models -- cox 100000
+//! cargo run --release --example bench_models -- logistic 1000000
 //! ```
 //!
 //! The Cox table comes from one integer formula on both sides; the purchase histories are
@@ -14,6 +15,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 use saas_segmentation::clv::{BetaGeo, BetaGeoOptions, GammaGamma, GammaGammaOptions, Histories};
+use saas_segmentation::propensity::{LogisticModel, LogisticParams};
 use saas_segmentation::survival::{CoxModel, CoxParams};
 
 fn splitmix(mut x: u64) -> u64 {
@@ -71,6 +73,20 @@ fn cox_row(r: u64) -> ([f64; 10], f64, bool) {
     let duration = 1 + h % spread;
     let event = !splitmix(r * 16 + 12).is_multiple_of(3);
     (x, duration as f64, event)
+}
+
+/// Row r of the logistic table: 20 features in [-2, 2] and a label, from integers only, so
+/// both sides build identical data.
+fn logistic_row(r: u64) -> ([f64; 20], bool) {
+    let mut x = [0.0; 20];
+    let mut ints = [0i64; 20];
+    for j in 0..20 {
+        ints[j] = (splitmix(r * 32 + j as u64) % 2001) as i64 - 1000;
+        x[j] = ints[j] as f64 / 500.0;
+    }
+    let score = 2 * ints[0] - ints[1] + ints[3] - 2 * ints[7];
+    let threshold = (splitmix(r * 32 + 31) % 8001) as i64 - 4000;
+    (x, threshold < score)
 }
 
 fn median(mut times: Vec<f64>) -> f64 {
@@ -153,6 +169,41 @@ fn main() {
                 model.log_likelihood()
             );
         }
-        other => eprintln!("unknown workload {other}: use clv or cox"),
+        "logistic" => {
+            let rows: Vec<_> = (0..n).map(logistic_row).collect();
+            let mut x = Array2::<f64>::zeros((n as usize, 20));
+            for (i, row) in rows.iter().enumerate() {
+                for j in 0..20 {
+                    x[[i, j]] = row.0[j];
+                }
+            }
+            let y: Vec<bool> = rows.iter().map(|r| r.1).collect();
+            let mut times = Vec::new();
+            let mut last = None;
+            for _ in 0..repeats {
+                let start = Instant::now();
+                // scikit-learn's default tolerance, on the same scaled gradient, for a like-for-like
+                // time; pass `exact` as the third argument for the crate's default (1e-12).
+                let tol = if args.get(2).map(String::as_str) == Some("exact") {
+                    1e-12
+                } else {
+                    1e-4
+                };
+                let params = LogisticParams::new().tol(tol);
+                let model = LogisticModel::fit(x.view(), &y, None, &params).expect("logistic");
+                times.push(start.elapsed().as_secs_f64());
+                last = Some(model);
+            }
+            let model = last.expect("ran");
+            let coefs: Vec<String> = model.coef().iter().map(|c| format!("{c:.9}")).collect();
+            println!(
+                "{{\"workload\":\"logistic_lbfgs\",\"n\":{n},\"median_s\":{:.4},\"iterations\":{},\"coef\":[{}],\"intercept\":{}}}",
+                median(times),
+                model.iterations(),
+                coefs.join(","),
+                model.intercept()
+            );
+        }
+        other => eprintln!("unknown workload {other}: use clv, cox or logistic"),
     }
 }

@@ -29,6 +29,7 @@ pub mod ids;
 pub mod lenient;
 pub mod playbook;
 pub mod profile;
+pub mod propensity;
 pub mod random;
 pub mod records;
 pub mod rfm;

@@ -15,6 +15,10 @@ use saas_segmentation::clv::{
     ParetoNbd, ParetoNbdOptions, ParetoNbdParams, TransactionModel,
 };
 use saas_segmentation::ndarray::Array2;
+use saas_segmentation::propensity::{
+    average_precision, brier_score, calibration, lift_by_decile, roc_auc, BinStrategy, ClassWeight,
+    LogisticModel, LogisticParams,
+};
 use saas_segmentation::survival::{concordance_index, nelson_aalen, CoxModel, CoxParams, Ties};
 
 fn nasty() -> impl Strategy<Value = f64> {
@@ -212,6 +216,56 @@ proptest! {
             }
             if let Ok(c) = concordance_index(&d, &x.column(0).to_vec(), &e) {
                 probability("concordance index", c)?;
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+
+    #[test]
+    fn propensity_models_and_metrics(
+        rows in prop::collection::vec((nasty(), nasty(), any::<bool>(), nasty()), 0..30),
+        c in prop_oneof![Just(1.0), Just(1e-6), Just(1e12), Just(0.0), Just(f64::NAN)],
+        balanced in any::<bool>(),
+        weighted in any::<bool>(),
+        bins in 0usize..12,
+    ) {
+        let n = rows.len();
+        let mut x = Array2::zeros((n, 2));
+        for (i, r) in rows.iter().enumerate() {
+            x[[i, 0]] = r.0;
+            x[[i, 1]] = r.1;
+        }
+        let y: Vec<bool> = rows.iter().map(|r| r.2).collect();
+        let w: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let params = LogisticParams::new()
+            .c(c)
+            .class_weight(if balanced { ClassWeight::Balanced } else { ClassWeight::None });
+        let outcome = guarded("propensity", || -> Result<(), TestCaseError> {
+            if let Ok(model) = LogisticModel::fit(x.view(), &y, weighted.then_some(&w[..]), &params) {
+                for v in model.coef().iter().chain(std::iter::once(&model.intercept())) {
+                    finite_ok("logistic coefficient", *v)?;
+                }
+                if let Ok(p) = model.predict_proba(x.view()) {
+                    for v in &p {
+                        probability("predicted probability", *v)?;
+                    }
+                    if let Ok(v) = brier_score(&y, &p, None) { probability("Brier", v)?; }
+                    if let Ok(table) = calibration(&y, &p, bins, BinStrategy::Quantile) {
+                        for b in table {
+                            probability("calibration observed", b.observed)?;
+                            probability("calibration predicted", b.predicted)?;
+                        }
+                    }
+                }
+            }
+            let score: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            if let Ok(v) = roc_auc(&y, &score, weighted.then_some(&w[..])) { probability("AUC", v)?; }
+            if let Ok(v) = average_precision(&y, &score, weighted.then_some(&w[..])) { probability("AP", v)?; }
+            if let Ok(table) = lift_by_decile(&y, &score) {
+                for r in table {
+                    finite_ok("lift", r.lift)?;
+                }
             }
             Ok(())
         });

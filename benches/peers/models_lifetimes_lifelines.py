@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""BG/NBD + Gamma-Gamma (lifetimes) and Cox (lifelines) on the data `examples/bench_models.rs`
+"""BG/NBD + Gamma-Gamma (lifetimes), Cox (lifelines) and logistic regression (scikit-learn) on the data `examples/bench_models.rs`
 builds (the histories through the CSV it writes, the Cox table from the same integer formula). Run by hand, never by CI, one thread:
 
     cargo run --release --example bench_models -- clv 1000000 /tmp/histories.csv
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benches/peers/models_lifetimes_lifelines.py clv 1000000 1 /tmp/histories.csv
     cargo run --release --example bench_models -- cox 100000
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benches/peers/models_lifetimes_lifelines.py cox 100000
+    cargo run --release --example bench_models -- logistic 1000000
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benches/peers/models_lifetimes_lifelines.py logistic 1000000 3
 
-`clv` needs lifetimes (its own venv: numpy<2, pandas<2, scipy<1.13); `cox` needs lifelines.
+`clv` needs lifetimes (its own venv: numpy<2, pandas<2, scipy<1.13); `cox` needs lifelines;
+`logistic` needs scikit-learn.
 Both print the median time and the fitted parameters.
 """
 import json
@@ -46,6 +49,15 @@ def cox_table(n):
     return df
 
 
+def logistic_table(n):
+    r = np.arange(n, dtype=np.uint64)
+    ints = np.stack([(splitmix(r * M(32) + M(j)) % M(2001)).astype(np.int64) - 1000 for j in range(20)], axis=1)
+    x = ints.astype(float) / 500.0
+    score = 2 * ints[:, 0] - ints[:, 1] + ints[:, 3] - 2 * ints[:, 7]
+    threshold = (splitmix(r * M(32) + M(31)) % M(8001)).astype(np.int64) - 4000
+    return x, threshold < score
+
+
 def main():
     workload = sys.argv[1] if len(sys.argv) > 1 else "clv"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
@@ -63,6 +75,16 @@ def main():
         out = {"workload": "bgnbd+gamma_gamma", "n": n, "median_s": float(np.median(times)),
                "params": bg.params_[["r", "alpha", "a", "b"]].tolist(),
                "gg": gg.params_[["p", "q", "v"]].tolist(), "objective": float(bg._negative_log_likelihood_)}
+    elif workload == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        x, y = logistic_table(n)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model = LogisticRegression().fit(x, y)
+            times.append(time.perf_counter() - start)
+        out = {"workload": "logistic_lbfgs", "n": n, "median_s": float(np.median(times)),
+               "iterations": int(model.n_iter_[0]), "coef": [round(v, 9) for v in model.coef_[0].tolist()],
+               "intercept": float(model.intercept_[0])}
     else:
         from lifelines import CoxPHFitter
         df = cox_table(n)
