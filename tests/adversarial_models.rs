@@ -9,6 +9,7 @@ use proptest::prelude::*;
 #[path = "common/guard.rs"]
 mod guard;
 use guard::guarded;
+use saas_segmentation::activity::{Activity, ActivityEvent};
 use saas_segmentation::clv::{
     customer_lifetime_value, BetaGeo, BetaGeoOptions, BetaGeoParams, ClvParams, Contract,
     ContractualFit, ContractualParams, GammaGamma, GammaGammaOptions, GammaGammaParams, Histories,
@@ -19,7 +20,11 @@ use saas_segmentation::propensity::{
     average_precision, brier_score, calibration, lift_by_decile, roc_auc, BinStrategy, ClassWeight,
     LogisticModel, LogisticParams,
 };
+use saas_segmentation::propensity::{
+    health_bands, health_scores, usage_signals, HealthWeights, SignalParams,
+};
 use saas_segmentation::survival::{concordance_index, nelson_aalen, CoxModel, CoxParams, Ties};
+use saas_segmentation::{CustomerIndex, Date, PerCustomer};
 
 fn nasty() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -265,6 +270,47 @@ proptest! {
             if let Ok(table) = lift_by_decile(&y, &score) {
                 for r in table {
                     finite_ok("lift", r.lift)?;
+                }
+            }
+            Ok(())
+        });
+        outcome??;
+    }
+
+    #[test]
+    fn signals_and_health(
+        rows in prop::collection::vec((0u8..4, -200i64..20, 0u8..3), 0..60),
+        window in 0u32..6, baseline in 0u32..10,
+        decline in prop_oneof![Just(0.3), Just(0.0), Just(1.0), Just(f64::NAN)],
+        share in nasty(),
+        cuts in (nasty(), nasty()),
+    ) {
+        let end: Date = "2024-06-30".parse().unwrap();
+        let index = CustomerIndex::from_keys(["a", "b", "c", "d"]).unwrap();
+        let keys = ["a", "b", "c", "d"];
+        let log: Vec<Activity<&str, u8>> = rows
+            .iter()
+            .map(|(c, day, kind)| {
+                let event = match kind { 0 => ActivityEvent::Login, 1 => ActivityEvent::Feature(*c), _ => ActivityEvent::Workflow(*c) };
+                Activity::new(keys[*c as usize], end.add_days(*day).unwrap(), event)
+            })
+            .collect();
+        let params = SignalParams::new(end).window_weeks(window).baseline_weeks(baseline).decline(decline);
+        let outcome = guarded("signals", || -> Result<(), TestCaseError> {
+            if let Ok(signals) = usage_signals(&index, &log, &params) {
+                for s in signals.values().iter().flatten() {
+                    finite_ok("slope", s.slope)?;
+                    finite_ok("baseline", s.baseline)?;
+                    if let Some(se) = s.slope_se { finite_ok("slope se", se)?; }
+                }
+                let contraction = PerCustomer::from_keyed(&index, [("a", share)]).unwrap();
+                if let Ok(health) = health_scores(&signals, Some(&contraction), &params, &HealthWeights::default()) {
+                    for h in health.values().iter().flatten() {
+                        if !(0.0..=100.0).contains(&h.score) {
+                            return Err(TestCaseError::fail(format!("health {}", h.score)));
+                        }
+                    }
+                    let _ = health_bands(&health, cuts.0, cuts.1);
                 }
             }
             Ok(())

@@ -1,4 +1,6 @@
-//! Propensity models: who will churn, who will expand. L2-regularized logistic regression
+//! Propensity models: who will churn, who will expand. Usage signals with their evidence
+//! (weekly login slope and its standard error, the week the level dropped, feature breadth) and
+//! a transparent health score with bands as a `Segmentation`; L2-regularized logistic regression
 //! with scikit-learn's semantics and per-prediction explanations, and the checks that a score
 //! means something (ROC AUC, average precision, Brier score, calibration, lift), equal to
 //! scikit-learn; outcome labels for a time-based split without leakage.
@@ -26,9 +28,13 @@
 
 mod logistic;
 mod metrics;
+mod signals;
 
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams};
 pub use metrics::{
     average_precision, brier_score, calibration, labels_after, lift_by_decile, roc_auc,
     BinStrategy, CalibrationBin, LiftRow,
+};
+pub use signals::{
+    health_bands, health_scores, usage_signals, Health, HealthWeights, SignalParams, UsageSignals,
 };
