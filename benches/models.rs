@@ -9,45 +9,9 @@ use saas_segmentation::clv::{BetaGeo, BetaGeoOptions, GammaGamma, GammaGammaOpti
 use saas_segmentation::ndarray::Array2;
 use saas_segmentation::survival::{CoxModel, CoxParams};
 
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-fn uniform(h: u64) -> f64 {
-    ((h >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-}
-
-/// The histories of `examples/bench_models.rs`.
-fn history(c: u64) -> (f64, f64, f64, f64) {
-    let h = splitmix(c);
-    let age = (30 + h % 336) as f64;
-    let rate = 0.002 + 0.08 * uniform(splitmix(h)).powi(3);
-    let drop = 0.02 + 0.4 * uniform(splitmix(h ^ 0x5555));
-    let (mut t, mut x, mut last) = (0.0, 0u64, 0.0);
-    let mut state = splitmix(h ^ 0xABCD);
-    loop {
-        state = splitmix(state);
-        t += -uniform(state).ln() / rate;
-        if t > age {
-            break;
-        }
-        x += 1;
-        last = t.floor();
-        state = splitmix(state);
-        if uniform(state) < drop {
-            break;
-        }
-    }
-    let monetary = if x > 0 {
-        5.0 + ((h >> 40) % 200) as f64 + 0.25 * ((h >> 50) % 4) as f64
-    } else {
-        0.0
-    };
-    (x as f64, last, age, monetary)
-}
+#[path = "../examples/models_data/mod.rs"]
+mod models_data;
+use models_data::{cox_row, history};
 
 fn bench(c: &mut Criterion) {
     let rows: Vec<_> = (0..100_000).map(history).collect();
@@ -73,13 +37,12 @@ fn bench(c: &mut Criterion) {
     let mut d = Vec::with_capacity(n as usize);
     let mut e = Vec::with_capacity(n as usize);
     for row in 0..n {
-        for j in 0..10 {
-            x[[row as usize, j]] = (splitmix(row * 16 + j as u64) % 1000) as f64 / 100.0;
+        let (cov, duration, event) = cox_row(row);
+        for (j, v) in cov.iter().enumerate() {
+            x[[row as usize, j]] = *v;
         }
-        let spread =
-            20 + (1000 - splitmix(row * 16) % 1000) / 40 + splitmix(row * 16 + 1) % 1000 / 50;
-        d.push((1 + splitmix(row * 16 + 11) % spread) as f64);
-        e.push(!splitmix(row * 16 + 12).is_multiple_of(3));
+        d.push(duration);
+        e.push(event);
     }
     let names = ["x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"];
     let mut group = c.benchmark_group("cox");

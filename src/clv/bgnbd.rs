@@ -99,14 +99,8 @@ impl BetaGeoParams {
     /// # Errors
     /// [`Error::Undefined`] when it overflows f64.
     pub fn log_likelihood(&self, histories: &Histories<'_>) -> Result<f64> {
-        let total: f64 = (0..histories.len())
-            .map(|i| {
-                self.ln_likelihood(
-                    histories.frequency()[i],
-                    histories.recency()[i],
-                    histories.age()[i],
-                )
-            })
+        let total: f64 = histories
+            .map(|x, t_x, age| self.ln_likelihood(x, t_x, age))
             .sum();
         crate::error::finite_result(total, "the BG/NBD log-likelihood")
     }
@@ -257,29 +251,16 @@ impl TransactionModel for BetaGeoParams {
     }
 
     fn p_alive_all(&self, histories: &Histories<'_>) -> Result<Vec<f64>> {
-        (0..histories.len())
-            .map(|i| {
-                self.p_alive_unchecked(
-                    histories.frequency()[i],
-                    histories.recency()[i],
-                    histories.age()[i],
-                )
-            })
+        histories
+            .map(|x, t_x, age| self.p_alive_unchecked(x, t_x, age))
             .collect()
     }
 
     fn conditional_expected_all(&self, t: f64, histories: &Histories<'_>) -> Result<Vec<f64>> {
         check_time(t, "t")?;
         self.finite_mean()?;
-        (0..histories.len())
-            .map(|i| {
-                self.conditional_unchecked(
-                    t,
-                    histories.frequency()[i],
-                    histories.recency()[i],
-                    histories.age()[i],
-                )
-            })
+        histories
+            .map(|x, t_x, age| self.conditional_unchecked(t, x, t_x, age))
             .collect()
     }
 }
@@ -498,11 +479,7 @@ impl BetaGeo {
             log_likelihood,
             objective: m.value,
             customers: histories.len(),
-            convergence: Convergence {
-                iterations: m.iterations,
-                gradient_norm: m.gradient_norm,
-                converged: m.converged,
-            },
+            convergence: Convergence::from(&m),
         })
     }
 

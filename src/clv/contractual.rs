@@ -333,11 +333,7 @@ impl ContractualFit {
             estimates: fit::estimates(names, &values, hessian, size),
             log_likelihood: params.ln_likelihood(&counts),
             cohort_size: size,
-            convergence: Convergence {
-                iterations: m.iterations,
-                gradient_norm: m.gradient_norm,
-                converged: m.converged,
-            },
+            convergence: Convergence::from(&m),
         })
     }
 

@@ -6,7 +6,7 @@ use super::optimize::{self, Minimum, ValueGrad};
 
 /// One fitted parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Estimate {
     /// Parameter name as lifetimes spells it (`r`, `alpha`, `a`, `b`, ...).
     pub name: &'static str,
@@ -29,7 +29,7 @@ impl Estimate {
 
 /// How the optimizer ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Convergence {
     /// Quasi-Newton plus Newton iterations.
     pub iterations: usize,
@@ -37,6 +37,16 @@ pub struct Convergence {
     pub gradient_norm: f64,
     /// Whether the gradient fell below the tolerance.
     pub converged: bool,
+}
+
+impl From<&Minimum> for Convergence {
+    fn from(m: &Minimum) -> Self {
+        Convergence {
+            iterations: m.iterations,
+            gradient_norm: m.gradient_norm,
+            converged: m.converged,
+        }
+    }
 }
 
 /// Runs the minimizer on log-parameters and refuses fits that ran to a boundary.

@@ -319,11 +319,7 @@ impl GammaGamma {
             left_out,
             non_positive_left_out,
             frequency_value_correlation,
-            convergence: Convergence {
-                iterations: m.iterations,
-                gradient_norm: m.gradient_norm,
-                converged: m.converged,
-            },
+            convergence: Convergence::from(&m),
         })
     }
 

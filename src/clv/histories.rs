@@ -149,6 +149,14 @@ impl<'a> Histories<'a> {
         self.age
     }
 
+    /// `f(x, t_x, T)` for each history, in order.
+    pub(crate) fn map<T, F>(self, mut f: F) -> impl Iterator<Item = T> + 'a
+    where
+        F: FnMut(f64, f64, f64) -> T + 'a,
+    {
+        (0..self.len()).map(move |i| f(self.frequency[i], self.recency[i], self.age[i]))
+    }
+
     /// The largest age: the time scale lifetimes fits on.
     pub(crate) fn max_age(&self) -> f64 {
         self.age.iter().fold(0.0, |m, v| m.max(*v))

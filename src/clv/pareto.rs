@@ -200,28 +200,15 @@ impl TransactionModel for ParetoNbdParams {
     }
 
     fn p_alive_all(&self, histories: &Histories<'_>) -> Result<Vec<f64>> {
-        (0..histories.len())
-            .map(|i| {
-                self.p_alive_unchecked(
-                    histories.frequency()[i],
-                    histories.recency()[i],
-                    histories.age()[i],
-                )
-            })
+        histories
+            .map(|x, t_x, age| self.p_alive_unchecked(x, t_x, age))
             .collect()
     }
 
     fn conditional_expected_all(&self, t: f64, histories: &Histories<'_>) -> Result<Vec<f64>> {
         check_time(t, "t")?;
-        (0..histories.len())
-            .map(|i| {
-                self.conditional_unchecked(
-                    t,
-                    histories.frequency()[i],
-                    histories.recency()[i],
-                    histories.age()[i],
-                )
-            })
+        histories
+            .map(|x, t_x, age| self.conditional_unchecked(t, x, t_x, age))
             .collect()
     }
 }
@@ -322,11 +309,7 @@ impl ParetoNbd {
             estimates: fit::estimates(&NAMES, &values, hessian, total),
             log_likelihood,
             customers: histories.len(),
-            convergence: Convergence {
-                iterations: m.iterations,
-                gradient_norm: m.gradient_norm,
-                converged: m.converged,
-            },
+            convergence: Convergence::from(&m),
         })
     }
 

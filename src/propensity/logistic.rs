@@ -133,6 +133,12 @@ pub struct LogisticModel {
     separable: bool,
 }
 
+fn zero_weight() -> Error {
+    Error::Undefined {
+        reason: "one class has zero total weight: no information about it to fit".to_owned(),
+    }
+}
+
 /// `row · w` with four independent partial sums, so the adds pipeline instead of chaining.
 fn dot(row: &[f64], w: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
@@ -337,7 +343,7 @@ impl LogisticModel {
                 ),
             });
         }
-        let class_total = |class: bool| -> f64 {
+        let class_total = |s: &[f64], class: bool| -> f64 {
             s.iter()
                 .zip(y)
                 .filter(|(_, v)| **v == class)
@@ -348,13 +354,9 @@ impl LogisticModel {
             ClassWeight::None => (1.0, 1.0),
             ClassWeight::Balanced => {
                 // scikit-learn's weighted equivalent of n / (2 · count).
-                let (neg, pos) = (class_total(false), class_total(true));
+                let (neg, pos) = (class_total(&s, false), class_total(&s, true));
                 if neg <= 0.0 || pos <= 0.0 {
-                    return Err(Error::Undefined {
-                        reason: "one class has zero total sample weight: no information about \
-                                 it to fit"
-                            .to_owned(),
-                    });
+                    return Err(zero_weight());
                 }
                 ((neg + pos) / (2.0 * neg), (neg + pos) / (2.0 * pos))
             }
@@ -363,18 +365,8 @@ impl LogisticModel {
         for (si, yi) in s.iter_mut().zip(y) {
             *si *= if *yi { pos_w } else { neg_w };
         }
-        let weight_of = |class: bool| -> f64 {
-            s.iter()
-                .zip(y)
-                .filter(|(_, v)| **v == class)
-                .map(|(w, _)| w)
-                .sum()
-        };
-        if weight_of(true) <= 0.0 || weight_of(false) <= 0.0 {
-            return Err(Error::Undefined {
-                reason: "one class has zero total weight: no information about it to fit"
-                    .to_owned(),
-            });
+        if class_total(&s, true) <= 0.0 || class_total(&s, false) <= 0.0 {
+            return Err(zero_weight());
         }
         let total: f64 = s.iter().sum();
         let problem = Problem {

@@ -68,12 +68,13 @@ impl SignalParams {
             |name: &'static str, reason: String| Err(Error::InvalidParameter { name, reason });
         if self.window_weeks == 0
             || self.baseline_weeks == 0
-            || self.window_weeks + self.baseline_weeks > 520
+            || self.window_weeks + self.baseline_weeks > 156
         {
             return bad(
                 "weeks",
                 format!(
-                    "window {} and baseline {} weeks: both at least 1, together at most 520",
+                    "window {} and baseline {} weeks: both at least 1, together at most 156 \
+                     (three years)",
                     self.window_weeks, self.baseline_weeks
                 ),
             );

@@ -541,12 +541,11 @@ impl CoxModel {
             });
         }
         // Breslow baseline at the means, over the distinct times ascending.
-        let risk: Vec<f64> = (0..n)
-            .map(|i| {
-                let row = &z[i * p..(i + 1) * p];
-                row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>().exp()
-            })
+        let linear: Vec<f64> = z
+            .chunks_exact(p)
+            .map(|row| row.iter().zip(&beta).map(|(x, b)| x * b).sum())
             .collect();
+        let risk: Vec<f64> = linear.iter().map(|eta| eta.exp()).collect();
         let mut baseline_desc: Vec<(f64, f64)> = Vec::new();
         let mut at_risk = 0.0;
         let mut i = 0;
@@ -569,15 +568,6 @@ impl CoxModel {
             .map(|(t, hazard)| {
                 cumulative += hazard;
                 (t, cumulative)
-            })
-            .collect();
-        let linear: Vec<f64> = (0..n)
-            .map(|i| {
-                z[i * p..(i + 1) * p]
-                    .iter()
-                    .zip(&beta)
-                    .map(|(x, b)| x * b)
-                    .sum()
             })
             .collect();
         let ascending: Vec<usize> = (0..n).rev().collect();
