@@ -6,8 +6,8 @@ use common::cid;
 use proptest::prelude::*;
 use saas_segmentation::records::{RefundPolicy, Transaction};
 use saas_segmentation::rfm::{
-    segment_summary, Binning, FuturePolicy, RecencyBasis, RfGrid, RfmAccumulator, RfmParams,
-    RfmRule, RfmScores, RfmSegmentTable, RfmTable, ScoreParams, OTHER,
+    segment_summary, Binning, FrequencyBasis, FuturePolicy, RecencyBasis, RfGrid, RfmAccumulator,
+    RfmParams, RfmRule, RfmScores, RfmSegmentTable, RfmTable, ScoreParams, OTHER,
 };
 use saas_segmentation::{Date, Error, SegmentDefinition};
 
@@ -460,6 +460,9 @@ fn large_interned_logs_equal_the_keyed_pass() {
             .future(FuturePolicy::Drop)
             .refunds(RefundPolicy::Drop)
             .recency(RecencyBasis::LastTransaction),
+        RfmParams::new(day(70))
+            .frequency(FrequencyBasis::EveryRow)
+            .recency(RecencyBasis::LastTransaction),
     ] {
         let keyed = RfmTable::from_transactions_in(&log, &index, &params).unwrap();
         assert_eq!(
@@ -535,12 +538,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn interned_ids_give_the_keyed_table(rows in arbitrary_log(), policy in 0usize..3, last in any::<bool>()) {
+    fn interned_ids_give_the_keyed_table(rows in arbitrary_log(), policy in 0usize..3, last in any::<bool>(), every in any::<bool>()) {
         let log = to_log(&rows);
         let (index, dense) = interned(&log);
         let refunds = [RefundPolicy::Net, RefundPolicy::Drop, RefundPolicy::Reject][policy];
         let recency = if last { RecencyBasis::LastTransaction } else { RecencyBasis::LastPurchase };
-        let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Drop);
+        let frequency = if every { FrequencyBasis::EveryRow } else { FrequencyBasis::Purchases };
+        let params = RfmParams::new(day(50)).refunds(refunds).recency(recency).future(FuturePolicy::Drop).frequency(frequency);
         let keyed = RfmTable::from_transactions_in(&log, &index, &params);
         let by_id = RfmTable::from_interned(&dense, &index, &params);
         let (sorted_index, sorted_dense) = interned_sorted(&log);
@@ -574,8 +578,12 @@ proptest! {
     }
 
     #[test]
-    fn merged_chunks_equal_one_pass(mut rows in arbitrary_log(), cut in 0usize..120, interleave in any::<bool>()) {
-        let params = RfmParams::new(day(70));
+    fn merged_chunks_equal_one_pass(mut rows in arbitrary_log(), cut in 0usize..120, interleave in any::<bool>(), every in any::<bool>()) {
+        let params = if every {
+            RfmParams::new(day(70)).frequency(FrequencyBasis::EveryRow)
+        } else {
+            RfmParams::new(day(70))
+        };
         if !interleave {
             rows.sort_by_key(|r| r.1); // date-ordered chunks: every field must agree
         }
@@ -605,6 +613,24 @@ proptest! {
             } else {
                 prop_assert_eq!(m.purchase_days, s.purchase_days);
             }
+        }
+    }
+
+    #[test]
+    fn every_row_frequency_counts_the_kept_rows(rows in arbitrary_log(), drop in any::<bool>()) {
+        let log = to_log(&rows);
+        let refunds = if drop { RefundPolicy::Drop } else { RefundPolicy::Net };
+        let params = RfmParams::new(day(70)).refunds(refunds).future(FuturePolicy::Drop)
+            .recency(RecencyBasis::LastTransaction).frequency(FrequencyBasis::EveryRow);
+        let Ok(table) = RfmTable::from_transactions(&log, &params) else { return Ok(()) };
+        let r = table.report();
+        let counted: u64 = table.iter().map(|(_, s)| u64::from(s.frequency)).sum();
+        prop_assert_eq!(counted, r.rows - r.future_rows - r.refunds_dropped);
+        let purchases = RfmTable::from_transactions(&log, &params.frequency(FrequencyBasis::Purchases)).unwrap();
+        for ((_, e), (_, p)) in table.iter().zip(purchases.iter()) {
+            prop_assert!(e.frequency >= p.frequency);
+            prop_assert_eq!(e.monetary, p.monetary);
+            prop_assert_eq!(e.purchase_days, p.purchase_days);
         }
     }
 

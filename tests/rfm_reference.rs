@@ -5,8 +5,8 @@ mod common;
 use common::{assert_close, fixture};
 use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{
-    Binning, BtydParams, BtydPeriod, BtydSummary, RecencyBasis, RefundDays, RfmParams, RfmScores,
-    RfmTable, ScoreParams,
+    Binning, BtydParams, BtydPeriod, BtydSummary, FrequencyBasis, RecencyBasis, RefundDays,
+    RfmAccumulator, RfmParams, RfmScores, RfmTable, ScoreParams,
 };
 use saas_segmentation::Date;
 use serde_json::Value;
@@ -157,6 +157,57 @@ fn rfm_pipeline_matches_pandas() {
         assert_eq!(s.first_purchase.unwrap().days_since(epoch) as f64, first);
     }
     assert!(table.report().refunds_netted > 0 && table.report().zero_rows > 0);
+}
+
+#[test]
+fn rfm_every_row_matches_pandas_groupby_size() {
+    let fixture = fixture("rfm_log.json");
+    let transactions = log(&fixture["log"]);
+    let analysis: Date = fixture["analysis_date"].as_str().unwrap().parse().unwrap();
+    let scoring = ScoreParams::uniform(Binning::RankFirst { bins: 5 });
+    let params = RfmParams::new(analysis)
+        .recency(RecencyBasis::LastTransaction)
+        .frequency(FrequencyBasis::EveryRow);
+    let table = RfmTable::from_transactions(&transactions, &params).unwrap();
+    let scores = RfmScores::new(&table, &scoring).unwrap();
+    check_pipeline(&fixture["every_row"], &table, &scores, false);
+    assert_eq!(
+        table
+            .iter()
+            .map(|(_, s)| u64::from(s.frequency))
+            .sum::<u64>(),
+        transactions.len() as u64
+    );
+    // Merged chunks equal one pass, and the interned path equals the keyed one.
+    let mut left = RfmAccumulator::new(params);
+    left.add(&transactions[..1500]).unwrap();
+    let mut right = RfmAccumulator::new(params);
+    right.add(&transactions[1500..]).unwrap();
+    left.merge(right).unwrap();
+    let merged = left.finish().unwrap();
+    for ((_, a), (_, b)) in merged.iter().zip(table.iter()) {
+        assert_eq!((a.frequency, a.recency_days), (b.frequency, b.recency_days));
+    }
+    let mut index = saas_segmentation::CustomerIndex::new();
+    let interned: Vec<_> = transactions
+        .iter()
+        .map(|t| Transaction::new(index.intern(t.customer.clone()).unwrap(), t.date, t.amount))
+        .collect();
+    let dense = RfmTable::from_interned(&interned, &index, &params).unwrap();
+    for ((ka, a), (kb, b)) in dense.iter().zip(table.iter()) {
+        assert_eq!((ka, a.frequency), (kb, b.frequency));
+    }
+    // Under the default a refund-only customer has frequency 0 and is kept only by
+    // LastTransaction; under EveryRow its refunds count.
+    let default = RfmTable::from_transactions(
+        &transactions,
+        &RfmParams::new(analysis).recency(RecencyBasis::LastTransaction),
+    )
+    .unwrap();
+    assert!(default
+        .iter()
+        .zip(table.iter())
+        .all(|((_, d), (_, e))| d.frequency <= e.frequency));
 }
 
 #[test]

@@ -382,9 +382,11 @@ unsafe fn assign_avx2(
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::{
-        _mm256_broadcast_sd, _mm256_cmp_pd, _mm256_cvtsd_f64, _mm256_fmadd_pd, _mm256_loadu_pd,
-        _mm256_min_pd, _mm256_movemask_pd, _mm256_permute2f128_pd, _mm256_permute_pd,
-        _mm256_storeu_pd, _CMP_EQ_OQ,
+        _mm256_add_pd, _mm256_blendv_pd, _mm256_broadcast_sd, _mm256_castsi256_pd, _mm256_cmp_pd,
+        _mm256_cvtsd_f64, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_maskload_pd, _mm256_min_pd,
+        _mm256_movemask_pd, _mm256_mul_pd, _mm256_permute2f128_pd, _mm256_permute_pd,
+        _mm256_set1_epi64x, _mm256_set1_pd, _mm256_set_epi64x, _mm256_set_pd, _mm256_setzero_pd,
+        _mm256_storeu_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd, _CMP_EQ_OQ, _CMP_LT_OQ,
     };
 
     use super::{record, scores_of, Block, Packed, Partial, LANES, TILE};
@@ -397,6 +399,22 @@ mod avx2 {
         partial: &mut Partial,
     ) {
         let d = packed.d;
+        if packed.norms.len() == 1 && d <= LANES && labels.len() * d == block.rows.len() {
+            // SAFETY: the caller runs on a CPU with AVX2 and FMA (this function's contract).
+            unsafe {
+                match packed.k {
+                    1 => small::<1, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    2 => small::<2, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    3 => small::<3, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    4 => small::<4, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    5 => small::<5, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    6 => small::<6, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    7 => small::<7, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                    _ => small::<8, WEIGHTED, UPDATE>(block, packed, labels, partial),
+                }
+            }
+            return;
+        }
         let blocks = packed.norms.len();
         let width = blocks * LANES;
         let mut scores = vec![0.0; TILE * width];
@@ -448,6 +466,175 @@ mod avx2 {
             let (best, score) = lowest(&scores[..width]);
             record::<WEIGHTED, UPDATE>(block, row, best, score, d, labels, partial);
             row += 1;
+        }
+    }
+
+    /// Rows scored together by [`small`]: one per lane.
+    const ROWS: usize = 4;
+
+    /// k = `K` <= 8 and d <= 8, rows in lanes: four rows are scored against each centroid in one
+    /// register (`K` registers, one chain of fused multiply-adds each, in feature order from the
+    /// norm, exactly as [`scores_of`]), and the winner is found with vertical compares, centroid
+    /// by centroid with a strict `<` (ties to the lowest index, as [`lowest`]), so no score
+    /// leaves the registers and there is no horizontal reduction. The cluster sums live on the
+    /// stack (loaded from `partial` and stored back at the end) and are added in row order
+    /// exactly as [`record`] adds them, so the result equals the portable path's bit for bit.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn small<const K: usize, const WEIGHTED: bool, const UPDATE: bool>(
+        block: &Block<'_>,
+        packed: &Packed,
+        labels: &mut [usize],
+        partial: &mut Partial,
+    ) {
+        let d = packed.d;
+        let rows = labels.len();
+        let x = block.rows;
+        let norms = packed.norms[0];
+        let centroids = &packed.blocks[..d];
+        let mut sums = [[0.0f64; LANES]; K];
+        let mut weights = [0.0f64; K];
+        if UPDATE {
+            for c in 0..K {
+                sums[c][..d].copy_from_slice(&partial.sums[c * d..(c + 1) * d]);
+                weights[c] = partial.weights[c];
+            }
+        }
+        // Which of a row's eight value slots are features (loads past d are masked off).
+        let lane_mask = |from: usize| {
+            let on = |l: usize| if from + l < d { -1i64 } else { 0 };
+            _mm256_set_epi64x(on(3), on(2), on(1), on(0))
+        };
+        let (mask_low, mask_high) = (lane_mask(0), lane_mask(4));
+        let mut score = partial.score;
+        let mut changed = 0usize;
+        let mut step = |i: usize, best: usize, s: f64| {
+            let label = &mut labels[i];
+            changed += usize::from(*label != best);
+            *label = best;
+            let weight = if WEIGHTED {
+                block.weights.map_or(1.0, |w| w[i])
+            } else {
+                1.0
+            };
+            score += if WEIGHTED { weight * s } else { s };
+            if UPDATE {
+                let row = &x[i * d..(i + 1) * d];
+                // SAFETY: with d = 8 both halves are inside `row`; else the masks enable only
+                // the first d lanes, which are inside `row`, and masked-off lanes are neither
+                // read nor able to fault.
+                let (mut low, mut high) = unsafe {
+                    if d == LANES {
+                        (
+                            _mm256_loadu_pd(row.as_ptr()),
+                            _mm256_loadu_pd(row.as_ptr().add(4)),
+                        )
+                    } else {
+                        (
+                            _mm256_maskload_pd(row.as_ptr(), mask_low),
+                            _mm256_maskload_pd(row.as_ptr().wrapping_add(4), mask_high),
+                        )
+                    }
+                };
+                if WEIGHTED {
+                    low = _mm256_mul_pd(low, _mm256_set1_pd(weight));
+                    high = _mm256_mul_pd(high, _mm256_set1_pd(weight));
+                }
+                let sum = &mut sums[best];
+                let (s_low, s_high) = sum.split_at_mut(4);
+                // SAFETY: each half is four f64 of `sum`.
+                unsafe {
+                    let added = _mm256_add_pd(_mm256_loadu_pd(s_low.as_ptr()), low);
+                    _mm256_storeu_pd(s_low.as_mut_ptr(), added);
+                    let added = _mm256_add_pd(_mm256_loadu_pd(s_high.as_ptr()), high);
+                    _mm256_storeu_pd(s_high.as_mut_ptr(), added);
+                }
+                weights[best] += weight;
+            }
+        };
+        let tiles = rows / ROWS;
+        for tile in 0..tiles {
+            let first = tile * ROWS;
+            let x = &x[first * d..(first + ROWS) * d];
+            let mut acc = [_mm256_setzero_pd(); K];
+            for (a, &n) in acc.iter_mut().zip(&norms) {
+                *a = _mm256_set1_pd(n);
+            }
+            if d == LANES {
+                // Eight features: the four rows are two 4 x 4 blocks, transposed in registers
+                // into one register per feature.
+                // SAFETY: the tile holds 4 * 8 values; each load reads four of them.
+                let r = |t: usize, half: usize| unsafe {
+                    _mm256_loadu_pd(x.as_ptr().add(t * LANES + half * 4))
+                };
+                for half in 0..2 {
+                    let (r0, r1, r2, r3) = (r(0, half), r(1, half), r(2, half), r(3, half));
+                    let (u0, u1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+                    let (u2, u3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+                    let columns = [
+                        _mm256_permute2f128_pd::<0x20>(u0, u2),
+                        _mm256_permute2f128_pd::<0x20>(u1, u3),
+                        _mm256_permute2f128_pd::<0x31>(u0, u2),
+                        _mm256_permute2f128_pd::<0x31>(u1, u3),
+                    ];
+                    for (v, c) in columns.iter().zip(&centroids[half * 4..half * 4 + 4]) {
+                        for (a, &c) in acc.iter_mut().zip(c) {
+                            *a = _mm256_fmadd_pd(*v, _mm256_set1_pd(c), *a);
+                        }
+                    }
+                }
+            } else {
+                for (j, c) in centroids.iter().enumerate() {
+                    let v = _mm256_set_pd(x[3 * d + j], x[2 * d + j], x[d + j], x[j]);
+                    for (a, &c) in acc.iter_mut().zip(c) {
+                        *a = _mm256_fmadd_pd(v, _mm256_set1_pd(c), *a);
+                    }
+                }
+            }
+            let mut best = acc[0];
+            let mut which = _mm256_setzero_pd();
+            for (c, &a) in acc.iter().enumerate().skip(1) {
+                let lower = _mm256_cmp_pd::<_CMP_LT_OQ>(a, best);
+                best = _mm256_blendv_pd(best, a, lower);
+                let index = _mm256_castsi256_pd(_mm256_set1_epi64x(c as i64));
+                which = _mm256_blendv_pd(which, index, lower);
+            }
+            let (mut scores, mut winners) = ([0.0; ROWS], [0u64; ROWS]);
+            // SAFETY: each array holds four 8-byte values.
+            unsafe {
+                _mm256_storeu_pd(scores.as_mut_ptr(), best);
+                _mm256_storeu_pd(winners.as_mut_ptr().cast(), which);
+            }
+            for t in 0..ROWS {
+                // The winners are centroid indices below K.
+                step(first + t, (winners[t] as usize).min(K - 1), scores[t]);
+            }
+        }
+        for i in tiles * ROWS..rows {
+            let row = &x[i * d..(i + 1) * d];
+            let mut acc = [0.0; K];
+            for (a, &n) in acc.iter_mut().zip(&norms) {
+                *a = n;
+            }
+            for (&v, c) in row.iter().zip(centroids) {
+                for (a, &c) in acc.iter_mut().zip(c) {
+                    *a = v.mul_add(c, *a);
+                }
+            }
+            let (mut best, mut score) = (0, acc[0]);
+            for (c, &a) in acc.iter().enumerate().skip(1) {
+                if a < score {
+                    (best, score) = (c, a);
+                }
+            }
+            step(i, best, score);
+        }
+        partial.score = score;
+        partial.changed += changed;
+        if UPDATE {
+            for c in 0..K {
+                partial.sums[c * d..(c + 1) * d].copy_from_slice(&sums[c][..d]);
+                partial.weights[c] = weights[c];
+            }
         }
     }
 
@@ -903,9 +1090,28 @@ mod tests {
     fn portable_and_simd_builds_agree_bit_for_bit() {
         // k = 5 and 8 take the single-register path of the AVX-512 build, 11 and 17 the
         // blocked one; 101 and 7 rows leave remainders after the tiles of 4 and 8 rows.
-        for (k, d, n) in [(5, 8, 101), (8, 3, 7), (11, 3, 101), (17, 9, 45)] {
+        // The AVX2 build has a rows-in-lanes loop for k <= 8 and d <= 8 (transposed in
+        // registers when d = 8); the last case repeats centroids, so ties must go to the lowest.
+        for (k, d, n) in [
+            (5, 8, 101),
+            (8, 3, 7),
+            (11, 3, 101),
+            (17, 9, 45),
+            (1, 4, 9),
+            (2, 8, 33),
+            (8, 8, 64),
+            (3, 5, 23),
+            (6, 8, 30),
+        ] {
             let rows: Vec<f64> = (0..n * d).map(|i| ((i * 37 % 101) as f64).sin()).collect();
-            let centers: Vec<f64> = (0..k * d).map(|i| ((i * 13) as f64).cos()).collect();
+            let mut centers: Vec<f64> = (0..k * d).map(|i| ((i * 13) as f64).cos()).collect();
+            if k == 6 {
+                // Centroids 2 and 4 equal 1: every row near them is a three-way tie.
+                for c in [2, 4] {
+                    let first = centers[d..2 * d].to_vec();
+                    centers[c * d..(c + 1) * d].copy_from_slice(&first);
+                }
+            }
             let offset: Vec<f64> = (0..d).map(|j| 0.1 * j as f64 - 0.2).collect();
             let packed = Packed::new(&centers, &offset, k, d);
             let weights: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();

@@ -165,7 +165,7 @@ fn scan_interned<K>(
     entries: &mut [(K, Acc)],
 ) -> Result<Counters> {
     let customers = entries.len();
-    let mut counters = Counters::default();
+    let mut counters = Counters::new(params);
     for (row, t) in transactions.iter().enumerate() {
         // Customers are random from row to row: request the accumulator 16 rows ahead.
         if let Some(entry) = transactions
@@ -211,7 +211,7 @@ fn scan_owned<K>(
     const BLOCK: usize = 256;
     const AHEAD: usize = 8;
     let mut kept = [0u16; BLOCK];
-    let mut counters = Counters::default();
+    let mut counters = Counters::new(params);
     for (b, block) in transactions.chunks(BLOCK).enumerate() {
         let mut count = 0;
         for (j, t) in block.iter().enumerate() {
@@ -295,7 +295,7 @@ where
     let threads = worker_threads(transactions.len());
     let group = PARTS / threads;
     let scan = |parts: &mut [Part<K>], first: usize, counting: bool| -> Result<Counters> {
-        let mut counters = Counters::default();
+        let mut counters = Counters::new(params);
         let mut batches: Vec<Vec<(&Transaction<K>, u32, i64)>> = (0..parts.len())
             .map(|_| Vec::with_capacity(BATCH))
             .collect();

@@ -55,5 +55,7 @@ pub use score::{
     rank_first_scores, Bin, Binning, Dimension, DimensionScores, RfmScores, ScoreParams,
 };
 pub use segments::{Cells, RfmRule, RfmSegmentTable, RuleOverlap, TableReport, OTHER};
-pub use summary::{FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport};
+pub use summary::{
+    FrequencyBasis, FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport,
+};
 pub use table::{RfmSummary, RfmTable};

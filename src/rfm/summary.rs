@@ -27,6 +27,21 @@ pub enum RecencyBasis {
     LastTransaction,
 }
 
+/// What frequency counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum FrequencyBasis {
+    /// Purchase rows (amount > 0). Default: refunds and zero rows change the monetary value,
+    /// not the count.
+    #[default]
+    Purchases,
+    /// Every row the summary keeps, refunds and zero rows included: R `rfm`'s
+    /// `rfm_table_order` (`transaction_count`) and pandas' `groupby(customer).size()`. Rows left
+    /// out by a policy ([`RefundPolicy::Drop`], [`FuturePolicy::Drop`]) are not counted. Pair it
+    /// with [`RecencyBasis::LastTransaction`] for R's recency from the last row of any sign.
+    EveryRow,
+}
+
 /// What to do with rows dated after the analysis date: the crate's one bad-row policy,
 /// [`BadRows`](crate::records::BadRows) (`Drop` leaves them out and counts them in
 /// [`RfmReport::future_rows`]).
@@ -40,6 +55,8 @@ pub struct RfmParams {
     pub(crate) refunds: RefundPolicy,
     pub(crate) recency: RecencyBasis,
     pub(crate) future: FuturePolicy,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) frequency: FrequencyBasis,
 }
 
 impl RfmParams {
@@ -51,6 +68,7 @@ impl RfmParams {
             refunds: RefundPolicy::Net,
             recency: RecencyBasis::LastPurchase,
             future: FuturePolicy::Reject,
+            frequency: FrequencyBasis::Purchases,
         }
     }
 
@@ -65,6 +83,33 @@ impl RfmParams {
     #[must_use]
     pub fn recency(mut self, basis: RecencyBasis) -> Self {
         self.recency = basis;
+        self
+    }
+
+    /// What frequency counts. Default: [`FrequencyBasis::Purchases`].
+    ///
+    /// ```
+    /// use saas_segmentation::records::Transaction;
+    /// use saas_segmentation::rfm::{FrequencyBasis, RecencyBasis, RfmParams, RfmTable};
+    /// use saas_segmentation::Date;
+    ///
+    /// let day = |d| Date::from_ymd(2024, 1, d);
+    /// let log = vec![
+    ///     Transaction::new("a", day(2)?, 10.0),
+    ///     Transaction::new("a", day(5)?, -4.0),
+    ///     Transaction::new("a", day(6)?, 0.0),
+    /// ];
+    /// // R rfm's rfm_table_order: every row is a transaction, recency from the last row.
+    /// let params = RfmParams::new(day(10)?)
+    ///     .frequency(FrequencyBasis::EveryRow)
+    ///     .recency(RecencyBasis::LastTransaction);
+    /// let a = RfmTable::from_transactions(&log, &params)?.summary(0).unwrap();
+    /// assert_eq!((a.frequency, a.recency_days, a.monetary), (3, 4, 6.0));
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    #[must_use]
+    pub fn frequency(mut self, basis: FrequencyBasis) -> Self {
+        self.frequency = basis;
         self
     }
 
@@ -128,6 +173,7 @@ pub(crate) struct Acc {
     pub(crate) first_purchase: i32,
     pub(crate) last_purchase: i32,
     pub(crate) last_any: i32,
+    // The frequency: purchases, or every kept row under `FrequencyBasis::EveryRow`.
     pub(crate) purchases: u32,
     // Distinct purchase days; the top bit marks "rows came out of date order", when the count
     // has to be redone from the rows.
@@ -158,7 +204,7 @@ pub(crate) struct AccData {
 impl From<Acc> for AccData {
     fn from(a: Acc) -> AccData {
         let date = |d: i32| Date::from_days(i64::from(d)).ok();
-        let bought = a.purchases > 0;
+        let bought = a.bought();
         AccData {
             first_purchase: if bought { date(a.first_purchase) } else { None },
             last_purchase: if bought { date(a.last_purchase) } else { None },
@@ -183,14 +229,19 @@ impl TryFrom<AccData> for Acc {
             name: "RFM summary",
             reason: reason.to_owned(),
         };
-        let bought = d.purchases > 0;
+        let bought = d.first_purchase.is_some();
+        if bought && d.purchases == 0 {
+            return Err(bad(
+                "a customer with a purchase has a frequency of at least 1",
+            ));
+        }
         let (first, last) = match (d.first_purchase, d.last_purchase) {
             (Some(f), Some(l)) if bought && f <= l => (f.days(), l.days()),
             (None, None) if !bought => (i32::MAX, i32::MIN),
             _ => {
                 return Err(bad(
-                    "first and last purchase must both be set, first <= last, exactly when \
-                     there are purchases",
+                    "first and last purchase must both be set, with first <= last, or both \
+                     be empty",
                 ))
             }
         };
@@ -244,6 +295,12 @@ impl Acc {
         micros_high: 0,
     };
 
+    /// Whether the customer made a purchase (a row with a positive amount).
+    #[inline]
+    pub(crate) fn bought(&self) -> bool {
+        self.last_purchase != i32::MIN
+    }
+
     #[inline]
     pub(crate) fn micros(&self) -> i64 {
         (i64::from(self.micros_high) << 32) | i64::from(self.micros_low)
@@ -279,6 +336,7 @@ impl Acc {
             self.purchase(day, micros);
             counters.purchases += 1;
         } else {
+            self.purchases = self.purchases.saturating_add(counters.other_rows);
             self.add_micros(micros);
             self.last_any = self.last_any.max(day);
             if micros < 0 {
@@ -294,8 +352,8 @@ impl Acc {
     pub(crate) fn merge(&mut self, other: &Acc) {
         let days = if (self.days | other.days) & UNORDERED != 0 {
             UNORDERED
-        } else if self.purchases == 0
-            || other.purchases == 0
+        } else if !self.bought()
+            || !other.bought()
             || self.last_purchase < other.first_purchase
             || other.last_purchase < self.first_purchase
         {
@@ -327,9 +385,20 @@ pub(crate) struct Counters {
     future_rows: u64,
     refunds_dropped: u64,
     refund_dropped_micros: i64,
+    // What a kept row that is not a purchase adds to the frequency: 1 under
+    // `FrequencyBasis::EveryRow`, else 0. A setting, not a count: `add` leaves it.
+    other_rows: u32,
 }
 
 impl Counters {
+    /// Empty counters for a pass under `params`.
+    pub(crate) fn new(params: &RfmParams) -> Self {
+        Counters {
+            other_rows: u32::from(params.frequency == FrequencyBasis::EveryRow),
+            ..Counters::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, other: &Counters) {
         self.purchases = self.purchases.saturating_add(other.purchases);
         self.refunds_netted = self.refunds_netted.saturating_add(other.refunds_netted);
@@ -504,7 +573,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
                     record: format!("customer {key:?}"),
                     field: "frequency".into(),
                     value: f64::from(u32::MAX),
-                    expected: "fewer than 4,294,967,295 purchases per customer",
+                    expected: "fewer than 4,294,967,295 counted rows per customer",
                 });
             }
         }
@@ -524,7 +593,7 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
         // Key order: the crate's tie-break order, and an output independent of input order.
         if !keep_all {
             let before = entries.len();
-            entries.retain(|e| e.1.purchases > 0);
+            entries.retain(|e| e.1.bought());
             report.without_purchase = before - entries.len();
         }
         // Entries of an index whose ids follow key order (`CustomerIndex::sorted_from_keys`)

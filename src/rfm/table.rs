@@ -21,14 +21,15 @@ use super::summary::{
 pub struct RfmSummary {
     /// Days from the last purchase (or last row, per [`RecencyBasis`]) to the analysis date.
     pub recency_days: i64,
-    /// Purchases (rows with amount > 0).
+    /// Purchases (rows with amount > 0), or every kept row under
+    /// [`FrequencyBasis::EveryRow`](crate::rfm::FrequencyBasis::EveryRow).
     pub frequency: u32,
     /// Distinct days with a purchase (`None` only from merged accumulators whose rows came out
     /// of date order).
     pub purchase_days: Option<u32>,
     /// Sum of amounts under the refund policy (exact to 1e-6).
     pub monetary: f64,
-    /// Monetary value per purchase; `None` without purchases.
+    /// Monetary value per counted row (`monetary / frequency`); `None` without purchases.
     pub mean_monetary: Option<f64>,
     /// First purchase; `None` without purchases.
     pub first_purchase: Option<Date>,
@@ -346,15 +347,25 @@ impl<K: Ord + Debug> RfmTable<K> {
             });
         }
         let keep_all = self.params.recency == RecencyBasis::LastTransaction;
-        if let Some((key, _)) = self
-            .entries
-            .iter()
-            .find(|e| !keep_all && e.1.purchases == 0)
-        {
+        if let Some((key, _)) = self.entries.iter().find(|e| !keep_all && !e.1.bought()) {
             return Err(Error::InvalidParameter {
                 name: "RFM table",
                 reason: format!(
                     "customer {key:?} has no purchase, which only a LastTransaction table keeps"
+                ),
+            });
+        }
+        let per_purchase = self.params.frequency == crate::rfm::FrequencyBasis::Purchases;
+        if let Some((key, _)) = self
+            .entries
+            .iter()
+            .find(|e| per_purchase && e.1.purchases > 0 && !e.1.bought())
+        {
+            return Err(Error::InvalidParameter {
+                name: "RFM table",
+                reason: format!(
+                    "customer {key:?} has purchases counted but no purchase date: only an \
+                     EveryRow table counts other rows"
                 ),
             });
         }
@@ -467,7 +478,7 @@ impl<K> RfmTable<K> {
     fn row(&self, i: usize) -> RfmSummary {
         let acc = &self.entries[i].1;
         let analysis = self.params.analysis_date.days();
-        let has_purchase = acc.purchases > 0;
+        let has_purchase = acc.bought();
         let last = match self.params.recency {
             RecencyBasis::LastPurchase => acc.last_purchase,
             RecencyBasis::LastTransaction => acc.last_any,
