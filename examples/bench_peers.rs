@@ -8,7 +8,8 @@
 //! ```
 //!
 //! It is called as `bench_peers --workload rfm --data DIR --size 1m|10m --repeats R --warmup W`
-//! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp --max-iter 50 ...` or
+//! or `--workload kmeans --n 100k|1m --init fixed|kmeanspp|init-only --max-iter 50 ...` (`init-only`:
+//! the k-means++ seeding alone, as scikit-learn's `kmeans_plusplus`) or
 //! `--workload metric:silhouette|metric:davies_bouldin|metric:calinski_harabasz --size 10k|20k|1m`
 //! or `--workload cohort --size 10m`, and prints one
 //! JSON object: `median_s`, `times_s`, peak and after-load RSS, and the same
@@ -367,6 +368,22 @@ fn kmeans(data: &str, n: &str, init: &str, max_iter: usize, repeats: usize, warm
         } else {
             Init::KMeansPlusPlus
         });
+    if init == "init-only" {
+        // k-means++ seeding alone, as scikit-learn's `kmeans_plusplus`.
+        let params = KMeans::params(k).seed(0);
+        let (start, times, median, after_load, peak) = measure(repeats, warmup, || {
+            params.initial_centroids(x.view()).expect("valid data")
+        });
+        let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+        let centroids: Vec<f64> = start.iter().copied().collect();
+        println!(
+            "{{\"tool\":\"saas-segmentation {}\",\"workload\":\"kmeans\",\"n\":\"{n}\",\"init\":\"kmeanspp\",\
+\"algorithm\":\"init-only\",\"threads_requested\":{threads},\"median_s\":{median},\"times_s\":{times:?},\
+\"n_iter\":0,\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\"centroids\":{centroids:?}}}",
+            env!("CARGO_PKG_VERSION"),
+        );
+        return;
+    }
     let (model, times, median, after_load, peak) = measure(repeats, warmup, || {
         params.fit(x.view()).expect("valid data")
     });

@@ -561,7 +561,7 @@ impl<K> KeyedSegmentation<K> {
 /// [`Error::InvalidParameter`] when a segment number below the largest has no rows.
 pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
     // More segments than rows leaves one empty: refuse before sizing anything by a label.
-    let largest = labels.iter().max().copied();
+    let largest = crate::engine::kernel::widest(|| labels.iter().copied().reduce(usize::max));
     if let Some(largest) = largest.filter(|&m| m >= labels.len()) {
         return Err(Error::InvalidParameter {
             name: "labels",
@@ -572,10 +572,19 @@ pub(crate) fn segment_sizes(labels: &[usize]) -> Result<Vec<usize>> {
         });
     }
     let k = largest.map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; k];
-    for &l in labels {
-        sizes[l] += 1;
+    // Four counts per segment, one per row position mod 4, so that runs of one label do not
+    // queue on one counter in memory.
+    let mut counts = vec![[0usize; 4]; k];
+    let mut quads = labels.chunks_exact(4);
+    for quad in &mut quads {
+        for (lane, &l) in quad.iter().enumerate() {
+            counts[l][lane] += 1;
+        }
     }
+    for &l in quads.remainder() {
+        counts[l][0] += 1;
+    }
+    let sizes: Vec<usize> = counts.iter().map(|c| c.iter().sum()).collect();
     if let Some(empty) = sizes.iter().position(|&s| s == 0) {
         return Err(Error::InvalidParameter {
             name: "labels",

@@ -285,6 +285,10 @@ proptest! {
                 prop_assert!(t.iter().all(|v| v.is_finite() && *v >= 0.0));
             }
         }
+        if let Ok(start) = guarded("kmeans initial centroids", || KMeans::params(k).seed(3).initial_centroids(x.view()))? {
+            prop_assert_eq!(start.dim(), (k, cols));
+            prop_assert!(start.iter().all(|v| v.is_finite()));
+        }
         let w = &weights[..weights.len().min(rows)];
         if let Ok(m) = guarded("kmeans weighted", || KMeans::params(k).seed(3).max_iter(20).fit_weighted(x.view(), w))? {
             prop_assert!(m.labels().iter().all(|&l| l < k));

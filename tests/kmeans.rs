@@ -457,3 +457,40 @@ fn mini_batch_gets_close_to_full_k_means_and_takes_chunks() {
         Err(Error::InvalidParameter { .. })
     ));
 }
+
+#[test]
+fn initial_centroids_are_the_first_run_start() {
+    // Blobs of 2,000 rows, so the seeding's blocks and lanes are exercised (k = 8 draws four
+    // candidates a step, k = 21 five).
+    let n = 2_000;
+    let x = Array2::from_shape_fn((n, 8), |(i, j)| {
+        let blob = (i * 7 % 23) as f64;
+        blob * 3.0 + ((i * 31 + j * 17) % 97) as f64 / 97.0
+    });
+    for k in [8, 21] {
+        let params = KMeans::params(k).seed(11).n_init(1).max_iter(5);
+        let start = params.initial_centroids(x.view()).unwrap();
+        assert_eq!(start.dim(), (k, 8));
+        // Every start is a row of x, and no row is drawn twice.
+        let mut rows: Vec<usize> = start
+            .rows()
+            .into_iter()
+            .map(|c| x.rows().into_iter().position(|r| r == c).unwrap())
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        assert_eq!(rows.len(), k);
+        let from_seeding = params.fit(x.view()).unwrap();
+        let from_start = params
+            .clone()
+            .init(Init::Centroids(start))
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(from_seeding.centroids(), from_start.centroids());
+        assert_eq!(from_seeding.labels(), from_start.labels());
+    }
+    assert!(matches!(
+        KMeans::params(3).initial_centroids(Array2::<f64>::zeros((0, 2)).view()),
+        Err(Error::EmptyInput { .. })
+    ));
+}

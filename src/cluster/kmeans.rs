@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::matrix_rows;
 use crate::engine::kernel::{self, Block, Bounds, Candidates, Packed, Partial, Pruning, LANES};
+use crate::engine::par;
 use crate::error::{Error, Result};
 use crate::random::{self, SeededRng};
 use crate::segmentation::Segmentation;
@@ -215,6 +216,40 @@ impl KMeansParams {
         sample_weight: &'a [f64],
     ) -> Result<KMeans> {
         self.fit_inner(x, Some(sample_weight))
+    }
+
+    /// The starting centroids of the first run, without iterating: for
+    /// [`Init::KMeansPlusPlus`] what scikit-learn's `kmeans_plusplus` gives (greedy k-means++
+    /// with `2 + ln k` candidates per step), drawn with this seed. `fit` starts its first run
+    /// from exactly these.
+    ///
+    /// ```
+    /// use saas_segmentation::cluster::KMeans;
+    /// use ndarray::array;
+    ///
+    /// let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+    /// let params = KMeans::params(2).seed(7);
+    /// let start = params.initial_centroids(x.view())?;
+    /// assert_eq!(start.dim(), (2, 2));
+    /// // One start near each group.
+    /// assert!((start[[0, 0]] - start[[1, 0]]).abs() > 4.0);
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`KMeansParams::fit`].
+    pub fn initial_centroids(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.validate()?;
+        let data = Data::new(x, None)?;
+        self.check_against(&data)?;
+        let mut rng = SeededRng::stream(self.seed, 0);
+        let start = match &self.init {
+            Init::KMeansPlusPlus => kmeans_plus_plus(&data, self.n_clusters, &mut rng),
+            Init::Random => random_rows(&data, self.n_clusters, &mut rng),
+            Init::Centroids(c) => c.iter().copied().collect(),
+        };
+        Array2::from_shape_vec((self.n_clusters, data.d), start)
+            .map_err(|e| invalid("init", e.to_string()))
     }
 
     fn fit_inner<'a>(&self, x: ArrayView2<'a, f64>, weights: Option<&'a [f64]>) -> Result<KMeans> {
@@ -987,18 +1022,23 @@ pub(crate) fn kmeans_plus_plus(data: &Data<'_>, k: usize, rng: &mut SeededRng) -
         }
         pick_by_cumulative(&closest, data.weights, &draws, &mut ids);
         let candidates = Candidates::new(x, d, &ids);
-        let mut potentials = [0.0; LANES];
-        for b in 0..data.block_count() {
+        // Blocks of rows in parallel, their potentials added in block order (the same sums
+        // with any number of threads).
+        let parts = par::map_chunks(&closest, BLOCK_ROWS, |b, near| {
             let start = b * BLOCK_ROWS;
-            let end = (start + BLOCK_ROWS).min(n);
+            let end = start + near.len();
             let mut part = [0.0; LANES];
             kernel::candidate_potentials(
                 &x[start * d..end * d],
                 data.weights.map(|w| &w[start..end]),
-                &closest[start..end],
+                near,
                 &candidates,
                 &mut part,
             );
+            part
+        });
+        let mut potentials = [0.0; LANES];
+        for part in parts {
             for (p, q) in potentials.iter_mut().zip(part) {
                 *p += q;
             }
@@ -1012,7 +1052,11 @@ pub(crate) fn kmeans_plus_plus(data: &Data<'_>, k: usize, rng: &mut SeededRng) -
         }
         let row = ids[best];
         centers.extend_from_slice(&x[row * d..(row + 1) * d]);
-        kernel::lower_closest(x, &mut closest, &candidates, best);
+        par::map_chunks_mut(&mut closest, BLOCK_ROWS, |b, near| {
+            let start = b * BLOCK_ROWS;
+            let rows = &x[start * d..(start + near.len()) * d];
+            kernel::lower_closest(rows, near, &candidates, best);
+        });
         potential = potentials[best];
     }
     centers

@@ -204,37 +204,55 @@ fn add_up(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
 /// Per-segment column sums (k x d, row-major).
 fn column_sums<const D: usize>(rows: &[f64], d: usize, labels: &[usize], k: usize) -> Vec<f64> {
     let parts = per_block(labels.len(), |range| {
-        let mut out = vec![0.0; k * d];
         let rows = &rows[range.start * d..range.end * d];
-        let labels = &labels[range];
-        if D == 0 {
-            // Feature count known at run time only.
-            for (row, &l) in rows.chunks_exact(d).zip(labels) {
-                for (c, v) in out[l * d..(l + 1) * d].iter_mut().zip(row) {
-                    *c += v;
-                }
-            }
-            return out;
-        }
-        let mut sums = vec![[0.0; D]; k];
-        for (row, &l) in rows.chunks_exact(D).zip(labels) {
-            let row: &[f64; D] = row.try_into().unwrap_or(&[0.0; D]);
-            let mut sum = sums[l];
-            for j in 0..D {
-                sum[j] += row[j];
-            }
-            sums[l] = sum;
-        }
-        for (c, sum) in sums.iter().enumerate() {
-            out[c * d..(c + 1) * d].copy_from_slice(sum);
-        }
-        out
+        column_sums_block::<D>(rows, d, &labels[range], k)
     });
     add_up(parts, k * d)
 }
 
-/// Per segment, the sum over its rows of the squared distance to its centroid (`ROOT` false) or
-/// of the distance (`ROOT` true).
+fn column_sums_block<const D: usize>(
+    rows: &[f64],
+    d: usize,
+    labels: &[usize],
+    k: usize,
+) -> Vec<f64> {
+    crate::engine::kernel::widest(|| column_sums_portable::<D>(rows, d, labels, k))
+}
+
+#[inline(always)]
+fn column_sums_portable<const D: usize>(
+    rows: &[f64],
+    d: usize,
+    labels: &[usize],
+    k: usize,
+) -> Vec<f64> {
+    let mut out = vec![0.0; k * d];
+    if D == 0 {
+        // Feature count known at run time only.
+        for (row, &l) in rows.chunks_exact(d).zip(labels) {
+            for (c, v) in out[l * d..(l + 1) * d].iter_mut().zip(row) {
+                *c += v;
+            }
+        }
+        return out;
+    }
+    let mut sums = vec![[0.0; D]; k];
+    for (row, &l) in rows.chunks_exact(D).zip(labels) {
+        let row: &[f64; D] = row.try_into().unwrap_or(&[0.0; D]);
+        let mut sum = sums[l];
+        for j in 0..D {
+            sum[j] += row[j];
+        }
+        sums[l] = sum;
+    }
+    for (c, sum) in sums.iter().enumerate() {
+        out[c * d..(c + 1) * d].copy_from_slice(sum);
+    }
+    out
+}
+
+/// Per segment, the sum over its rows of the squared distance to its centroid, or (`ROOT`) of
+/// the distance.
 fn spread<const D: usize, const ROOT: bool>(
     rows: &[f64],
     d: usize,
@@ -242,31 +260,79 @@ fn spread<const D: usize, const ROOT: bool>(
     centers: &[f64],
     k: usize,
 ) -> Vec<f64> {
+    let parts = per_block(labels.len(), |range| {
+        let rows = &rows[range.start * d..range.end * d];
+        spread_block::<D, ROOT>(rows, d, &labels[range], centers, k)
+    });
+    add_up(parts, k)
+}
+
+fn spread_block<const D: usize, const ROOT: bool>(
+    rows: &[f64],
+    d: usize,
+    labels: &[usize],
+    centers: &[f64],
+    k: usize,
+) -> Vec<f64> {
+    crate::engine::kernel::widest(|| spread_portable::<D, ROOT>(rows, d, labels, centers, k))
+}
+
+#[inline(always)]
+fn spread_portable<const D: usize, const ROOT: bool>(
+    rows: &[f64],
+    d: usize,
+    labels: &[usize],
+    centers: &[f64],
+    k: usize,
+) -> Vec<f64> {
+    // Rows four at a time: their squared distances first (each summed in feature order), then
+    // the four square roots together, which vectorise; each is added to its segment in row
+    // order.
+    const R: usize = 4;
     let fixed: Vec<[f64; D]> = centers
         .chunks_exact(d)
         .map(|c| c.try_into().unwrap_or([0.0; D]))
         .collect();
-    let parts = per_block(labels.len(), |range| {
-        let mut out = vec![0.0; k];
-        let rows = &rows[range.start * d..range.end * d];
-        let labels = &labels[range];
-        for (row, &l) in rows.chunks_exact(d).zip(labels) {
-            let mut squared = 0.0;
-            if D == 0 {
-                for (a, b) in row.iter().zip(&centers[l * d..(l + 1) * d]) {
-                    squared += (a - b) * (a - b);
-                }
-            } else {
-                let center = &fixed[l];
-                for j in 0..D {
-                    squared += (row[j] - center[j]) * (row[j] - center[j]);
-                }
+    let squared = |row: &[f64], l: usize| {
+        let mut squared = 0.0;
+        if D == 0 {
+            for (a, b) in row.iter().zip(&centers[l * d..(l + 1) * d]) {
+                squared += (a - b) * (a - b);
             }
-            out[l] += if ROOT { squared.sqrt() } else { squared };
+        } else {
+            let center = &fixed[l];
+            for j in 0..D {
+                squared += (row[j] - center[j]) * (row[j] - center[j]);
+            }
         }
-        out
-    });
-    add_up(parts, k)
+        squared
+    };
+    let mut out = vec![0.0; k];
+    let mut tiles = rows.chunks_exact(R * d);
+    let mut tile_labels = labels.chunks_exact(R);
+    for (tile, ls) in (&mut tiles).zip(&mut tile_labels) {
+        let mut values = [0.0; R];
+        for (t, v) in values.iter_mut().enumerate() {
+            *v = squared(&tile[t * d..(t + 1) * d], ls[t]);
+        }
+        if ROOT {
+            for v in &mut values {
+                *v = v.sqrt();
+            }
+        }
+        for (v, &l) in values.iter().zip(ls) {
+            out[l] += v;
+        }
+    }
+    for (row, &l) in tiles
+        .remainder()
+        .chunks_exact(d)
+        .zip(tile_labels.remainder())
+    {
+        let v = squared(row, l);
+        out[l] += if ROOT { v.sqrt() } else { v };
+    }
+    out
 }
 
 /// Per-segment centroids and the overall mean, in one pass that also checks every cell is finite:
