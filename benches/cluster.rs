@@ -71,6 +71,10 @@ fn hierarchy_and_metrics(c: &mut Criterion) {
     group.bench_function("davies_bouldin/1000000x8", |b| {
         b.iter(|| black_box(validate::davies_bouldin_score(big.view(), &big_labels).expect("db")))
     });
+    let seeding = saas_segmentation::cluster::KMeans::params(8).seed(0);
+    group.bench_function("kmeans_plusplus_seeding/1000000x8_k8", |b| {
+        b.iter(|| black_box(seeding.initial_centroids(big.view()).expect("seeding")))
+    });
     group.bench_function("calinski_harabasz/1000000x8", |b| {
         b.iter(|| {
             black_box(validate::calinski_harabasz_score(big.view(), &big_labels).expect("ch"))

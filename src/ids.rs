@@ -422,6 +422,14 @@ pub trait CustomerLookup<K: ?Sized>: CustomerSet {
     fn prefetch(&self, key: &K) {
         let _ = key;
     }
+    /// Whether a lookup costs next to nothing (dense ids resolving to themselves), so that a
+    /// parallel pass need not resolve keys once up front (engine machinery, not part of the
+    /// API: a result never depends on it).
+    #[doc(hidden)]
+    #[inline]
+    fn resolves_directly(&self) -> bool {
+        false
+    }
 }
 
 impl<K: Hash + Eq + Clone> CustomerLookup<K> for CustomerIndex<K> {
@@ -527,6 +535,11 @@ impl CustomerLookup<CustomerId> for DenseCustomers {
     #[inline]
     fn lookup(&self, key: &CustomerId) -> Option<CustomerId> {
         (key.index() < self.universe.len()).then_some(*key)
+    }
+
+    #[inline]
+    fn resolves_directly(&self) -> bool {
+        true
     }
 }
 

@@ -359,3 +359,59 @@ fn chunked_scan_equals_serial_counts() {
         "{error}"
     );
 }
+
+/// The keyed parallel scan resolves each chunk's keys once: it must equal the dense-id counts,
+/// count unknown customers as the serial pass does, and name a bad record by its key.
+#[test]
+fn keyed_chunked_scan_equals_the_dense_counts() {
+    let start = Date::from_ymd(2023, 1, 1).expect("date");
+    let n = 5_000u32;
+    let key = |c: u32| u64::from(c) * 7_919 + 13;
+    let signups: Vec<(u64, Date)> = (0..n)
+        .rev()
+        .map(|c| (key(c), start.add_days(i64::from(c % 300)).expect("date")))
+        .collect();
+    let mut events: Vec<(u64, Date)> = (0..(1u32 << 21) + 1000)
+        .map(|i| {
+            let c = i.wrapping_mul(2_654_435_761) % n;
+            let offset = i64::from(i % 97) * 3;
+            (
+                key(c),
+                start.add_days(i64::from(c % 300) + offset).expect("date"),
+            )
+        })
+        .collect();
+    // Keys in reverse order of first appearance: ids differ from key order.
+    let index =
+        saas_segmentation::CustomerIndex::from_keys(signups.iter().map(|s| s.0)).expect("index");
+    let cohorts = Cohorts::by_signup(&index, &signups, Grid::Calendar(Period::Month)).expect("ok");
+    let params = RetentionParams::new(Date::from_ymd(2025, 6, 30).expect("date"));
+    let keyed = RetentionMatrix::compute(&index, &cohorts, &events, &params).expect("matrix");
+    let mut serial = RetentionCounts::new(&cohorts, &params).expect("counts");
+    for chunk in events.chunks(1 << 16) {
+        serial.add(&index, chunk).expect("add");
+    }
+    assert_eq!(keyed, serial.matrix(RetentionMode::Recurring));
+
+    // An unknown customer in the second chunk, dropped and counted.
+    events[(1 << 20) + 5].0 = 1;
+    let dropping = params.clone().unknown_customers(OutOfWindow::Drop);
+    let keyed = RetentionMatrix::compute(&index, &cohorts, &events, &dropping).expect("matrix");
+    assert_eq!(keyed.report().unknown_customers, 1);
+    let mut serial = RetentionCounts::new(&cohorts, &dropping).expect("counts");
+    serial.add(&index, &events).expect("add");
+    assert_eq!(keyed, serial.matrix(RetentionMode::Recurring));
+    let error =
+        RetentionMatrix::compute(&index, &cohorts, &events, &params).expect_err("unknown customer");
+    assert!(error.to_string().contains('1'), "{error}");
+
+    // A record after the analysis date is named by its row and its key.
+    events[(1 << 20) + 5].0 = key(3);
+    let bad = events.len() - 10;
+    events[bad].1 = Date::from_ymd(2026, 1, 1).expect("date");
+    let error = RetentionMatrix::compute(&index, &cohorts, &events, &params)
+        .expect_err("after the analysis date");
+    let text = error.to_string();
+    assert!(text.contains(&format!("activity row {bad} ")), "{text}");
+    assert!(text.contains(&events[bad].0.to_string()), "{text}");
+}

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use crate::engine::par;
 use crate::engine::retention_scan::{self, scan_owned, BitTally, Owner, Slot, NOT_MEMBER};
 use crate::error::{Error, Result};
-use crate::ids::CustomerLookup;
+use crate::ids::{CustomerId, CustomerLookup, DenseCustomers};
 use crate::records::CustomerDate;
 use crate::universe::Universe;
 
@@ -252,21 +252,71 @@ impl RetentionCounts {
         crate::universe::ensure_same(&self.universe, lookup, "customer lookup of the records")?;
         let threads = par::threads();
         if threads > 1 && records.len() >= 1 << 20 && !self.slots.is_empty() {
-            // Each thread owns a range of customers and reads every record, keeping only its
-            // own; of the errors, the one of the earliest row wins.
-            let report = retention_scan::scan_in_threads(
-                &self.params,
-                &mut self.slots,
-                &mut self.more,
-                self.words - 1,
-                lookup,
-                records,
-                threads,
-            )?;
-            self.report.add(&report);
+            if lookup.resolves_directly() {
+                return self.scan_in_threads(lookup, records, 0);
+            }
+            // Each thread reads every record of the owned-range pass, so a key lookup (a hash)
+            // would be repeated by every thread: instead the keys of a chunk of records are
+            // resolved once, split over the threads, and the pass runs on the dense ids. A
+            // chunk with an unknown customer or a bad record runs on the keys instead, so the
+            // report counts and the errors name the record's key.
+            const CHUNK: usize = 1 << 20;
+            let dense = DenseCustomers::new(self.slots.len());
+            let filler = (CustomerId(0), records[0].date());
+            let mut resolved = vec![filler; CHUNK.min(records.len())];
+            for (c, chunk) in records.chunks(CHUNK).enumerate() {
+                let first = c * CHUNK;
+                let span = chunk.len().div_ceil(threads);
+                let out = &mut resolved[..chunk.len()];
+                let known = par::map_chunks_mut(out, span, |t, out| {
+                    let part = &chunk[t * span..t * span + out.len()];
+                    for (i, (r, slot)) in part.iter().zip(out.iter_mut()).enumerate() {
+                        // The lookups miss the cache at random: request them 16 records ahead.
+                        if let Some(ahead) = part.get(i + 16) {
+                            lookup.prefetch(ahead.customer());
+                        }
+                        let Some(id) = lookup.lookup(r.customer()) else {
+                            return false;
+                        };
+                        *slot = (id, r.date());
+                    }
+                    true
+                });
+                if known.contains(&false) {
+                    self.scan_in_threads(lookup, chunk, first)?;
+                    continue;
+                }
+                if let Err(e) = self.scan_in_threads(&dense, &resolved[..chunk.len()], first) {
+                    // The same record fails on its key, named in the error (the counts are
+                    // discarded on error either way).
+                    self.scan_in_threads(lookup, chunk, first)?;
+                    return Err(e);
+                }
+            }
             return Ok(());
         }
         self.scan(lookup, records, 0)
+    }
+
+    /// The owned-range parallel pass: each thread owns a range of customers and reads every
+    /// record, keeping only its own; of the errors, the one of the earliest row wins.
+    fn scan_in_threads<K: Debug + Sync, R: CustomerDate<K> + Sync>(
+        &mut self,
+        lookup: &(impl CustomerLookup<K> + Sync),
+        records: &[R],
+        first_row: usize,
+    ) -> Result<()> {
+        let report = retention_scan::scan_in_threads(
+            &self.params,
+            &mut self.slots,
+            &mut self.more,
+            self.words - 1,
+            lookup,
+            records,
+            first_row,
+        )?;
+        self.report.add(&report);
+        Ok(())
     }
 
     /// One pass over `records` into `self` (callers discard `self` on error).

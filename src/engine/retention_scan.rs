@@ -156,9 +156,9 @@ pub(crate) fn scan_in_threads<K: Debug + Sync, R: CustomerDate<K> + Sync>(
     extra: usize,
     lookup: &(impl CustomerLookup<K> + Sync),
     records: &[R],
-    threads: usize,
+    first_row: usize,
 ) -> Result<RetentionReport> {
-    let span = slots.len().div_ceil(threads).max(1);
+    let span = slots.len().div_ceil(par::threads()).max(1);
     let mores: Vec<&mut [u64]> = if extra == 0 {
         slots
             .chunks(span)
@@ -176,7 +176,7 @@ pub(crate) fn scan_in_threads<K: Debug + Sync, R: CustomerDate<K> + Sync>(
                 extra,
                 counts_unknown: t == 0,
             };
-            scan_owned::<false, _, _>(params, owner, lookup, records, 0)
+            scan_owned::<false, _, _>(params, owner, lookup, records, first_row)
         });
     let mut total = RetentionReport::default();
     par::earliest_error(results, |report| total.add(&report))?;
