@@ -11,6 +11,8 @@ mod engine;
 mod mrr_series;
 
 pub mod activity;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod audit;
 pub mod cluster;
 pub mod clv;

@@ -1,0 +1,521 @@
+//! Arrow record batches in: every reader against the same records built by hand, over the
+//! column types real exports use, with nulls, wrong types and unknown customers.
+#![cfg(feature = "arrow")]
+
+use std::sync::Arc;
+
+use arrow_array::builder::StringDictionaryBuilder;
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    LargeStringArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
+};
+use saas_segmentation::activity::ActivityEvent;
+use saas_segmentation::arrow::ArrowReader;
+use saas_segmentation::economics::{monthly_mrr, SnapshotRule};
+use saas_segmentation::lenient::EventNames;
+use saas_segmentation::records::{BadRows, Transaction};
+use saas_segmentation::rfm::{RfmParams, RfmTable};
+use saas_segmentation::{CustomerIndex, Date, Error};
+
+fn day(s: &str) -> Date {
+    s.parse().expect("date")
+}
+
+fn days(s: &[&str]) -> Vec<i32> {
+    s.iter().map(|d| day(d).days()).collect()
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).expect("one length")
+}
+
+#[test]
+fn transactions_from_every_key_date_and_amount_type_equal_the_hand_built_log() {
+    let keys = ["zed", "amy", "zed", "bob", "amy"];
+    let dates = [
+        "2024-01-03",
+        "2024-01-05",
+        "2024-02-01",
+        "2024-02-10",
+        "2024-03-01",
+    ];
+    let amounts = [10.5, 20.0, -3.25, 7.0, 12.0];
+    let expected: Vec<Transaction<String>> = keys
+        .iter()
+        .zip(dates)
+        .zip(amounts)
+        .map(|((k, d), a)| Transaction::new(k.to_string(), day(d), a))
+        .collect();
+    let mut dictionary = StringDictionaryBuilder::<Int32Type>::new();
+    for k in keys {
+        dictionary.append_value(k);
+    }
+    let key_columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(keys.to_vec())),
+        Arc::new(LargeStringArray::from(keys.to_vec())),
+        Arc::new(dictionary.finish()),
+    ];
+    let millis: Vec<i64> = days(&dates)
+        .iter()
+        .map(|&d| i64::from(d) * 86_400_000 + 13 * 3_600_000)
+        .collect();
+    let date_columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from(days(&dates))),
+        Arc::new(TimestampMillisecondArray::from(millis).with_timezone("UTC")),
+        Arc::new(StringArray::from(dates.to_vec())),
+    ];
+    let cents: Vec<i128> = amounts.iter().map(|a| (a * 100.0) as i128).collect();
+    let amount_columns: Vec<ArrayRef> = vec![
+        Arc::new(Float64Array::from(amounts.to_vec())),
+        Arc::new(
+            Decimal128Array::from(cents)
+                .with_precision_and_scale(12, 2)
+                .expect("decimal"),
+        ),
+    ];
+    let analysis = RfmParams::new(day("2024-04-01"));
+    let reference = RfmTable::from_transactions(&expected, &analysis).expect("table");
+    for k in &key_columns {
+        for d in &date_columns {
+            for a in &amount_columns {
+                let b = batch(vec![
+                    ("customer_id", k.clone()),
+                    ("date", d.clone()),
+                    ("amount", a.clone()),
+                ]);
+                let mut index = CustomerIndex::new();
+                let (log, report) = ArrowReader::new()
+                    .transactions(&[b], &mut index)
+                    .expect("read");
+                assert_eq!(
+                    (report.rows, report.new_customers, report.dropped_nulls),
+                    (5, 3, 0)
+                );
+                let back: Vec<Transaction<String>> = log
+                    .iter()
+                    .map(|t| {
+                        Transaction::new(index.key(t.customer).unwrap().clone(), t.date, t.amount)
+                    })
+                    .collect();
+                assert_eq!(
+                    back,
+                    expected,
+                    "{:?} {:?} {:?}",
+                    k.data_type(),
+                    d.data_type(),
+                    a.data_type()
+                );
+                // The interned log gives the keyed table, customer by customer.
+                let table = RfmTable::from_interned(&log, &index, &analysis).expect("table");
+                for (key, summary) in table.iter() {
+                    assert_eq!(reference.get(key), Some(summary));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn batches_continue_row_numbers_and_integer_keys_are_decimal_text() {
+    let first = batch(vec![
+        (
+            "account",
+            Arc::new(Int64Array::from(vec![42, 7])) as ArrayRef,
+        ),
+        (
+            "day",
+            Arc::new(Date32Array::from(days(&["2024-01-01", "2024-01-02"]))),
+        ),
+        ("paid", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+    ]);
+    let second = batch(vec![
+        (
+            "account",
+            Arc::new(Int64Array::from(vec![Some(42), None])) as ArrayRef,
+        ),
+        (
+            "day",
+            Arc::new(Date32Array::from(days(&["2024-01-03", "2024-01-04"]))),
+        ),
+        ("paid", Arc::new(Float64Array::from(vec![3.0, 4.0]))),
+    ]);
+    let reader = ArrowReader::new()
+        .customer("account")
+        .date("day")
+        .amount("paid");
+    let mut index = CustomerIndex::new();
+    let error = reader
+        .transactions(&[first.clone(), second.clone()], &mut index)
+        .expect_err("null key");
+    let text = error.to_string();
+    assert!(text.contains("row 3") && text.contains("account"), "{text}");
+    let mut index = CustomerIndex::new();
+    let (log, report) = reader
+        .clone()
+        .nulls(BadRows::Drop)
+        .transactions(&[first, second], &mut index)
+        .expect("read");
+    assert_eq!((report.rows, report.dropped_nulls, log.len()), (4, 1, 3));
+    assert_eq!(index.keys(), ["42", "7"]);
+}
+
+#[test]
+fn wrong_types_and_missing_columns_are_named() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(BooleanArray::from(vec![true]))),
+        ("amount", Arc::new(StringArray::from(vec!["12,5x"]))),
+    ]);
+    let mut index = CustomerIndex::new();
+    let text = ArrowReader::new()
+        .transactions(std::slice::from_ref(&b), &mut index)
+        .expect_err("boolean dates")
+        .to_string();
+    assert!(
+        text.contains("\"date\"") && text.contains("Boolean"),
+        "{text}"
+    );
+    let text = ArrowReader::new()
+        .date("missing")
+        .transactions(std::slice::from_ref(&b), &mut index)
+        .expect_err("no such column")
+        .to_string();
+    assert!(
+        text.contains("\"missing\"") && text.contains("customer_id, date, amount"),
+        "{text}"
+    );
+    let dated = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(StringArray::from(vec!["2024-01-01"]))),
+        ("amount", Arc::new(StringArray::from(vec!["12,5x"]))),
+    ]);
+    let text = ArrowReader::new()
+        .transactions(&[dated], &mut index)
+        .expect_err("not a number")
+        .to_string();
+    assert!(text.contains("row 0") && text.contains("amount"), "{text}");
+    let infinite = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(days(&["2024-01-01"])))),
+        ("amount", Arc::new(Float64Array::from(vec![f64::INFINITY]))),
+    ]);
+    assert!(matches!(
+        ArrowReader::new().transactions(&[infinite], &mut index),
+        Err(Error::NonFinite { .. })
+    ));
+    let far = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![i32::MAX]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    assert!(matches!(
+        ArrowReader::new().transactions(&[far], &mut index),
+        Err(Error::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn subscriptions_expand_like_hand_built_ones() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "b", "a"])) as ArrayRef,
+        ),
+        (
+            "start_date",
+            Arc::new(StringArray::from(vec![
+                "2024-01-15",
+                "2024-02-01",
+                "2024-03-01",
+            ])),
+        ),
+        (
+            "end_date",
+            Arc::new(StringArray::from(vec![Some("2024-03-01"), None, None])),
+        ),
+        ("mrr", Arc::new(UInt32Array::from(vec![100, 50, 120]))),
+    ]);
+    let mut index = CustomerIndex::new();
+    let (subscriptions, report) = ArrowReader::new()
+        .subscriptions(&[b], &mut index)
+        .expect("read");
+    assert_eq!(report.rows, 3);
+    assert_eq!(subscriptions[0].end, Some(day("2024-03-01")));
+    assert_eq!(subscriptions[1].end, None);
+    let through = day("2024-04-30");
+    let rows = monthly_mrr(&subscriptions, SnapshotRule::MonthStart, through).expect("rows");
+    let by_hand: Vec<_> = subscriptions
+        .iter()
+        .map(|s| {
+            saas_segmentation::economics::Subscription::new(
+                index.key(s.customer).unwrap().clone(),
+                s.start,
+                s.end,
+                s.mrr,
+            )
+        })
+        .collect();
+    let keyed = monthly_mrr(&by_hand, SnapshotRule::MonthStart, through).expect("rows");
+    assert_eq!(rows.len(), keyed.len());
+    for (a, b) in rows.iter().zip(&keyed) {
+        assert_eq!(index.key(a.customer).unwrap(), &b.customer);
+        assert_eq!((a.month, a.mrr), (b.month, b.mrr));
+    }
+}
+
+#[test]
+fn activity_signups_and_mrr_rows_read_by_name() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "b", "a"])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(days(&[
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-03",
+            ]))),
+        ),
+        (
+            "event",
+            Arc::new(StringArray::from(vec!["login", "invite_team", "reports"])),
+        ),
+        ("mrr", Arc::new(Float64Array::from(vec![10.0, 20.0, 30.0]))),
+    ]);
+    let names = EventNames::default().workflows(["invite_team"]);
+    let mut index = CustomerIndex::new();
+    let (activity, _) = ArrowReader::new()
+        .activity(std::slice::from_ref(&b), &names, &mut index)
+        .expect("read");
+    assert_eq!(activity[0].event, ActivityEvent::Login);
+    assert_eq!(
+        activity[1].event,
+        ActivityEvent::Workflow("invite_team".into())
+    );
+    assert_eq!(activity[2].event, ActivityEvent::Feature("reports".into()));
+    let (signups, _) = ArrowReader::new()
+        .signups(std::slice::from_ref(&b), &mut index)
+        .expect("read");
+    assert_eq!(signups.len(), 3);
+    let (mrr, _) = ArrowReader::new().mrr_rows(&[b], &mut index).expect("read");
+    assert_eq!(mrr[2].mrr, 30.0);
+    assert_eq!(index.len(), 2);
+}
+
+#[test]
+fn per_customer_values_and_features_follow_the_index_not_the_row_order() {
+    // The index holds the keys in another order than the table's rows.
+    let index =
+        CustomerIndex::from_keys(["c".to_owned(), "a".to_owned(), "b".to_owned()]).expect("index");
+    let table = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "b", "c"])) as ArrayRef,
+        ),
+        (
+            "seats",
+            Arc::new(Int64Array::from(vec![Some(5), None, Some(40)])),
+        ),
+        (
+            "mrr",
+            Arc::new(Float64Array::from(vec![100.0, 250.0, 900.0])),
+        ),
+        (
+            "plan",
+            Arc::new(StringArray::from(vec!["Pro", "Basic", "Enterprise"])),
+        ),
+        (
+            "champion",
+            Arc::new(StringArray::from(vec!["yes", "FALSE", ""])),
+        ),
+    ]);
+    let reader = ArrowReader::new();
+    let seats = reader
+        .values(std::slice::from_ref(&table), "seats", &index)
+        .expect("values");
+    assert_eq!(seats.of_key(&index, "a").expect("a"), Some(&5.0));
+    assert_eq!(seats.of_key(&index, "b").expect("b"), None);
+    assert_eq!(seats.of_key(&index, "c").expect("c"), Some(&40.0));
+    let plan = reader
+        .categories(std::slice::from_ref(&table), "plan", &index)
+        .expect("plan");
+    assert_eq!(
+        plan.of_key(&index, "b").expect("b").map(String::as_str),
+        Some("Basic")
+    );
+    let champion = reader
+        .flags(std::slice::from_ref(&table), "champion", &index)
+        .expect("flags");
+    assert_eq!(champion.of_key(&index, "a").expect("a"), Some(&true));
+    assert_eq!(champion.of_key(&index, "c").expect("c"), None);
+    let features = reader
+        .features(std::slice::from_ref(&table), &["mrr"], &index)
+        .expect("features");
+    assert_eq!(
+        features.view().column(0).to_vec(),
+        vec![900.0, 100.0, 250.0]
+    );
+    let text = reader
+        .features(std::slice::from_ref(&table), &["mrr", "seats"], &index)
+        .expect_err("a null seat")
+        .to_string();
+    assert!(text.contains("seats") && text.contains("\"b\""), "{text}");
+    // A customer on two rows, and one the index does not hold.
+    let twice = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "a"])) as ArrayRef,
+        ),
+        ("mrr", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+    ]);
+    assert!(matches!(
+        reader.values(&[twice], "mrr", &index),
+        Err(Error::DuplicateName { .. })
+    ));
+    let stranger = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["zz"])) as ArrayRef,
+        ),
+        ("mrr", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    assert!(matches!(
+        reader.values(&[stranger], "mrr", &index),
+        Err(Error::UnknownCustomer { .. })
+    ));
+    // A missing row for the feature matrix names the customer.
+    let short = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("mrr", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let text = reader
+        .features(&[short], &["mrr"], &index)
+        .expect_err("rows missing")
+        .to_string();
+    assert!(text.contains("\"c\""), "{text}");
+}
+
+mod adversarial {
+    use super::*;
+    use proptest::prelude::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    fn nasty_f64() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(f64::NAN)),
+            Just(Some(f64::INFINITY)),
+            Just(Some(f64::MAX)),
+            Just(Some(-0.0)),
+            Just(Some(5e-324)),
+            any::<f64>().prop_map(Some),
+            (-1e6f64..1e6).prop_map(Some),
+        ]
+    }
+
+    fn nasty_day() -> impl Strategy<Value = Option<i32>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(i32::MIN)),
+            Just(Some(i32::MAX)),
+            Just(Some(-719_528)),
+            Just(Some(2_932_896)),
+            (-1_000i32..30_000).prop_map(Some),
+        ]
+    }
+
+    fn nasty_text() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(String::new())),
+            Just(Some("2024-02-30".to_owned())),
+            Just(Some("1e400".to_owned())),
+            Just(Some("TRUE".to_owned())),
+            "[a-c0-9\\-]{0,12}".prop_map(Some),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Every reader on hostile columns: an error or a clean result, never a panic, and
+        /// every number that comes out is finite.
+        #[test]
+        fn readers_never_panic(
+            keys in proptest::collection::vec(nasty_text(), 0..12),
+            int_keys in any::<bool>(),
+            days in proptest::collection::vec(nasty_day(), 12),
+            amounts in proptest::collection::vec(nasty_f64(), 12),
+            texts in proptest::collection::vec(nasty_text(), 12),
+            scale in -5i8..20,
+            drop in any::<bool>(),
+        ) {
+            let n = keys.len();
+            let key_column: ArrayRef = if int_keys {
+                Arc::new(Int64Array::from(keys.iter().map(|k| k.as_ref().map(|k| k.len() as i64 - 3)).collect::<Vec<_>>()))
+            } else {
+                Arc::new(StringArray::from(keys.clone()))
+            };
+            let decimals: Vec<Option<i128>> = amounts[..n].iter().map(|a| a.map(|v| v.clamp(-1e30, 1e30) as i128)).collect();
+            let decimal = Decimal128Array::from(decimals).with_precision_and_scale(38, scale).ok();
+            let mut columns: Vec<(&str, ArrayRef)> = vec![
+                ("customer_id", key_column),
+                ("date", Arc::new(Date32Array::from(days[..n].to_vec()))),
+                ("amount", Arc::new(Float64Array::from(amounts[..n].to_vec()))),
+                ("mrr", Arc::new(StringArray::from(texts[..n].to_vec()))),
+                ("start_date", Arc::new(StringArray::from(texts[..n].to_vec()))),
+                ("end_date", Arc::new(TimestampMillisecondArray::from(days[..n].iter().map(|d| d.map(|d| i64::from(d) * 86_400_000)).collect::<Vec<_>>()))),
+                ("event", Arc::new(StringArray::from(texts[..n].to_vec()))),
+            ];
+            if let Some(decimal) = decimal {
+                columns.push(("cost", Arc::new(decimal)));
+            }
+            let b = batch(columns);
+            let policy = if drop { BadRows::Drop } else { BadRows::Reject };
+            let reader = ArrowReader::new().nulls(policy);
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let mut index = CustomerIndex::new();
+                let batches = std::slice::from_ref(&b);
+                if let Ok((log, report)) = reader.transactions(batches, &mut index) {
+                    assert!(log.iter().all(|t| t.amount.is_finite()));
+                    assert_eq!(report.rows as usize, n);
+                    assert_eq!(log.len() as u64 + report.dropped_nulls, report.rows);
+                }
+                let _ = reader.mrr_rows(batches, &mut index);
+                let _ = reader.subscriptions(batches, &mut index);
+                let _ = reader.signups(batches, &mut index);
+                let _ = reader.activity(batches, &EventNames::default(), &mut index);
+                let _ = reader.clone().amount("cost").transactions(batches, &mut index);
+                for column in ["amount", "cost", "mrr", "event"] {
+                    if let Ok(v) = reader.values(batches, column, &index) {
+                        assert!(v.iter().all(|(_, x)| x.is_none_or(|x| x.is_finite())));
+                    }
+                    let _ = reader.categories(batches, column, &index);
+                    let _ = reader.flags(batches, column, &index);
+                }
+                if let Ok(m) = reader.features(batches, &["amount", "cost"], &index) {
+                    assert!(m.view().iter().all(|x| x.is_finite()));
+                }
+            }));
+            prop_assert!(outcome.is_ok(), "a reader panicked");
+        }
+    }
+}
