@@ -56,7 +56,7 @@ fn readers(c: &mut Criterion) {
         let b = batch(keys, rows, &mut rng);
         group.bench_function(format!("transactions_1m/{name}"), |bench| {
             bench.iter(|| {
-                let mut index = CustomerIndex::new();
+                let mut index = CustomerIndex::<String>::new();
                 black_box(
                     reader
                         .transactions(std::slice::from_ref(&b), &mut index)

@@ -160,7 +160,66 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
             measure(repeats, warmup, dense),
         );
     }
-    drop((interned, ids, days, amounts));
+    drop(interned);
+    #[cfg(feature = "arrow")]
+    {
+        // The same columns as Arrow record batches of 2^20 rows (built untimed, as a Parquet
+        // or IPC reader would hand them over), read into interned records in the timed region.
+        use arrow_array::{ArrayRef, Date32Array, Float64Array, RecordBatch, UInt32Array};
+        use saas_segmentation::arrow::ArrowReader;
+        let shift = epoch.days();
+        let whole = RecordBatch::try_from_iter([
+            (
+                "customer_id",
+                std::sync::Arc::new(UInt32Array::from(ids.clone())) as ArrayRef,
+            ),
+            (
+                "day",
+                std::sync::Arc::new(Date32Array::from(
+                    days.iter().map(|d| d + shift).collect::<Vec<_>>(),
+                )) as ArrayRef,
+            ),
+            (
+                "amount",
+                std::sync::Arc::new(Float64Array::from(amounts.clone())) as ArrayRef,
+            ),
+        ])
+        .expect("one length");
+        let batches: Vec<RecordBatch> = (0..whole.num_rows())
+            .step_by(1 << 20)
+            .map(|start| whole.slice(start, (1 << 20).min(whole.num_rows() - start)))
+            .collect();
+        let reader = ArrowReader::new().date("day");
+        let from_arrow = || {
+            let mut index = CustomerIndex::<u32>::new();
+            let (log, _) = reader
+                .transactions(&batches, &mut index)
+                .expect("valid batches");
+            let table = RfmTable::from_interned(&log, &index, &params).expect("valid log");
+            let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+            (table, scores)
+        };
+        report_rfm(
+            size,
+            "from Arrow columns, interning timed",
+            whole.num_rows(),
+            measure(repeats, warmup, from_arrow),
+        );
+        let keyed = || {
+            let (table, _) = reader
+                .rfm_table::<u32>(&batches, &params)
+                .expect("valid batches");
+            let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+            (table, scores)
+        };
+        report_rfm(
+            size,
+            "from Arrow columns, keys hashed in the timed region",
+            whole.num_rows(),
+            measure(repeats, warmup, keyed),
+        );
+    }
+    drop((ids, days, amounts));
     let compute = || {
         let table = RfmTable::from_transactions(&transactions, &params).expect("valid log");
         let scores = RfmScores::new(&table, &scoring).expect("valid scores");
@@ -267,6 +326,68 @@ fn cohort(data: &str, size: &str, repeats: usize, warmup: usize) {
         measure(repeats, warmup, interned),
     );
     drop((dense_signups, dense_events, index));
+    #[cfg(feature = "arrow")]
+    {
+        // The same tables as Arrow record batches of 2^20 rows (built untimed), read in the
+        // timed region: signups interned into a fresh index, events looked up in it.
+        use arrow_array::{ArrayRef, Date32Array, RecordBatch, UInt32Array};
+        use saas_segmentation::arrow::ArrowReader;
+        let table = |rows: &[(u32, Date)]| -> Vec<RecordBatch> {
+            let whole = RecordBatch::try_from_iter([
+                (
+                    "customer_id",
+                    std::sync::Arc::new(UInt32Array::from(
+                        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                    )) as ArrayRef,
+                ),
+                (
+                    "date",
+                    std::sync::Arc::new(Date32Array::from(
+                        rows.iter().map(|r| r.1.days()).collect::<Vec<_>>(),
+                    )) as ArrayRef,
+                ),
+            ])
+            .expect("one length");
+            (0..whole.num_rows())
+                .step_by(1 << 20)
+                .map(|start| whole.slice(start, (1 << 20).min(whole.num_rows() - start)))
+                .collect()
+        };
+        let (signup_batches, event_batches) = (table(&signups), table(&events));
+        let reader = ArrowReader::new();
+        let from_arrow = || {
+            let mut index = CustomerIndex::<u32>::new();
+            let (signups, _) = reader
+                .signups(&signup_batches, &mut index)
+                .expect("signups");
+            let lookup = index.dense();
+            let cohorts = Cohorts::by_signup(&lookup, &signups, grid).expect("valid signups");
+            let (events, _) = reader.events(&event_batches, &index).expect("events");
+            RetentionMatrix::compute(&lookup, &cohorts, &events, &params).expect("valid log")
+        };
+        report_cohort(
+            size,
+            "from Arrow columns, interning timed",
+            events.len(),
+            measure(repeats, warmup, from_arrow),
+        );
+        let keyed = || {
+            let mut index = CustomerIndex::<u32>::new();
+            let (signups, _) = reader
+                .signups(&signup_batches, &mut index)
+                .expect("signups");
+            let cohorts =
+                Cohorts::by_signup(&index.dense(), &signups, grid).expect("valid signups");
+            let (events, _) = reader.keyed_events::<u32>(&event_batches).expect("events");
+            RetentionMatrix::compute(&index, &cohorts, &events, &params).expect("valid log")
+        };
+        report_cohort(
+            size,
+            "from Arrow columns, keyed events",
+            events.len(),
+            measure(repeats, warmup, keyed),
+        );
+    }
     let raw = || {
         let index = CustomerIndex::from_keys(signups.iter().map(|s| s.0)).expect("index");
         let cohorts = Cohorts::by_signup(&index, &signups, grid).expect("valid signups");

@@ -39,7 +39,7 @@
 //!     ("amount", Arc::new(Float64Array::from(vec![120.0, 80.0, 120.0])) as _),
 //! ]).expect("columns of one length");
 //! let reader = ArrowReader::new().customer("account").date("paid_on").amount("amount");
-//! let mut index = CustomerIndex::new();
+//! let mut index = CustomerIndex::<String>::new();
 //! let (log, report) = reader.transactions(&[batch], &mut index)?;
 //! assert_eq!((report.rows, report.new_customers), (3, 2));
 //! let table = RfmTable::from_interned(&log, &index, &RfmParams::new("2024-03-01".parse()?))?;
@@ -57,6 +57,7 @@ use arrow_array::types::{
     TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use ndarray::Array2;
 
@@ -68,6 +69,7 @@ use crate::features::FeatureMatrix;
 use crate::ids::{CustomerId, CustomerIndex};
 use crate::lenient::{self, EventNames};
 use crate::records::{BadRows, MrrRecord, Transaction};
+use crate::rfm::{RfmAccumulator, RfmParams, RfmTable};
 use crate::universe::PerCustomer;
 
 /// Which columns hold what, and what to do with nulls. Build with [`ArrowReader::new`] and the
@@ -97,6 +99,9 @@ pub struct ReadReport {
     pub rows: u64,
     /// Rows left out for a null in a required column ([`ArrowReader::nulls`] `Drop`).
     pub dropped_nulls: u64,
+    /// Rows left out for a customer the index does not hold (readers that only look keys up,
+    /// under [`ArrowReader::nulls`] `Drop`).
+    pub dropped_unknown: u64,
     /// Customers added to the index by this read.
     pub new_customers: usize,
 }
@@ -180,22 +185,153 @@ impl ArrowReader {
     /// # Errors
     /// A missing column or one of another type, a null (unless dropped), a date outside the
     /// years 0 to 9999, a non-finite amount, or a full index.
-    pub fn transactions(
+    pub fn transactions<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
-        index: &mut CustomerIndex<String>,
+        index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<Transaction<CustomerId>>, ReadReport)> {
-        self.rows(batches, index, |batch, first| {
-            let dates = dates(column(batch, &self.date)?, &self.date, first)?;
-            let amounts = numbers(column(batch, &self.amount)?, &self.amount, first)?;
-            Ok(move |row: usize, id| {
-                let (Some(date), Some(amount)) = (dates[row], amounts[row]) else {
+        let mut run = Run::new(self, batches, Keys::Intern(index));
+        for batch in batches {
+            let first = run.first;
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            let amounts = Numbers::new(column(batch, &self.amount)?, &self.amount, first)?;
+            run.batch(batch, |row: usize, id| {
+                let (Some(date), Some(amount)) = (dates.get(row)?, amounts.get(row)) else {
                     return Ok(None);
                 };
                 finite(amount, &self.amount, first + row)?;
                 Ok(Some(Transaction::new(id, date, amount)))
-            })
-        })
+            })?;
+        }
+        Ok(run.finish())
+    }
+
+    /// Transactions keyed by the external key itself (no index): for
+    /// [`RfmTable::from_transactions`](crate::rfm::RfmTable::from_transactions), whose
+    /// partitioned pass hashes the keys in parallel. With integer keys (`u32`, `u64`, `i64`)
+    /// this is a copy of the columns; with `String` keys it allocates one string per row, so
+    /// prefer [`ArrowReader::transactions`] (interning) there.
+    ///
+    /// # Errors
+    /// As [`ArrowReader::transactions`], and a key out of the key type's range.
+    pub fn keyed_transactions<K: ArrowKey>(
+        &self,
+        batches: &[RecordBatch],
+    ) -> Result<(Vec<Transaction<K>>, ReadReport)> {
+        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut out = Vec::with_capacity(total);
+        let report = self.keyed_into(batches, 0, &mut out)?;
+        Ok((out, report))
+    }
+
+    /// Appends the keyed transactions of `batches` to `out`, rows numbered from `first`.
+    fn keyed_into<K: ArrowKey>(
+        &self,
+        batches: &[RecordBatch],
+        first: u64,
+        out: &mut Vec<Transaction<K>>,
+    ) -> Result<ReadReport> {
+        let mut report = ReadReport::default();
+        let mut keys = Vec::new();
+        let mut first = usize::try_from(first).unwrap_or(usize::MAX);
+        let start = first;
+        for batch in batches {
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            let amounts = Numbers::new(column(batch, &self.amount)?, &self.amount, first)?;
+            keys.clear();
+            K::keys(
+                column(batch, &self.customer)?,
+                &self.customer,
+                first,
+                &mut keys,
+            )?;
+            out.reserve(batch.num_rows());
+            if let (Dates::Days(days, None), Numbers::F64(values, None)) = (&dates, &amounts) {
+                // The common layout without nulls: one pass over three slices (the days were
+                // range-checked by `Dates::new`).
+                if keys.iter().all(Option::is_some) {
+                    for (row, ((key, &day), &amount)) in keys
+                        .drain(..)
+                        .zip(days.iter())
+                        .zip(values.iter())
+                        .enumerate()
+                    {
+                        finite(amount, &self.amount, first + row)?;
+                        let date = Date::from_days(i64::from(day))?;
+                        if let Some(key) = key {
+                            out.push(Transaction::new(key, date, amount));
+                        }
+                    }
+                    first += batch.num_rows();
+                    continue;
+                }
+            }
+            for (row, key) in keys.drain(..).enumerate() {
+                match (key, dates.get(row)?, amounts.get(row)) {
+                    (Some(key), Some(date), Some(amount)) => {
+                        finite(amount, &self.amount, first + row)?;
+                        out.push(Transaction::new(key, date, amount));
+                    }
+                    _ => self.null_row(batch, first + row, row, &mut report)?,
+                }
+            }
+            first += batch.num_rows();
+        }
+        report.rows = (first - start) as u64;
+        Ok(report)
+    }
+
+    /// The RFM table of the transactions in `batches`, keyed by the external key: equal to
+    /// [`RfmTable::from_transactions`] over [`ArrowReader::keyed_transactions`], without
+    /// holding the whole log as records (each batch is read into one reused buffer and added
+    /// to an [`RfmAccumulator`]; customers whose rows are out of date order get their distinct
+    /// purchase days recounted in a second pass over the batches).
+    ///
+    /// # Errors
+    /// As [`ArrowReader::keyed_transactions`] and [`RfmTable::from_transactions`].
+    pub fn rfm_table<K>(
+        &self,
+        batches: &[RecordBatch],
+        params: &RfmParams,
+    ) -> Result<(RfmTable<K>, ReadReport)>
+    where
+        K: ArrowKey + Ord + Send + Sync,
+    {
+        let mut accumulator = RfmAccumulator::new(*params);
+        let mut buffer = Vec::new();
+        let mut report = ReadReport::default();
+        for batch in batches {
+            buffer.clear();
+            let part = self.keyed_into(std::slice::from_ref(batch), report.rows, &mut buffer)?;
+            report.rows += part.rows;
+            report.dropped_nulls += part.dropped_nulls;
+            accumulator.add(&buffer)?;
+        }
+        if report.rows == report.dropped_nulls {
+            return Err(Error::EmptyInput {
+                what: "transaction log",
+                item: "transaction",
+            });
+        }
+        let mut table = accumulator.finish()?;
+        if table.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "RFM table (no customer has a purchase)",
+                item: "purchase",
+            });
+        }
+        if table.has_unordered_days() {
+            let mut pairs = Vec::new();
+            let mut first = 0;
+            for batch in batches {
+                buffer.clear();
+                self.keyed_into(std::slice::from_ref(batch), first, &mut buffer)?;
+                first += batch.num_rows() as u64;
+                table.unordered_purchase_days(&buffer, &mut pairs);
+            }
+            table.set_recounted_days(pairs);
+        }
+        Ok((table, report))
     }
 
     /// MRR rows from the customer, date (a day of the month) and MRR columns, keys interned
@@ -203,22 +339,25 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::transactions`].
-    pub fn mrr_rows(
+    pub fn mrr_rows<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
-        index: &mut CustomerIndex<String>,
+        index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<MrrRecord<CustomerId>>, ReadReport)> {
-        self.rows(batches, index, |batch, first| {
-            let dates = dates(column(batch, &self.date)?, &self.date, first)?;
-            let mrr = numbers(column(batch, &self.mrr)?, &self.mrr, first)?;
-            Ok(move |row: usize, id| {
-                let (Some(month), Some(value)) = (dates[row], mrr[row]) else {
+        let mut run = Run::new(self, batches, Keys::Intern(index));
+        for batch in batches {
+            let first = run.first;
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            let mrr = Numbers::new(column(batch, &self.mrr)?, &self.mrr, first)?;
+            run.batch(batch, |row: usize, id| {
+                let (Some(month), Some(value)) = (dates.get(row)?, mrr.get(row)) else {
                     return Ok(None);
                 };
                 finite(value, &self.mrr, first + row)?;
                 Ok(Some(MrrRecord::new(id, month, value)))
-            })
-        })
+            })?;
+        }
+        Ok(run.finish())
     }
 
     /// Subscriptions from the customer, start, end (null while active) and MRR columns, keys
@@ -227,23 +366,26 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::transactions`]; a null end is not an error.
-    pub fn subscriptions(
+    pub fn subscriptions<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
-        index: &mut CustomerIndex<String>,
+        index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<Subscription<CustomerId>>, ReadReport)> {
-        self.rows(batches, index, |batch, first| {
-            let starts = dates(column(batch, &self.start)?, &self.start, first)?;
-            let ends = dates(column(batch, &self.end)?, &self.end, first)?;
-            let mrr = numbers(column(batch, &self.mrr)?, &self.mrr, first)?;
-            Ok(move |row: usize, id| {
-                let (Some(start), Some(value)) = (starts[row], mrr[row]) else {
+        let mut run = Run::new(self, batches, Keys::Intern(index));
+        for batch in batches {
+            let first = run.first;
+            let starts = Dates::new(column(batch, &self.start)?, &self.start, first)?;
+            let ends = Dates::new(column(batch, &self.end)?, &self.end, first)?;
+            let mrr = Numbers::new(column(batch, &self.mrr)?, &self.mrr, first)?;
+            run.batch(batch, |row: usize, id| {
+                let (Some(start), Some(value)) = (starts.get(row)?, mrr.get(row)) else {
                     return Ok(None);
                 };
                 finite(value, &self.mrr, first + row)?;
-                Ok(Some(Subscription::new(id, start, ends[row], value)))
-            })
-        })
+                Ok(Some(Subscription::new(id, start, ends.get(row)?, value)))
+            })?;
+        }
+        Ok(run.finish())
     }
 
     /// Activity from the customer, date and event columns, event names mapped by `names`
@@ -251,22 +393,25 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::transactions`].
-    pub fn activity(
+    pub fn activity<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
         names: &EventNames,
-        index: &mut CustomerIndex<String>,
+        index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<Activity<CustomerId>>, ReadReport)> {
-        self.rows(batches, index, |batch, first| {
-            let dates = dates(column(batch, &self.date)?, &self.date, first)?;
+        let mut run = Run::new(self, batches, Keys::Intern(index));
+        for batch in batches {
+            let first = run.first;
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
             let events = texts(column(batch, &self.event)?, &self.event)?;
-            Ok(move |row: usize, id| {
-                let (Some(date), Some(event)) = (dates[row], events[row].as_deref()) else {
+            run.batch(batch, |row: usize, id| {
+                let (Some(date), Some(event)) = (dates.get(row)?, events[row].as_deref()) else {
                     return Ok(None);
                 };
                 Ok(Some(Activity::new(id, date, names.event(event))))
-            })
-        })
+            })?;
+        }
+        Ok(run.finish())
     }
 
     /// Signups (customer, signup date) from the customer and date columns, keys interned into
@@ -274,15 +419,77 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::transactions`].
-    pub fn signups(
+    pub fn signups<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
-        index: &mut CustomerIndex<String>,
+        index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<(CustomerId, Date)>, ReadReport)> {
-        self.rows(batches, index, |batch, first| {
-            let dates = dates(column(batch, &self.date)?, &self.date, first)?;
-            Ok(move |row: usize, id| Ok(dates[row].map(|d| (id, d))))
-        })
+        let mut run = Run::new(self, batches, Keys::Intern(index));
+        for batch in batches {
+            let first = run.first;
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            run.batch(batch, |row: usize, id| Ok(dates.get(row)?.map(|d| (id, d))))?;
+        }
+        Ok(run.finish())
+    }
+
+    /// Dated events without a name (customer, date) of the customers of `index`: what
+    /// [`RetentionMatrix::compute`](crate::cohort::RetentionMatrix::compute) counts, from the
+    /// customer and date columns. Keys are only looked up (the index stays the customer set
+    /// the cohorts were built over): a customer the index does not hold is an
+    /// [`Error::UnknownCustomer`], or with [`ArrowReader::nulls`] `Drop` a row left out and
+    /// counted in [`ReadReport::dropped_unknown`].
+    ///
+    /// # Errors
+    /// As [`ArrowReader::transactions`], and unknown customers as above.
+    pub fn events<K: ArrowKey>(
+        &self,
+        batches: &[RecordBatch],
+        index: &CustomerIndex<K>,
+    ) -> Result<(Vec<(CustomerId, Date)>, ReadReport)> {
+        let mut run = Run::new(self, batches, Keys::Lookup(index));
+        for batch in batches {
+            let first = run.first;
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            run.batch(batch, |row: usize, id| Ok(dates.get(row)?.map(|d| (id, d))))?;
+        }
+        Ok(run.finish())
+    }
+
+    /// Dated events (customer, date) keyed by the external key itself, for the keyed
+    /// [`RetentionMatrix::compute`](crate::cohort::RetentionMatrix::compute) (whose parallel
+    /// pass resolves the keys); integer keys are a copy of the columns.
+    ///
+    /// # Errors
+    /// As [`ArrowReader::keyed_transactions`].
+    pub fn keyed_events<K: ArrowKey>(
+        &self,
+        batches: &[RecordBatch],
+    ) -> Result<(Vec<(K, Date)>, ReadReport)> {
+        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut out = Vec::with_capacity(total);
+        let mut report = ReadReport::default();
+        let mut keys = Vec::new();
+        let mut first = 0;
+        for batch in batches {
+            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
+            keys.clear();
+            K::keys(
+                column(batch, &self.customer)?,
+                &self.customer,
+                first,
+                &mut keys,
+            )?;
+            for (row, key) in keys.drain(..).enumerate() {
+                match (key, dates.get(row)?) {
+                    (Some(key), Some(date)) => out.push((key, date)),
+                    _ => self.null_row(batch, first + row, row, &mut report)?,
+                }
+            }
+            first += batch.num_rows();
+        }
+        report.rows = first as u64;
+        Ok((out, report))
     }
 
     /// One number per customer of `index` from a table with one row per customer (the
@@ -293,21 +500,22 @@ impl ArrowReader {
     /// A customer the index does not hold ([`Error::UnknownCustomer`]), a customer on two
     /// rows ([`Error::DuplicateName`]), a null key, a non-finite number, or a column of
     /// another type.
-    pub fn values(
+    pub fn values<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
         value_column: &str,
-        index: &CustomerIndex<String>,
+        index: &CustomerIndex<K>,
     ) -> Result<PerCustomer<f64>> {
         let mut values = vec![None; index.len()];
         let mut first = 0;
         for (batch, ids) in batches.iter().zip(self.customer_rows(batches, index)?) {
-            let cells = numbers(column(batch, value_column)?, value_column, first)?;
+            let cells = Numbers::new(column(batch, value_column)?, value_column, first)?;
             for (row, id) in ids.into_iter().enumerate() {
-                if let Some(v) = cells[row] {
+                let cell = cells.get(row);
+                if let Some(v) = cell {
                     finite(v, value_column, first + row)?;
                 }
-                values[id.index()] = cells[row];
+                values[id.index()] = cell;
             }
             first += batch.num_rows();
         }
@@ -319,11 +527,11 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::values`].
-    pub fn categories(
+    pub fn categories<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
         category_column: &str,
-        index: &CustomerIndex<String>,
+        index: &CustomerIndex<K>,
     ) -> Result<PerCustomer<String>> {
         let mut values = vec![None; index.len()];
         for (batch, ids) in batches.iter().zip(self.customer_rows(batches, index)?) {
@@ -339,11 +547,11 @@ impl ArrowReader {
     ///
     /// # Errors
     /// As [`ArrowReader::values`].
-    pub fn flags(
+    pub fn flags<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
         flag_column: &str,
-        index: &CustomerIndex<String>,
+        index: &CustomerIndex<K>,
     ) -> Result<PerCustomer<bool>> {
         let mut values = vec![None; index.len()];
         let mut first = 0;
@@ -365,11 +573,11 @@ impl ArrowReader {
     /// # Errors
     /// As [`ArrowReader::values`]; [`Error::MissingValue`] naming the first customer without a
     /// row or the first null cell.
-    pub fn features(
+    pub fn features<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
         columns: &[&str],
-        index: &CustomerIndex<String>,
+        index: &CustomerIndex<K>,
     ) -> Result<FeatureMatrix> {
         if columns.is_empty() {
             return Err(Error::EmptyInput {
@@ -388,12 +596,12 @@ impl ArrowReader {
         for (batch, ids) in batches.iter().zip(self.customer_rows(batches, index)?) {
             let values = columns
                 .iter()
-                .map(|&c| numbers(column(batch, c)?, c, first))
+                .map(|&c| Numbers::new(column(batch, c)?, c, first))
                 .collect::<Result<Vec<_>>>()?;
             for (row, id) in ids.into_iter().enumerate() {
                 for (j, (value, &name)) in values.iter().zip(columns).enumerate() {
-                    let v = value[row].ok_or_else(|| Error::MissingValue {
-                        record: format!("row {} (customer {:?})", first + row, key(index, id)),
+                    let v = value.get(row).ok_or_else(|| Error::MissingValue {
+                        record: format!("row {} (customer {})", first + row, key(index, id)),
                         column: name.to_owned(),
                     })?;
                     finite(v, name, first + row)?;
@@ -405,7 +613,7 @@ impl ArrowReader {
         }
         if let Some(missing) = seen.iter().position(|&s| !s) {
             return Err(Error::MissingValue {
-                record: format!("customer {:?}", index.keys()[missing]),
+                record: format!("customer {:?}", index.keys().get(missing)),
                 column: format!("a row of the feature table ({})", columns.join(", ")),
             });
         }
@@ -413,44 +621,6 @@ impl ArrowReader {
             reason: e.to_string(),
         })?;
         FeatureMatrix::from_array_over(index, data, columns.iter().map(|&c| c.into()).collect())
-    }
-
-    /// Reads the key column of every batch (interning), and builds one record per row with
-    /// `record(row, id)` from the batch's other columns (`prepare(batch, first_row)`): `None`
-    /// for a null in one of them, which the null policy then handles.
-    fn rows<T, F>(
-        &self,
-        batches: &[RecordBatch],
-        index: &mut CustomerIndex<String>,
-        prepare: impl Fn(&RecordBatch, usize) -> Result<F>,
-    ) -> Result<(Vec<T>, ReadReport)>
-    where
-        F: FnMut(usize, CustomerId) -> Result<Option<T>>,
-    {
-        let before = index.len();
-        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let mut out = Vec::with_capacity(total);
-        let mut report = ReadReport::default();
-        let mut first = 0;
-        for batch in batches {
-            let keys = column(batch, &self.customer)?;
-            let ids = resolve(keys, &self.customer, Keys::Intern(index))?;
-            let mut record = prepare(batch, first)?;
-            for (row, id) in ids.into_iter().enumerate() {
-                let made = match id {
-                    Some(id) => record(row, id)?,
-                    None => None,
-                };
-                match made {
-                    Some(r) => out.push(r),
-                    None => self.null_row(batch, first + row, row, &mut report)?,
-                }
-            }
-            first += batch.num_rows();
-        }
-        report.rows = first as u64;
-        report.new_customers = index.len() - before;
-        Ok((out, report))
     }
 
     /// Refuses or counts a row with a null in a required column, naming the column.
@@ -482,17 +652,24 @@ impl ArrowReader {
 
     /// The customer of every row of a one-row-per-customer table, per batch, looked up in
     /// `index` (unknown keys, null keys and repeated customers are errors).
-    fn customer_rows(
+    fn customer_rows<K: ArrowKey>(
         &self,
         batches: &[RecordBatch],
-        index: &CustomerIndex<String>,
+        index: &CustomerIndex<K>,
     ) -> Result<Vec<Vec<CustomerId>>> {
         let mut seen = vec![false; index.len()];
         let mut first = 0;
         let mut out = Vec::with_capacity(batches.len());
         for batch in batches {
             let keys = column(batch, &self.customer)?;
-            let ids = resolve(keys, &self.customer, Keys::Lookup(index))?;
+            let mut ids = Vec::with_capacity(keys.len());
+            K::resolve(
+                keys,
+                &self.customer,
+                first,
+                &mut Keys::Lookup(index),
+                &mut ids,
+            )?;
             let mut rows = Vec::with_capacity(ids.len());
             for (row, id) in ids.into_iter().enumerate() {
                 let Some(id) = id else {
@@ -523,10 +700,90 @@ impl ArrowReader {
     }
 }
 
-fn key(index: &CustomerIndex<String>, id: CustomerId) -> String {
-    index.key(id).cloned().unwrap_or_default()
+/// One read in progress: the records so far, the report, and the first row of the next batch.
+struct Run<'r, K, T> {
+    reader: &'r ArrowReader,
+    keys: Keys<'r, K>,
+    before: usize,
+    out: Vec<T>,
+    report: ReadReport,
+    first: usize,
+    ids: Vec<Option<CustomerId>>,
 }
 
+impl<'r, K: ArrowKey, T> Run<'r, K, T> {
+    fn new(reader: &'r ArrowReader, batches: &[RecordBatch], keys: Keys<'r, K>) -> Self {
+        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let before = match &keys {
+            Keys::Intern(index) => index.len(),
+            Keys::Lookup(index) => index.len(),
+        };
+        Run {
+            reader,
+            keys,
+            before,
+            out: Vec::with_capacity(total),
+            report: ReadReport::default(),
+            first: 0,
+            ids: Vec::new(),
+        }
+    }
+
+    /// Resolves the batch's keys and adds `record(row, id)` for every row (`None` for a null
+    /// in a required column, which the null policy handles; so are keys the index does not
+    /// hold when only looking up).
+    fn batch(
+        &mut self,
+        batch: &RecordBatch,
+        mut record: impl FnMut(usize, CustomerId) -> Result<Option<T>>,
+    ) -> Result<()> {
+        let name = &self.reader.customer;
+        let keys = column(batch, name)?;
+        // The batch's keys at once (a dictionary's values are resolved once per batch); the
+        // id buffer is reused from batch to batch.
+        self.ids.clear();
+        K::resolve(keys, name, self.first, &mut self.keys, &mut self.ids)?;
+        for (row, &id) in self.ids.iter().enumerate() {
+            let made = match id {
+                Some(id) => record(row, id)?,
+                None if !keys.is_null(row) => {
+                    // Only a lookup leaves a key unresolved.
+                    if self.reader.nulls == BadRows::Drop {
+                        self.report.dropped_unknown += 1;
+                        continue;
+                    }
+                    return Err(Error::UnknownCustomer {
+                        record: format!("row {}", self.first + row),
+                        customer: format!("{:?}", text_at(keys, row).unwrap_or_default()),
+                    });
+                }
+                None => None,
+            };
+            match made {
+                Some(r) => self.out.push(r),
+                None => self
+                    .reader
+                    .null_row(batch, self.first + row, row, &mut self.report)?,
+            }
+        }
+        self.first += batch.num_rows();
+        Ok(())
+    }
+
+    fn finish(mut self) -> (Vec<T>, ReadReport) {
+        self.report.rows = self.first as u64;
+        if let Keys::Intern(index) = &self.keys {
+            self.report.new_customers = index.len() - self.before;
+        }
+        (self.out, self.report)
+    }
+}
+
+fn key<K: ArrowKey>(index: &CustomerIndex<K>, id: CustomerId) -> String {
+    index.key(id).map(|k| format!("{k:?}")).unwrap_or_default()
+}
+
+#[inline]
 fn finite(value: f64, column: &str, row: usize) -> Result<()> {
     if value.is_finite() {
         return Ok(());
@@ -567,91 +824,286 @@ fn wrong_type(name: &str, data_type: &DataType, expected: &str) -> Error {
     }
 }
 
-/// Whether keys are added to the index or only looked up.
-enum Keys<'i> {
-    Intern(&'i mut CustomerIndex<String>),
-    Lookup(&'i CustomerIndex<String>),
+/// Whether keys are added to the index or only looked up (engine machinery of [`ArrowKey`]).
+#[doc(hidden)]
+pub enum Keys<'i, K> {
+    /// New keys are added.
+    Intern(&'i mut CustomerIndex<K>),
+    /// Unknown keys resolve to `None`.
+    Lookup(&'i CustomerIndex<K>),
 }
 
-impl Keys<'_> {
-    fn id(&mut self, key: &str) -> Result<Option<CustomerId>> {
+impl<K: ArrowKey> Keys<'_, K> {
+    /// The index being filled or read.
+    fn index(&self) -> &CustomerIndex<K> {
+        match self {
+            Keys::Intern(index) => index,
+            Keys::Lookup(index) => index,
+        }
+    }
+
+    fn id<Q>(&mut self, key: &Q, owned: impl FnOnce() -> K) -> Result<Option<CustomerId>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
         match self {
             Keys::Intern(index) => match index.get(key) {
                 Some(id) => Ok(Some(id)),
-                None => index.intern(key.to_owned()).map(Some),
+                None => index.intern(owned()).map(Some),
             },
             Keys::Lookup(index) => Ok(index.get(key)),
         }
     }
 }
 
-/// The dense id of every row's key (`None` for a null, or an unknown key when looking up).
-fn resolve(column: &ArrayRef, name: &str, mut keys: Keys<'_>) -> Result<Vec<Option<CustomerId>>> {
-    let n = column.len();
-    let mut out = Vec::with_capacity(n);
-    macro_rules! strings {
-        ($array:expr) => {{
-            let array = $array;
-            for row in 0..n {
-                out.push(if array.is_null(row) {
-                    None
-                } else {
-                    keys.id(array.value(row))?
-                });
+/// A customer key type the readers can fill from an Arrow column: `String` (text columns, and
+/// integer columns written in decimal) or an integer type (`u32`, `u64`, `i64`; integer
+/// columns only, values out of the type's range refused). Integer keys skip the text: use them
+/// for numeric ids.
+pub trait ArrowKey: std::hash::Hash + Eq + Clone + std::fmt::Debug + Sized {
+    /// Appends the dense id of every row's key to `out` (`None` for a null, or for an unknown
+    /// key when looking up); `first` numbers the rows in errors.
+    ///
+    /// # Errors
+    /// A column of a type this key cannot come from, a key out of range, or a full index.
+    #[doc(hidden)]
+    fn resolve(
+        column: &ArrayRef,
+        name: &str,
+        first: usize,
+        keys: &mut Keys<'_, Self>,
+        out: &mut Vec<Option<CustomerId>>,
+    ) -> Result<()>;
+
+    /// Appends every row's key to `out` (`None` for a null), without an index.
+    ///
+    /// # Errors
+    /// A column of a type this key cannot come from, or a key out of range.
+    #[doc(hidden)]
+    fn keys(column: &ArrayRef, name: &str, first: usize, out: &mut Vec<Option<Self>>)
+        -> Result<()>;
+}
+
+impl ArrowKey for String {
+    fn keys(
+        column: &ArrayRef,
+        name: &str,
+        _first: usize,
+        out: &mut Vec<Option<Self>>,
+    ) -> Result<()> {
+        if column.data_type().is_integer() {
+            let n = column.len();
+            let numbers = Numbers::new(column, name, 0)?;
+            // Integers are exact in f64 up to 2^53; wider ones are written from their own type.
+            macro_rules! integers {
+                ($t:ty) => {{
+                    let array = column.as_primitive::<$t>();
+                    for row in 0..n {
+                        out.push((!array.is_null(row)).then(|| array.value(row).to_string()));
+                    }
+                }};
             }
-        }};
+            drop(numbers);
+            match column.data_type() {
+                DataType::Int8 => integers!(Int8Type),
+                DataType::Int16 => integers!(Int16Type),
+                DataType::Int32 => integers!(Int32Type),
+                DataType::Int64 => integers!(Int64Type),
+                DataType::UInt8 => integers!(UInt8Type),
+                DataType::UInt16 => integers!(UInt16Type),
+                DataType::UInt32 => integers!(UInt32Type),
+                _ => integers!(UInt64Type),
+            }
+            return Ok(());
+        }
+        match column.data_type() {
+            t if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) => {
+                out.extend(texts(column, name)?);
+                Ok(())
+            }
+            other => Err(wrong_type(name, other, "text or integer customer keys")),
+        }
     }
-    macro_rules! integers {
-        ($t:ty) => {{
-            let array = column.as_primitive::<$t>();
-            let mut text = String::new();
-            for row in 0..n {
-                out.push(if array.is_null(row) {
-                    None
-                } else {
-                    text.clear();
-                    let _ = write!(text, "{}", array.value(row));
-                    keys.id(&text)?
-                });
+
+    fn resolve(
+        column: &ArrayRef,
+        name: &str,
+        _first: usize,
+        keys: &mut Keys<'_, Self>,
+        out: &mut Vec<Option<CustomerId>>,
+    ) -> Result<()> {
+        let n = column.len();
+        macro_rules! strings {
+            ($array:expr) => {{
+                let array = $array;
+                for row in 0..n {
+                    out.push(if array.is_null(row) {
+                        None
+                    } else {
+                        let key = array.value(row);
+                        keys.id(key, || key.to_owned())?
+                    });
+                }
+            }};
+        }
+        macro_rules! integers {
+            ($t:ty) => {{
+                let array = column.as_primitive::<$t>();
+                let mut text = String::new();
+                for row in 0..n {
+                    out.push(if array.is_null(row) {
+                        None
+                    } else {
+                        text.clear();
+                        let _ = write!(text, "{}", array.value(row));
+                        keys.id(text.as_str(), || text.clone())?
+                    });
+                }
+            }};
+        }
+        match column.data_type() {
+            DataType::Utf8 => strings!(column.as_string::<i32>()),
+            DataType::LargeUtf8 => strings!(column.as_string::<i64>()),
+            DataType::Utf8View => strings!(column.as_string_view()),
+            DataType::Int8 => integers!(Int8Type),
+            DataType::Int16 => integers!(Int16Type),
+            DataType::Int32 => integers!(Int32Type),
+            DataType::Int64 => integers!(Int64Type),
+            DataType::UInt8 => integers!(UInt8Type),
+            DataType::UInt16 => integers!(UInt16Type),
+            DataType::UInt32 => integers!(UInt32Type),
+            DataType::UInt64 => integers!(UInt64Type),
+            DataType::Dictionary(_, value) if is_text(value) => {
+                let dictionary = column.as_any_dictionary();
+                // Each dictionary value resolved once, when a row first uses it (values no
+                // row uses are never interned, and ids follow first appearance in the rows).
+                let values = texts(dictionary.values(), name)?;
+                let mut ids: Vec<Option<Option<CustomerId>>> = vec![None; values.len()];
+                for (row, &code) in dictionary.normalized_keys().iter().enumerate() {
+                    if column.is_null(row) {
+                        out.push(None);
+                        continue;
+                    }
+                    let id = match ids.get(code).copied().flatten() {
+                        Some(id) => id,
+                        None => {
+                            let id = match values.get(code).and_then(Option::as_ref) {
+                                Some(v) => keys.id(v.as_str(), || v.clone())?,
+                                None => None,
+                            };
+                            if let Some(slot) = ids.get_mut(code) {
+                                *slot = Some(id);
+                            }
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
             }
-        }};
+            other => return Err(wrong_type(name, other, "text or integer customer keys")),
+        }
+        Ok(())
     }
-    match column.data_type() {
-        DataType::Utf8 => strings!(column.as_string::<i32>()),
-        DataType::LargeUtf8 => strings!(column.as_string::<i64>()),
-        DataType::Utf8View => strings!(column.as_string_view()),
-        DataType::Int8 => integers!(Int8Type),
-        DataType::Int16 => integers!(Int16Type),
-        DataType::Int32 => integers!(Int32Type),
-        DataType::Int64 => integers!(Int64Type),
-        DataType::UInt8 => integers!(UInt8Type),
-        DataType::UInt16 => integers!(UInt16Type),
-        DataType::UInt32 => integers!(UInt32Type),
-        DataType::UInt64 => integers!(UInt64Type),
-        DataType::Dictionary(_, value) if is_text(value) => {
-            let dictionary = column.as_any_dictionary();
-            // Each dictionary value once, then every row by its code.
-            let values = texts(dictionary.values(), name)?;
-            let mut ids = Vec::with_capacity(values.len());
-            for v in &values {
-                ids.push(match v {
-                    Some(v) => keys.id(v)?,
-                    None => None,
-                });
+}
+
+macro_rules! integer_keys {
+    ($($key:ty),*) => {$(
+        impl ArrowKey for $key {
+            fn keys(column: &ArrayRef, name: &str, first: usize, out: &mut Vec<Option<Self>>) -> Result<()> {
+                macro_rules! integers {
+                    ($t:ty) => {{
+                        let array = column.as_primitive::<$t>();
+                        out.reserve(array.len());
+                        for (row, &v) in array.values().iter().enumerate() {
+                            out.push(if array.is_null(row) {
+                                None
+                            } else {
+                                Some(<$key>::try_from(v).map_err(|_| Error::OutOfRange {
+                                    record: format!("row {}", first + row),
+                                    field: name.to_owned(),
+                                    value: v as f64,
+                                    expected: concat!("a key that fits ", stringify!($key)),
+                                })?)
+                            });
+                        }
+                    }};
+                }
+                match column.data_type() {
+                    DataType::Int8 => integers!(Int8Type),
+                    DataType::Int16 => integers!(Int16Type),
+                    DataType::Int32 => integers!(Int32Type),
+                    DataType::Int64 => integers!(Int64Type),
+                    DataType::UInt8 => integers!(UInt8Type),
+                    DataType::UInt16 => integers!(UInt16Type),
+                    DataType::UInt32 => integers!(UInt32Type),
+                    DataType::UInt64 => integers!(UInt64Type),
+                    other => {
+                        return Err(wrong_type(
+                            name,
+                            other,
+                            "integer customer keys (read text keys as String)",
+                        ))
+                    }
+                }
+                Ok(())
             }
-            let codes = dictionary.normalized_keys();
-            for (row, &code) in codes.iter().enumerate() {
-                out.push(if column.is_null(row) {
-                    None
-                } else {
-                    ids.get(code).copied().flatten()
-                });
+
+            fn resolve(
+                column: &ArrayRef,
+                name: &str,
+                first: usize,
+                keys: &mut Keys<'_, Self>,
+                out: &mut Vec<Option<CustomerId>>,
+            ) -> Result<()> {
+                macro_rules! integers {
+                    ($t:ty) => {{
+                        let array = column.as_primitive::<$t>();
+                        let values = array.values();
+                        for (row, &v) in values.iter().enumerate() {
+                            // The lookups miss the cache at random: request them 16 rows ahead.
+                            let ahead = values.get(row + 16).and_then(|&a| <$key>::try_from(a).ok());
+                            if let Some(ahead) = ahead {
+                                crate::ids::CustomerLookup::prefetch(keys.index(), &ahead);
+                            }
+                            out.push(if array.is_null(row) {
+                                None
+                            } else {
+                                let key = <$key>::try_from(v).map_err(|_| Error::OutOfRange {
+                                    record: format!("row {}", first + row),
+                                    field: name.to_owned(),
+                                    value: v as f64,
+                                    expected: concat!("a key that fits ", stringify!($key)),
+                                })?;
+                                keys.id(&key, || key)?
+                            });
+                        }
+                    }};
+                }
+                match column.data_type() {
+                    DataType::Int8 => integers!(Int8Type),
+                    DataType::Int16 => integers!(Int16Type),
+                    DataType::Int32 => integers!(Int32Type),
+                    DataType::Int64 => integers!(Int64Type),
+                    DataType::UInt8 => integers!(UInt8Type),
+                    DataType::UInt16 => integers!(UInt16Type),
+                    DataType::UInt32 => integers!(UInt32Type),
+                    DataType::UInt64 => integers!(UInt64Type),
+                    other => {
+                        return Err(wrong_type(
+                            name,
+                            other,
+                            "integer customer keys (read text keys into a CustomerIndex<String>)",
+                        ))
+                    }
+                }
+                Ok(())
             }
         }
-        other => return Err(wrong_type(name, other, "text or integer customer keys")),
-    }
-    Ok(out)
+    )*};
 }
+
+integer_keys!(u32, u64, i64);
 
 fn is_text(data_type: &DataType) -> bool {
     matches!(
@@ -700,118 +1152,228 @@ fn texts(column: &ArrayRef, name: &str) -> Result<Vec<Option<String>>> {
     })
 }
 
-/// Every row of a date column as a calendar day.
-fn dates(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<Date>>> {
-    let n = column.len();
-    let day = |days: i64, row: usize| {
-        Date::from_days(days).map_err(|_| Error::OutOfRange {
-            record: format!("row {}", first + row),
-            field: name.to_owned(),
-            value: days as f64,
-            expected: "a day within the years 0 to 9999 (days since 1970-01-01)",
-        })
-    };
-    macro_rules! scaled {
-        ($t:ty, $per_day:expr) => {{
-            let array = column.as_primitive::<$t>();
-            (0..n)
-                .map(|row| {
-                    if array.is_null(row) {
-                        return Ok(None);
-                    }
-                    let v = i64::from(array.value(row));
-                    day(v.div_euclid($per_day), row).map(Some)
-                })
-                .collect()
-        }};
+/// A date column read in place: each row's calendar day on demand.
+enum Dates<'a> {
+    /// Days since 1970-01-01 (`Date32`).
+    Days(&'a [i32], Option<&'a NullBuffer>),
+    /// Units since 1970-01-01 00:00 UTC, `per_day` to a day (`Date64`, timestamps).
+    Scaled(&'a [i64], Option<&'a NullBuffer>, i64),
+    /// Text, parsed once.
+    Parsed(Vec<Option<Date>>),
+}
+
+impl<'a> Dates<'a> {
+    fn new(column: &'a ArrayRef, name: &'a str, first: usize) -> Result<Self> {
+        let scaled = |values: &'a [i64], nulls, per_day| Dates::Scaled(values, nulls, per_day);
+        let dates = match column.data_type() {
+            DataType::Date32 => {
+                let a = column.as_primitive::<Date32Type>();
+                Dates::Days(a.values(), a.nulls())
+            }
+            DataType::Date64 => {
+                let a = column.as_primitive::<Date64Type>();
+                scaled(a.values(), a.nulls(), 86_400_000)
+            }
+            DataType::Timestamp(TimeUnit::Second, _) => {
+                let a = column.as_primitive::<TimestampSecondType>();
+                scaled(a.values(), a.nulls(), 86_400)
+            }
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                let a = column.as_primitive::<TimestampMillisecondType>();
+                scaled(a.values(), a.nulls(), 86_400_000)
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                let a = column.as_primitive::<TimestampMicrosecondType>();
+                scaled(a.values(), a.nulls(), 86_400_000_000)
+            }
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                let a = column.as_primitive::<TimestampNanosecondType>();
+                scaled(a.values(), a.nulls(), 86_400_000_000_000)
+            }
+            t if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) => {
+                let parsed = texts(column, name)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(row, text)| match text.as_deref().map(str::trim) {
+                        None | Some("") => Ok(None),
+                        Some(t) => t.parse::<Date>().map(Some).map_err(|_| Error::InvalidDate {
+                            input: format!("{t} (row {}, column {name:?})", first + row),
+                            reason: "expected a date written YYYY-MM-DD",
+                        }),
+                    })
+                    .collect::<Result<_>>()?;
+                Dates::Parsed(parsed)
+            }
+            other => {
+                return Err(wrong_type(
+                    name,
+                    other,
+                    "a date, a timestamp or text YYYY-MM-DD",
+                ))
+            }
+        };
+        // Every stored day is checked once here, so `get` cannot fail on the range later.
+        let reader = DatesIn { dates, name, first };
+        reader.check()?;
+        Ok(reader.dates)
     }
-    match column.data_type() {
-        DataType::Date32 => scaled!(Date32Type, 1),
-        DataType::Date64 => scaled!(Date64Type, 86_400_000),
-        DataType::Timestamp(TimeUnit::Second, _) => scaled!(TimestampSecondType, 86_400),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            scaled!(TimestampMillisecondType, 86_400_000)
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            scaled!(TimestampMicrosecondType, 86_400_000_000)
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            scaled!(TimestampNanosecondType, 86_400_000_000_000)
-        }
-        t if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) => {
-            texts(column, name)?
-                .into_iter()
-                .enumerate()
-                .map(|(row, text)| match text.as_deref().map(str::trim) {
-                    None | Some("") => Ok(None),
-                    Some(t) => t.parse::<Date>().map(Some).map_err(|_| Error::InvalidDate {
-                        input: format!("{t} (row {}, column {name:?})", first + row),
-                        reason: "expected a date written YYYY-MM-DD",
-                    }),
-                })
-                .collect()
-        }
-        other => Err(wrong_type(
-            name,
-            other,
-            "a date, a timestamp or text YYYY-MM-DD",
-        )),
+
+    /// The day of `row`, `None` for a null.
+    #[inline]
+    fn get(&self, row: usize) -> Result<Option<Date>> {
+        let valid = |nulls: Option<&NullBuffer>| nulls.is_none_or(|n| n.is_valid(row));
+        let days = match self {
+            Dates::Days(values, nulls) => {
+                if !valid(*nulls) {
+                    return Ok(None);
+                }
+                i64::from(values[row])
+            }
+            Dates::Scaled(values, nulls, per_day) => {
+                if !valid(*nulls) {
+                    return Ok(None);
+                }
+                values[row].div_euclid(*per_day)
+            }
+            Dates::Parsed(dates) => return Ok(dates[row]),
+        };
+        // In range: `Dates::new` checked every stored value.
+        Ok(Date::from_days(days).ok())
     }
 }
 
-/// Every row of a numeric column as f64 (decimals scaled; text read leniently).
-fn numbers(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<f64>>> {
-    let n = column.len();
-    macro_rules! cast {
-        ($t:ty) => {{
-            let array = column.as_primitive::<$t>();
-            (0..n)
-                .map(|row| (!array.is_null(row)).then(|| array.value(row) as f64))
-                .collect()
-        }};
+/// A date column with what its errors need.
+struct DatesIn<'a> {
+    dates: Dates<'a>,
+    name: &'a str,
+    first: usize,
+}
+
+impl DatesIn<'_> {
+    /// Refuses the first stored (non-null) day outside the years 0 to 9999.
+    fn check(&self) -> Result<()> {
+        let bad = |row: usize, days: i64| Error::OutOfRange {
+            record: format!("row {}", self.first + row),
+            field: self.name.to_owned(),
+            value: days as f64,
+            expected: "a day within the years 0 to 9999 (days since 1970-01-01)",
+        };
+        let in_range = |days: i64| Date::from_days(days).is_ok();
+        match &self.dates {
+            Dates::Days(values, nulls) => {
+                for (row, &v) in values.iter().enumerate() {
+                    if !in_range(i64::from(v)) && nulls.is_none_or(|n| n.is_valid(row)) {
+                        return Err(bad(row, i64::from(v)));
+                    }
+                }
+            }
+            Dates::Scaled(values, nulls, per_day) => {
+                for (row, &v) in values.iter().enumerate() {
+                    let days = v.div_euclid(*per_day);
+                    if !in_range(days) && nulls.is_none_or(|n| n.is_valid(row)) {
+                        return Err(bad(row, days));
+                    }
+                }
+            }
+            Dates::Parsed(_) => {}
+        }
+        Ok(())
     }
-    Ok(match column.data_type() {
-        DataType::Float64 => cast!(Float64Type),
-        DataType::Float32 => cast!(Float32Type),
-        DataType::Int8 => cast!(Int8Type),
-        DataType::Int16 => cast!(Int16Type),
-        DataType::Int32 => cast!(Int32Type),
-        DataType::Int64 => cast!(Int64Type),
-        DataType::UInt8 => cast!(UInt8Type),
-        DataType::UInt16 => cast!(UInt16Type),
-        DataType::UInt32 => cast!(UInt32Type),
-        DataType::UInt64 => cast!(UInt64Type),
-        DataType::Decimal128(_, scale) => {
-            let array = column.as_primitive::<Decimal128Type>();
-            let factor = 10f64.powi(i32::from(*scale));
-            (0..n)
-                .map(|row| (!array.is_null(row)).then(|| array.value(row) as f64 / factor))
-                .collect()
+}
+
+/// A numeric column read in place: each row as f64 on demand.
+enum Numbers<'a> {
+    F64(&'a [f64], Option<&'a NullBuffer>),
+    F32(&'a [f32], Option<&'a NullBuffer>),
+    I64(&'a [i64], Option<&'a NullBuffer>),
+    I32(&'a [i32], Option<&'a NullBuffer>),
+    I16(&'a [i16], Option<&'a NullBuffer>),
+    I8(&'a [i8], Option<&'a NullBuffer>),
+    U64(&'a [u64], Option<&'a NullBuffer>),
+    U32(&'a [u32], Option<&'a NullBuffer>),
+    U16(&'a [u16], Option<&'a NullBuffer>),
+    U8(&'a [u8], Option<&'a NullBuffer>),
+    Decimal(&'a [i128], Option<&'a NullBuffer>, f64),
+    Parsed(Vec<Option<f64>>),
+}
+
+impl<'a> Numbers<'a> {
+    fn new(column: &'a ArrayRef, name: &str, first: usize) -> Result<Self> {
+        macro_rules! view {
+            ($variant:ident, $t:ty) => {{
+                let a = column.as_primitive::<$t>();
+                Numbers::$variant(a.values(), a.nulls())
+            }};
         }
-        t if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) => {
-            texts(column, name)?
-                .into_iter()
-                .enumerate()
-                .map(|(row, text)| match text {
-                    None => Ok(None),
-                    Some(t) => lenient::parse_number(&t).map_err(|_| Error::InvalidParameter {
-                        name: "arrow column",
-                        reason: format!(
-                            "row {} of column {name:?} is {t:?}, not a number",
-                            first + row
-                        ),
-                    }),
-                })
-                .collect::<Result<_>>()?
+        Ok(match column.data_type() {
+            DataType::Float64 => view!(F64, Float64Type),
+            DataType::Float32 => view!(F32, Float32Type),
+            DataType::Int64 => view!(I64, Int64Type),
+            DataType::Int32 => view!(I32, Int32Type),
+            DataType::Int16 => view!(I16, Int16Type),
+            DataType::Int8 => view!(I8, Int8Type),
+            DataType::UInt64 => view!(U64, UInt64Type),
+            DataType::UInt32 => view!(U32, UInt32Type),
+            DataType::UInt16 => view!(U16, UInt16Type),
+            DataType::UInt8 => view!(U8, UInt8Type),
+            DataType::Decimal128(_, scale) => {
+                let a = column.as_primitive::<Decimal128Type>();
+                Numbers::Decimal(a.values(), a.nulls(), 10f64.powi(i32::from(*scale)))
+            }
+            t if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) => {
+                let parsed = texts(column, name)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(row, text)| match text {
+                        None => Ok(None),
+                        Some(t) => lenient::parse_number(&t).map_err(|_| Error::InvalidParameter {
+                            name: "arrow column",
+                            reason: format!(
+                                "row {} of column {name:?} is {t:?}, not a number",
+                                first + row
+                            ),
+                        }),
+                    })
+                    .collect::<Result<_>>()?;
+                Numbers::Parsed(parsed)
+            }
+            other => {
+                return Err(wrong_type(
+                    name,
+                    other,
+                    "a number (float, integer or decimal)",
+                ))
+            }
+        })
+    }
+
+    /// The value of `row`, `None` for a null.
+    #[inline]
+    fn get(&self, row: usize) -> Option<f64> {
+        macro_rules! at {
+            ($values:expr, $nulls:expr) => {
+                $nulls
+                    .is_none_or(|n: &NullBuffer| n.is_valid(row))
+                    .then(|| $values[row] as f64)
+            };
         }
-        other => {
-            return Err(wrong_type(
-                name,
-                other,
-                "a number (float, integer or decimal)",
-            ))
+        match self {
+            Numbers::F64(v, n) => at!(v, n),
+            Numbers::F32(v, n) => at!(v, n),
+            Numbers::I64(v, n) => at!(v, n),
+            Numbers::I32(v, n) => at!(v, n),
+            Numbers::I16(v, n) => at!(v, n),
+            Numbers::I8(v, n) => at!(v, n),
+            Numbers::U64(v, n) => at!(v, n),
+            Numbers::U32(v, n) => at!(v, n),
+            Numbers::U16(v, n) => at!(v, n),
+            Numbers::U8(v, n) => at!(v, n),
+            Numbers::Decimal(v, n, factor) => n
+                .is_none_or(|n| n.is_valid(row))
+                .then(|| v[row] as f64 / factor),
+            Numbers::Parsed(values) => values[row],
         }
-    })
+    }
 }
 
 /// Every row of a boolean column (`Boolean`, integers 0/1, or text).
@@ -840,21 +1402,22 @@ fn booleans(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<bo
                 })
                 .collect()
         }
-        t if t.is_integer() => numbers(column, name, first)?
-            .into_iter()
-            .enumerate()
-            .map(|(row, v)| match v {
-                None => Ok(None),
-                Some(0.0) => Ok(Some(false)),
-                Some(1.0) => Ok(Some(true)),
-                Some(v) => Err(Error::OutOfRange {
-                    record: format!("row {}", first + row),
-                    field: name.to_owned(),
-                    value: v,
-                    expected: "0 or 1",
-                }),
-            })
-            .collect(),
+        t if t.is_integer() => {
+            let numbers = Numbers::new(column, name, first)?;
+            (0..n)
+                .map(|row| match numbers.get(row) {
+                    None => Ok(None),
+                    Some(0.0) => Ok(Some(false)),
+                    Some(1.0) => Ok(Some(true)),
+                    Some(v) => Err(Error::OutOfRange {
+                        record: format!("row {}", first + row),
+                        field: name.to_owned(),
+                        value: v,
+                        expected: "0 or 1",
+                    }),
+                })
+                .collect()
+        }
         other => Err(wrong_type(name, other, "a boolean, 0/1 or yes/no text")),
     }
 }

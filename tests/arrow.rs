@@ -84,7 +84,7 @@ fn transactions_from_every_key_date_and_amount_type_equal_the_hand_built_log() {
                     ("date", d.clone()),
                     ("amount", a.clone()),
                 ]);
-                let mut index = CustomerIndex::new();
+                let mut index = CustomerIndex::<String>::new();
                 let (log, report) = ArrowReader::new()
                     .transactions(&[b], &mut index)
                     .expect("read");
@@ -144,13 +144,13 @@ fn batches_continue_row_numbers_and_integer_keys_are_decimal_text() {
         .customer("account")
         .date("day")
         .amount("paid");
-    let mut index = CustomerIndex::new();
+    let mut index = CustomerIndex::<String>::new();
     let error = reader
         .transactions(&[first.clone(), second.clone()], &mut index)
         .expect_err("null key");
     let text = error.to_string();
     assert!(text.contains("row 3") && text.contains("account"), "{text}");
-    let mut index = CustomerIndex::new();
+    let mut index = CustomerIndex::<String>::new();
     let (log, report) = reader
         .clone()
         .nulls(BadRows::Drop)
@@ -170,7 +170,7 @@ fn wrong_types_and_missing_columns_are_named() {
         ("date", Arc::new(BooleanArray::from(vec![true]))),
         ("amount", Arc::new(StringArray::from(vec!["12,5x"]))),
     ]);
-    let mut index = CustomerIndex::new();
+    let mut index = CustomerIndex::<String>::new();
     let text = ArrowReader::new()
         .transactions(std::slice::from_ref(&b), &mut index)
         .expect_err("boolean dates")
@@ -248,7 +248,7 @@ fn subscriptions_expand_like_hand_built_ones() {
         ),
         ("mrr", Arc::new(UInt32Array::from(vec![100, 50, 120]))),
     ]);
-    let mut index = CustomerIndex::new();
+    let mut index = CustomerIndex::<String>::new();
     let (subscriptions, report) = ArrowReader::new()
         .subscriptions(&[b], &mut index)
         .expect("read");
@@ -298,7 +298,7 @@ fn activity_signups_and_mrr_rows_read_by_name() {
         ("mrr", Arc::new(Float64Array::from(vec![10.0, 20.0, 30.0]))),
     ]);
     let names = EventNames::default().workflows(["invite_team"]);
-    let mut index = CustomerIndex::new();
+    let mut index = CustomerIndex::<String>::new();
     let (activity, _) = ArrowReader::new()
         .activity(std::slice::from_ref(&b), &names, &mut index)
         .expect("read");
@@ -492,7 +492,7 @@ mod adversarial {
             let policy = if drop { BadRows::Drop } else { BadRows::Reject };
             let reader = ArrowReader::new().nulls(policy);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let mut index = CustomerIndex::new();
+                let mut index = CustomerIndex::<String>::new();
                 let batches = std::slice::from_ref(&b);
                 if let Ok((log, report)) = reader.transactions(batches, &mut index) {
                     assert!(log.iter().all(|t| t.amount.is_finite()));
@@ -518,4 +518,243 @@ mod adversarial {
             prop_assert!(outcome.is_ok(), "a reader panicked");
         }
     }
+}
+
+#[test]
+fn integer_keys_intern_without_text_and_sliced_batches_read_their_own_rows() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt32Array::from(vec![
+                Some(9),
+                Some(4),
+                None,
+                Some(9),
+                Some(7),
+            ])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![
+                Some(19_700),
+                None,
+                Some(19_702),
+                Some(19_703),
+                Some(19_704),
+            ])),
+        ),
+        (
+            "amount",
+            Arc::new(Float64Array::from(vec![
+                Some(1.0),
+                Some(2.0),
+                Some(3.0),
+                None,
+                Some(5.0),
+            ])),
+        ),
+    ]);
+    // Rows 1..5 of the batch: offsets must be honoured in keys, dates, amounts and nulls.
+    let sliced = b.slice(1, 4);
+    let reader = ArrowReader::new().nulls(BadRows::Drop);
+    let mut index = CustomerIndex::<u32>::new();
+    let (log, report) = reader
+        .transactions(std::slice::from_ref(&sliced), &mut index)
+        .expect("read");
+    // Row 1 has a null date, row 2 a null key, row 3 a null amount: only row 4 survives.
+    assert_eq!((report.rows, report.dropped_nulls), (4, 3));
+    assert_eq!(log.len(), 1);
+    assert_eq!(index.key(log[0].customer), Some(&7));
+    assert_eq!(log[0].amount, 5.0);
+    // The same slice with text keys.
+    let mut text_index = CustomerIndex::<String>::new();
+    let (again, _) = reader
+        .transactions(&[sliced], &mut text_index)
+        .expect("read");
+    assert_eq!(
+        text_index.key(again[0].customer).map(String::as_str),
+        Some("7")
+    );
+    // A dictionary sliced past its first codes.
+    let mut dictionary = StringDictionaryBuilder::<Int32Type>::new();
+    for k in ["a", "b", "a", "c"] {
+        dictionary.append_value(k);
+    }
+    let d = batch(vec![
+        ("customer_id", Arc::new(dictionary.finish()) as ArrayRef),
+        ("date", Arc::new(Date32Array::from(vec![1, 2, 3, 4]))),
+        (
+            "amount",
+            Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0])),
+        ),
+    ])
+    .slice(2, 2);
+    let mut index = CustomerIndex::<String>::new();
+    let (log, _) = ArrowReader::new()
+        .transactions(&[d], &mut index)
+        .expect("read");
+    assert_eq!(index.keys(), ["a", "c"]);
+    assert_eq!(log[1].amount, 4.0);
+    // Integer keys out of the key type's range, and text keys into an integer index.
+    let negative = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![-1])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![1]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let text = ArrowReader::new()
+        .transactions(&[negative], &mut CustomerIndex::<u64>::new())
+        .expect_err("negative id")
+        .to_string();
+    assert!(text.contains("row 0") && text.contains("u64"), "{text}");
+    let texts = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![1]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let text = ArrowReader::new()
+        .transactions(&[texts], &mut CustomerIndex::<u64>::new())
+        .expect_err("text keys")
+        .to_string();
+    assert!(text.contains("CustomerIndex<String>"), "{text}");
+}
+
+#[test]
+fn rfm_from_batches_equals_the_one_pass_table_with_rows_out_of_order() {
+    // Rows of each customer out of date order and spread over three batches, with refunds.
+    let rows = 3_000usize;
+    let keys: Vec<u32> = (0..rows)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761) % 97 + 1_000)
+        .collect();
+    let days: Vec<i32> = (0..rows)
+        .map(|i| 19_000 + ((i * 7_919) % 400) as i32)
+        .collect();
+    let amounts: Vec<f64> = (0..rows)
+        .map(|i| {
+            if i % 17 == 0 {
+                -5.0
+            } else {
+                (i % 50) as f64 + 0.25
+            }
+        })
+        .collect();
+    let whole = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt32Array::from(keys.clone())) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(days.clone()))),
+        ("amount", Arc::new(Float64Array::from(amounts.clone()))),
+    ]);
+    let batches = vec![
+        whole.slice(0, 1_000),
+        whole.slice(1_000, 1_500),
+        whole.slice(2_500, 500),
+    ];
+    let log: Vec<Transaction<u32>> = (0..rows)
+        .map(|i| {
+            Transaction::new(
+                keys[i],
+                Date::from_days(i64::from(days[i])).unwrap(),
+                amounts[i],
+            )
+        })
+        .collect();
+    let params = RfmParams::new(Date::from_days(19_500).unwrap());
+    let expected = RfmTable::from_transactions(&log, &params).expect("table");
+    let (table, report) = ArrowReader::new()
+        .rfm_table::<u32>(&batches, &params)
+        .expect("table");
+    assert_eq!(report.rows, rows as u64);
+    assert_eq!(table, expected);
+    assert!(table.iter().all(|(_, s)| s.purchase_days.is_some()));
+    let (keyed, _) = ArrowReader::new()
+        .keyed_transactions::<u32>(&batches)
+        .expect("log");
+    assert_eq!(keyed, log);
+    assert!(matches!(
+        ArrowReader::new().rfm_table::<u32>(&[], &params),
+        Err(Error::EmptyInput { .. })
+    ));
+}
+
+#[test]
+fn retention_from_batches_equals_the_keyed_matrix() {
+    use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams};
+    use saas_segmentation::Period;
+    let signups = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["c", "a", "b"])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(StringArray::from(vec![
+                "2024-01-10",
+                "2024-01-20",
+                "2024-02-03",
+            ])),
+        ),
+    ]);
+    let events = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "a", "c", "zz", "b"])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(StringArray::from(vec![
+                "2024-02-11",
+                "2024-03-01",
+                "2024-03-09",
+                "2024-03-09",
+                "2024-03-10",
+            ])),
+        ),
+    ]);
+    let mut index = CustomerIndex::<String>::new();
+    let (dense_signups, _) = ArrowReader::new()
+        .signups(&[signups], &mut index)
+        .expect("signups");
+    let lookup = index.dense();
+    let cohorts = Cohorts::by_signup(&lookup, &dense_signups, Grid::Calendar(Period::Month))
+        .expect("cohorts");
+    let params = RetentionParams::new(day("2024-03-31"));
+    // "zz" signed up nowhere: refused, or dropped and counted.
+    let text = ArrowReader::new()
+        .events(std::slice::from_ref(&events), &index)
+        .expect_err("unknown customer")
+        .to_string();
+    assert!(text.contains("row 3") && text.contains("zz"), "{text}");
+    let (dense_events, report) = ArrowReader::new()
+        .nulls(BadRows::Drop)
+        .events(&[events], &index)
+        .expect("events");
+    assert_eq!((report.rows, report.dropped_unknown), (5, 1));
+    let matrix =
+        RetentionMatrix::compute(&lookup, &cohorts, &dense_events, &params).expect("matrix");
+    let keyed_signups = [
+        ("c", day("2024-01-10")),
+        ("a", day("2024-01-20")),
+        ("b", day("2024-02-03")),
+    ];
+    let keyed_index = CustomerIndex::from_keys(["c", "a", "b"]).expect("index");
+    let keyed_cohorts =
+        Cohorts::by_signup(&keyed_index, &keyed_signups, Grid::Calendar(Period::Month))
+            .expect("cohorts");
+    let keyed_events = [
+        ("a", day("2024-02-11")),
+        ("a", day("2024-03-01")),
+        ("c", day("2024-03-09")),
+        ("b", day("2024-03-10")),
+    ];
+    let keyed = RetentionMatrix::compute(&keyed_index, &keyed_cohorts, &keyed_events, &params)
+        .expect("matrix");
+    assert_eq!(matrix.rates(), keyed.rates());
+    assert_eq!(matrix.sizes(), keyed.sizes());
 }

@@ -273,13 +273,26 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
     /// (`is_purchase` below is the pass's own test, so tiny amounts that round to 0 micro-units
     /// count the same whatever the row order.)
     fn recount_unordered_days(&mut self, transactions: &[Transaction<K>]) {
-        let flagged: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| self.entries[i].1.days & UNORDERED != 0)
-            .collect();
-        if flagged.is_empty() {
+        if !self.has_unordered_days() {
             return;
         }
-        let mut pairs: Vec<(usize, i32)> = Vec::new();
+        let mut pairs = Vec::new();
+        self.unordered_purchase_days(transactions, &mut pairs);
+        self.set_recounted_days(pairs);
+    }
+
+    /// Whether some customer's distinct purchase days must be recounted from the rows.
+    pub(crate) fn has_unordered_days(&self) -> bool {
+        self.entries.iter().any(|e| e.1.days & UNORDERED != 0)
+    }
+
+    /// Appends (position, day) of every purchase in `transactions` of a customer whose days
+    /// must be recounted; the rows may come in chunks.
+    pub(crate) fn unordered_purchase_days(
+        &self,
+        transactions: &[Transaction<K>],
+        pairs: &mut Vec<(usize, i32)>,
+    ) {
         let analysis = self.params.analysis_date.days();
         for t in transactions {
             // A purchase is a row of at least one micro-unit, as in the pass itself.
@@ -291,10 +304,18 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
                 }
             }
         }
+    }
+
+    /// Sets the recounted distinct purchase days from all the (position, day) pairs.
+    pub(crate) fn set_recounted_days(&mut self, mut pairs: Vec<(usize, i32)>) {
         pairs.sort_unstable();
         pairs.dedup();
-        for &i in &flagged {
-            self.entries[i].1.days = 0;
+        for entry in self
+            .entries
+            .iter_mut()
+            .filter(|e| e.1.days & UNORDERED != 0)
+        {
+            entry.1.days = 0;
         }
         for (position, _) in pairs {
             self.entries[position].1.days += 1;
