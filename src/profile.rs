@@ -62,6 +62,7 @@ labelled_enum! {
 /// Everything known about one customer. Every field may be unknown (`None` or an empty list).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct CustomerProfile {
     /// Company variables.
     pub firmographic: Firmographic,
@@ -308,8 +309,8 @@ impl Merger {
         let incoming = &record.profile;
         let meta = (record.source, record.observed);
         merge_options!(self, customer, meta, current.firmographic, incoming.firmographic, "firmographic";
-            industry, employees, annual_revenue, country, region, business_model, growth_stage,
-            growth_trajectory);
+            industry, industry_label, employees, annual_revenue, country, region, business_model,
+            growth_stage, growth_trajectory);
         merge_options!(self, customer, meta, current.persona, incoming.persona, "persona";
             role, seniority, department, decision_maker, buyer_role, champion);
         merge_options!(self, customer, meta, current.behaviour, incoming.behaviour, "behaviour";
@@ -318,8 +319,8 @@ impl Merger {
             seat_utilization, churn_risk, engagement.email_response_rate,
             engagement.meetings_attended, engagement.community_interactions);
         merge_options!(self, customer, meta, current.value, incoming.value, "value";
-            plan_tier, mrr, billing_status, upsells, cross_sells, acquisition_channel, cac, ltv,
-            customer_since);
+            plan_tier, plan_label, mrr, billing_status, upsells, cross_sells, acquisition_channel,
+            channel_label, cac, ltv, customer_since, seats, seat_limit);
         merge_options!(self, customer, meta, current.needs, incoming.needs, "needs";
             support_tickets);
         merge_options!(self, customer, meta, current.psychographic, incoming.psychographic,

@@ -642,8 +642,9 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
         let channel = draw(&mut rng, a.channels, AcquisitionChannel::Other);
         let cac_range =
             [(500.0, 2_000.0), (5_000.0, 30_000.0), (50_000.0, 200_000.0)][tier as usize];
-        let value = Value {
+        let mut value = Value {
             plan_tier: Some(plan),
+            plan_label: Some(plan.as_str().to_owned()),
             mrr: Some(if churned { 0.0 } else { mrr }),
             billing_status: Some(if churned {
                 BillingStatus::Cancelled
@@ -655,9 +656,12 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             upsells: Some(upsells),
             cross_sells: Some(rng.poisson(a.expansion * 10.0) as u32),
             acquisition_channel: Some(channel),
+            channel_label: Some(channel.as_str().to_owned()),
             cac: Some(rng.range(cac_range.0, cac_range.1).round()),
             ltv: None,
             customer_since: Some(signup_day),
+            seats: None,
+            seat_limit: None,
         };
         let behaviour = Behaviour {
             seat_utilization: Some((rng.range(0.3, 0.8) + a.expansion * 4.0).min(1.2)),
@@ -671,6 +675,18 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
             },
             ..Behaviour::default()
         };
+        // Seats from the drawn utilization and the plan's limit (no further draws, so the
+        // rest of the base is unchanged).
+        let limit: u32 = match plan {
+            PlanTier::Free | PlanTier::Starter => 5,
+            PlanTier::Professional => 20,
+            PlanTier::Business => 100,
+            PlanTier::Enterprise => 500,
+        };
+        value.seat_limit = Some(limit);
+        value.seats = behaviour
+            .seat_utilization
+            .map(|u| (u * f64::from(limit)).round() as u32);
         let needs = Needs {
             goals: vec![GOALS[segment].to_owned()],
             jobs_to_be_done: vec![JOBS[(segment + c) % JOBS.len()].to_owned()],
@@ -853,6 +869,7 @@ fn firmographic(rng: &mut SeededRng, a: &Archetype, tier: SizeTier) -> Firmograp
     };
     Firmographic {
         industry: Some(industry),
+        industry_label: Some(industry.as_str().to_owned()),
         employees: Some(employees),
         annual_revenue: Some((f64::from(employees) * rng.lognormal(11.9, 0.4)).round()),
         country: rng.pick(countries).map(|c| c.to_string()),

@@ -73,6 +73,7 @@ labelled_enum! {
 /// What the customer needs. Lists from several sources are merged as sorted unions.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Needs {
     /// Stated goals (`"reduce churn"`).
     pub goals: Vec<String>,
@@ -87,6 +88,7 @@ pub struct Needs {
 /// The customer's technology. Lists from several sources are merged as sorted unions.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Technographic {
     /// Integrations connected (`"salesforce"`, `"slack"`).
     pub integrations: Vec<String>,
@@ -99,6 +101,7 @@ pub struct Technographic {
 /// Attitudes and motivations.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Psychographic {
     /// Attitude to technology.
     pub tech_attitude: Option<TechAttitude>,

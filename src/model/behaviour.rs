@@ -88,6 +88,7 @@ impl UsageTierThresholds {
 /// Engagement outside the product.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Engagement {
     /// Share of emails answered or clicked, in [0, 1].
     pub email_response_rate: Option<f64>,
@@ -100,6 +101,7 @@ pub struct Engagement {
 /// Behavioural variables of a customer over an observation window.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Behaviour {
     /// Logins in the window.
     pub logins: Option<u32>,

@@ -191,9 +191,13 @@ impl SizeTierBounds {
 /// Firmographic variables of a customer's company.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Firmographic {
     /// Industry vertical.
     pub industry: Option<Industry>,
+    /// The industry as the source names it ("DevTools", "Cybersecurity"), kept beside its
+    /// typed industry (see [`Vocabulary`](super::Vocabulary)).
+    pub industry_label: Option<String>,
     /// Number of employees (at least 1).
     pub employees: Option<u32>,
     /// Annual revenue of the company, in the crate's one currency.
@@ -211,6 +215,13 @@ pub struct Firmographic {
 }
 
 impl Firmographic {
+    /// Sets the industry from a label read through a [`Vocabulary`](super::Vocabulary): the
+    /// typed industry and the label as written.
+    pub fn set_industry(&mut self, category: super::Category<Industry>) {
+        self.industry = category.value;
+        self.industry_label = Some(category.label);
+    }
+
     /// The size tier from the employee count, or `None` when the count is unknown.
     ///
     /// # Errors

@@ -51,6 +51,14 @@ macro_rules! labelled_enum {
             }
         }
 
+        impl $crate::model::Labelled for $name {
+            const ALL: &'static [Self] = $name::ALL;
+
+            fn label(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -82,6 +90,7 @@ mod behaviour;
 mod firmographic;
 mod persona;
 mod value;
+mod vocabulary;
 
 pub use attributes::{
     Motivation, Needs, Platform, ProductMaturity, Psychographic, RiskAversion, TechAttitude,
@@ -94,6 +103,7 @@ pub use firmographic::{
 };
 pub use persona::{BuyerRole, DecisionMaker, Department, Persona, Seniority};
 pub use value::{AcquisitionChannel, BillingStatus, PlanTier, Value};
+pub use vocabulary::{Category, Labelled, UnknownLabels, Vocabulary};
 
 use crate::error::{Error, Result};
 

@@ -89,6 +89,7 @@ labelled_enum! {
 /// Demographic and persona variables of the customer's main contact.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Persona {
     /// Job title as given (`"Head of Data"`).
     pub role: Option<String>,
