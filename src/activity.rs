@@ -62,16 +62,67 @@ pub struct Activity<K, E = String> {
     pub date: Date,
     /// What happened.
     pub event: ActivityEvent<E>,
+    /// How many times it happened that day: 1 for a single event; a daily usage export gives
+    /// its count (a row with count 0 is no activity at all).
+    #[cfg_attr(feature = "serde", serde(default = "one"))]
+    pub count: u32,
+    /// Time spent on it, in minutes, where the source records it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub duration_minutes: Option<f64>,
+}
+
+#[cfg(feature = "serde")]
+fn one() -> u32 {
+    1
 }
 
 impl<K, E> Activity<K, E> {
-    /// An activity record.
+    /// One occurrence of `event` by `customer` on `date`.
     pub fn new(customer: K, date: Date, event: ActivityEvent<E>) -> Self {
         Activity {
             customer,
             date,
             event,
+            count: 1,
+            duration_minutes: None,
         }
+    }
+
+    /// The same record standing for `count` occurrences (a daily count from a usage export).
+    #[must_use]
+    pub fn with_count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// The same record with the time spent, in minutes.
+    #[must_use]
+    pub fn with_duration(mut self, minutes: f64) -> Self {
+        self.duration_minutes = Some(minutes);
+        self
+    }
+}
+
+/// Which events count as use of the product, for uses per week and the usage tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum UsageBasis<E> {
+    /// Logins only (default): products that record a login per session.
+    Logins,
+    /// Every event: products whose log has no logins, only feature use.
+    AllEvents,
+    /// The events listed (logins, features, workflows the caller marks as activity).
+    Events(Vec<ActivityEvent<E>>),
+}
+
+#[cfg(feature = "serde")]
+fn logins_basis<E>() -> UsageBasis<E> {
+    UsageBasis::Logins
+}
+
+impl<E> Default for UsageBasis<E> {
+    fn default() -> Self {
+        UsageBasis::Logins
     }
 }
 
@@ -90,6 +141,8 @@ pub struct BehaviourConfig<E> {
     core_features: Vec<E>,
     key_workflows: Vec<E>,
     tiers: UsageTierThresholds,
+    #[cfg_attr(feature = "serde", serde(default = "logins_basis"))]
+    usage: UsageBasis<E>,
 }
 
 #[cfg(feature = "serde")]
@@ -135,7 +188,16 @@ impl<E> BehaviourConfig<E> {
             core_features: Vec::new(),
             key_workflows: Vec::new(),
             tiers: UsageTierThresholds::default(),
+            usage: UsageBasis::Logins,
         })
+    }
+
+    /// Which events count as use, for [`BehaviourSummary::uses_per_week`] and the usage tier
+    /// (whose thresholds then apply to uses per week). Default: [`UsageBasis::Logins`].
+    #[must_use]
+    pub fn usage(mut self, basis: UsageBasis<E>) -> Self {
+        self.usage = basis;
+        self
     }
 
     /// The features whose adoption is measured. Default: none (adoption 0).
@@ -178,6 +240,14 @@ pub struct BehaviourSummary {
     key_workflow_completion: f64,
     activity_trend: Option<f64>,
     usage_tier: UsageTier,
+    #[cfg_attr(feature = "serde", serde(default))]
+    events: u64,
+    #[cfg_attr(feature = "serde", serde(default))]
+    uses: u64,
+    #[cfg_attr(feature = "serde", serde(default))]
+    uses_per_week: f64,
+    #[cfg_attr(feature = "serde", serde(default))]
+    usage_minutes: Option<f64>,
 }
 
 impl BehaviourSummary {
@@ -229,10 +299,35 @@ impl BehaviourSummary {
         self.activity_trend
     }
 
-    /// Usage tier from logins per week.
+    /// Usage tier from uses per week (logins per week by default, see [`UsageBasis`]).
     #[must_use]
     pub fn usage_tier(&self) -> UsageTier {
         self.usage_tier
+    }
+
+    /// Events in the window, each record counted `count` times.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Uses in the window: the events of the configured [`UsageBasis`], with their counts.
+    #[must_use]
+    pub fn uses(&self) -> u64 {
+        self.uses
+    }
+
+    /// Uses divided by the window's length in weeks (days / 7); the usage tier is read from it.
+    #[must_use]
+    pub fn uses_per_week(&self) -> f64 {
+        self.uses_per_week
+    }
+
+    /// Minutes spent in the window, summed over the records that carry a duration; `None`
+    /// when none does.
+    #[must_use]
+    pub fn usage_minutes(&self) -> Option<f64> {
+        self.usage_minutes
     }
 
     /// Writes these values into a profile's behaviour, replacing what was there.
@@ -287,9 +382,10 @@ where
     }
     let key_count = codes.len() - core_count;
 
-    // One compact row per event in the window: (customer, day offset, code); u32::MAX = login.
+    // One compact row per record in the window: customer, day offset, code (u32::MAX = login),
+    // count and minutes.
     const LOGIN: u32 = u32::MAX;
-    let mut rows: Vec<(u32, u32, u32)> = Vec::with_capacity(activity.len());
+    let mut rows: Vec<(u32, u32, u32, u32, f64)> = Vec::with_capacity(activity.len());
     for (position, event) in activity.iter().enumerate() {
         let id = index
             .lookup(&event.customer)
@@ -299,7 +395,19 @@ where
                 record: format!("activity row {position}"),
                 customer: format!("{:?}", event.customer),
             })?;
-        if event.date < config.start || event.date > config.end {
+        let minutes = match event.duration_minutes {
+            None => 0.0,
+            Some(m) if m.is_finite() && m >= 0.0 => m,
+            Some(m) => {
+                return Err(Error::OutOfRange {
+                    record: format!("activity row {position} (customer {:?})", event.customer),
+                    field: "duration_minutes".into(),
+                    value: m,
+                    expected: "a finite number of minutes, 0 or more",
+                })
+            }
+        };
+        if event.date < config.start || event.date > config.end || event.count == 0 {
             continue;
         }
         let offset = event.date.days_since(config.start) as u32;
@@ -314,9 +422,15 @@ where
                 *codes.entry((true, w)).or_insert(next)
             }
         };
-        rows.push((id.0, offset, code));
+        rows.push((id.0, offset, code, event.count, minutes));
     }
-    rows.sort_unstable();
+    // Equal rows in any input order sort alike, so the minute sums do not depend on it.
+    rows.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3)
+            .cmp(&(b.0, b.1, b.2, b.3))
+            .then(a.4.total_cmp(&b.4))
+    });
+    let has_minutes = activity.iter().any(|e| e.duration_minutes.is_some());
 
     let is_workflow: Vec<bool> = {
         let mut flags = vec![false; codes.len()];
@@ -324,6 +438,29 @@ where
             flags[code as usize] = workflow;
         }
         flags
+    };
+    // Which codes count as use.
+    let (login_use, code_use): (bool, Vec<bool>) = match &config.usage {
+        UsageBasis::Logins => (true, vec![false; codes.len()]),
+        UsageBasis::AllEvents => (true, vec![true; codes.len()]),
+        UsageBasis::Events(events) => {
+            let mut marked = vec![false; codes.len()];
+            let mut login = false;
+            for event in events {
+                let code = match event {
+                    ActivityEvent::Login => {
+                        login = true;
+                        None
+                    }
+                    ActivityEvent::Feature(f) => codes.get(&(false, f)),
+                    ActivityEvent::Workflow(w) => codes.get(&(true, w)),
+                };
+                if let Some(&code) = code {
+                    marked[code as usize] = true;
+                }
+            }
+            (login, marked)
+        }
     };
     let window_days = config.days();
     let weeks = window_days.div_ceil(7) as usize;
@@ -338,20 +475,29 @@ where
         let (mine, tail) = rest.split_at(end);
         rest = tail;
         weekly.clear();
-        let (mut active_days, mut logins, mut features, mut core, mut key) = (0u32, 0, 0, 0, 0);
+        let (mut active_days, mut logins, mut features, mut core, mut key) = (0u32, 0u32, 0, 0, 0);
+        let (mut events, mut uses, mut minutes) = (0u64, 0u64, 0.0f64);
         let mut last_day = u32::MAX;
-        for &(_, day, code) in mine {
+        for &(_, day, code, count, spent) in mine {
             if day != last_day {
                 active_days += 1;
                 match weekly.last_mut() {
-                    Some((week, count)) if *week == day / 7 => *count += 1,
+                    Some((week, days)) if *week == day / 7 => *days += 1,
                     _ => weekly.push((day / 7, 1)),
                 }
                 last_day = day;
             }
+            events = events.saturating_add(u64::from(count));
+            minutes += spent;
             if code == LOGIN {
-                logins += 1;
+                logins = logins.saturating_add(count);
+                if login_use {
+                    uses = uses.saturating_add(u64::from(count));
+                }
                 continue;
+            }
+            if code_use[code as usize] {
+                uses = uses.saturating_add(u64::from(count));
             }
             if seen_by[code as usize] == customer {
                 continue;
@@ -365,7 +511,16 @@ where
                 core += u32::from(code < core_count);
             }
         }
+        if !minutes.is_finite() {
+            return Err(Error::Undefined {
+                reason: format!(
+                    "the minutes of customer {customer} add up past f64: record durations in \
+                     hours or cap them"
+                ),
+            });
+        }
         let logins_per_week = f64::from(logins) * 7.0 / f64::from(window_days);
+        let uses_per_week = uses as f64 * 7.0 / f64::from(window_days);
         summaries.push(BehaviourSummary {
             active_days,
             logins,
@@ -374,7 +529,11 @@ where
             core_feature_adoption: share(core, core_count),
             key_workflow_completion: share(key, key_count),
             activity_trend: weekly_trend(&weekly, weeks, window_days),
-            usage_tier: config.tiers.classify(logins_per_week)?,
+            usage_tier: config.tiers.classify(uses_per_week)?,
+            events,
+            uses,
+            uses_per_week,
+            usage_minutes: has_minutes.then_some(minutes),
         });
     }
     PerCustomer::complete(index, summaries)
@@ -430,5 +589,144 @@ mod tests {
         assert_eq!(weekly_trend(&dense(&[4, 2]), 2, 14), Some(-2.0));
         // Weeks without activity count as zeros.
         assert_eq!(weekly_trend(&dense(&[0, 0, 6]), 3, 21), Some(3.0));
+    }
+}
+
+/// Which account each user belongs to: user-level events (product analytics keyed by user)
+/// rolled up to the accounts the crate segments.
+///
+/// ```
+/// use saas_segmentation::activity::{Activity, ActivityEvent, UserAccounts};
+/// use saas_segmentation::records::BadRows;
+/// use saas_segmentation::{CustomerIndex, Date};
+///
+/// let members = UserAccounts::new([("ann@acme.io", "acme"), ("bo@acme.io", "acme"), ("cy@globex.io", "globex")])?;
+/// let day = Date::from_ymd(2024, 3, 4)?;
+/// let events = vec![
+///     Activity::new("ann@acme.io", day, ActivityEvent::<String>::Login),
+///     Activity::new("bo@acme.io", day, ActivityEvent::Login),
+///     Activity::new("ann@acme.io", day, ActivityEvent::Login),
+/// ];
+/// let (accounts, report) = members.roll_up(&events, BadRows::Reject)?;
+/// assert!(accounts.iter().all(|a| a.customer == "acme"));
+/// assert_eq!(report.unknown_users, 0);
+/// let index = CustomerIndex::from_keys(["acme", "globex"])?;
+/// let users = members.active_users(&events, &index)?;
+/// assert_eq!(users.of_key(&index, "acme")?, Some(&2));
+/// assert_eq!(users.of_key(&index, "globex")?, Some(&0));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct UserAccounts<U, K> {
+    account: HashMap<U, K, KeyBuildHasher>,
+}
+
+/// What a roll-up did with the events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RollUpReport {
+    /// Events read.
+    pub events: usize,
+    /// Events of users with no account, left out ([`BadRows::Drop`](crate::records::BadRows)).
+    pub unknown_users: usize,
+}
+
+impl<U: Hash + Eq + Clone + Debug, K: Clone + Debug + PartialEq> UserAccounts<U, K> {
+    /// The membership table: (user, account) pairs, as a users export lists them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a user listed under two accounts.
+    pub fn new<I: IntoIterator<Item = (U, K)>>(pairs: I) -> Result<Self> {
+        let mut account: HashMap<U, K, KeyBuildHasher> = HashMap::default();
+        for (user, owner) in pairs {
+            if let Some(previous) = account.get(&user) {
+                if *previous != owner {
+                    return Err(Error::InvalidParameter {
+                        name: "user accounts",
+                        reason: format!(
+                            "user {user:?} is listed under {previous:?} and {owner:?}: keep one \
+                             account per user (the current one)"
+                        ),
+                    });
+                }
+            }
+            account.insert(user, owner);
+        }
+        Ok(UserAccounts { account })
+    }
+
+    /// The account of `user`.
+    #[must_use]
+    pub fn account_of(&self, user: &U) -> Option<&K> {
+        self.account.get(user)
+    }
+
+    /// The events with each user replaced by their account (counts and durations kept).
+    ///
+    /// # Errors
+    /// [`Error::UnknownCustomer`] naming the row for a user without an account, unless
+    /// `unknown` is [`BadRows::Drop`](crate::records::BadRows), which leaves the event out and
+    /// counts it.
+    pub fn roll_up<E: Clone>(
+        &self,
+        events: &[Activity<U, E>],
+        unknown: crate::records::BadRows,
+    ) -> Result<(Vec<Activity<K, E>>, RollUpReport)> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut report = RollUpReport {
+            events: events.len(),
+            unknown_users: 0,
+        };
+        for (row, event) in events.iter().enumerate() {
+            let Some(account) = self.account.get(&event.customer) else {
+                if unknown == crate::records::BadRows::Drop {
+                    report.unknown_users += 1;
+                    continue;
+                }
+                return Err(Error::UnknownCustomer {
+                    record: format!("user event row {row}"),
+                    customer: format!("{:?} (a user with no account in the table)", event.customer),
+                });
+            };
+            out.push(Activity {
+                customer: account.clone(),
+                date: event.date,
+                event: event.event.clone(),
+                count: event.count,
+                duration_minutes: event.duration_minutes,
+            });
+        }
+        Ok((out, report))
+    }
+
+    /// Distinct users with at least one event (count above 0), per account of `index`
+    /// (accounts without any are 0; users without an account are not counted): the seats in
+    /// use, for [`Value::seats`](crate::model::Value::seats).
+    ///
+    /// # Errors
+    /// [`Error::UnknownCustomer`] for an account the index does not hold.
+    pub fn active_users<E>(
+        &self,
+        events: &[Activity<U, E>],
+        index: &impl CustomerLookup<K>,
+    ) -> Result<PerCustomer<u32>> {
+        let mut seen: HashMap<&U, (), KeyBuildHasher> = HashMap::default();
+        let mut users = vec![0u32; index.customer_count()];
+        for event in events.iter().filter(|e| e.count > 0) {
+            let Some(account) = self.account.get(&event.customer) else {
+                continue;
+            };
+            if seen.insert(&event.customer, ()).is_some() {
+                continue;
+            }
+            let id = index
+                .lookup(account)
+                .filter(|id| id.index() < users.len())
+                .ok_or_else(|| Error::UnknownCustomer {
+                    record: format!("the account of user {:?}", event.customer),
+                    customer: format!("{account:?}"),
+                })?;
+            users[id.index()] = users[id.index()].saturating_add(1);
+        }
+        PerCustomer::complete(index, users)
     }
 }

@@ -83,6 +83,8 @@ pub struct ArrowReader {
     start: String,
     end: String,
     event: String,
+    count: Option<String>,
+    duration: Option<String>,
     nulls: BadRows,
 }
 
@@ -119,6 +121,8 @@ impl ArrowReader {
             start: "start_date".into(),
             end: "end_date".into(),
             event: "event".into(),
+            count: None,
+            duration: None,
             nulls: BadRows::Reject,
         }
     }
@@ -169,6 +173,22 @@ impl ArrowReader {
     #[must_use]
     pub fn event(mut self, column: impl Into<String>) -> Self {
         self.event = column.into();
+        self
+    }
+
+    /// The column of daily event counts for [`ArrowReader::activity`] (default: none, every
+    /// row one event; a null count is one event).
+    #[must_use]
+    pub fn count(mut self, column: impl Into<String>) -> Self {
+        self.count = Some(column.into());
+        self
+    }
+
+    /// The column of minutes spent for [`ArrowReader::activity`] (default: none; a null is
+    /// not recorded).
+    #[must_use]
+    pub fn duration(mut self, column: impl Into<String>) -> Self {
+        self.duration = Some(column.into());
         self
     }
 
@@ -404,11 +424,40 @@ impl ArrowReader {
             let first = run.first;
             let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
             let events = texts(column(batch, &self.event)?, &self.event)?;
+            let optional = |name: &Option<String>| -> Result<Option<Numbers<'_>>> {
+                name.as_deref()
+                    .map(|n| Numbers::new(column(batch, n)?, n, first))
+                    .transpose()
+            };
+            let (counts, durations) = (optional(&self.count)?, optional(&self.duration)?);
             run.batch(batch, |row: usize, id| {
                 let (Some(date), Some(event)) = (dates.get(row)?, events[row].as_deref()) else {
                     return Ok(None);
                 };
-                Ok(Some(Activity::new(id, date, names.event(event))))
+                let mut activity = Activity::new(id, date, names.event(event));
+                if let Some(c) = counts.as_ref().and_then(|c| c.get(row)) {
+                    if c.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&c) {
+                        return Err(Error::OutOfRange {
+                            record: format!("row {}", first + row),
+                            field: self.count.clone().unwrap_or_default(),
+                            value: c,
+                            expected: "a whole number of events from 0 to 4294967295",
+                        });
+                    }
+                    activity.count = c as u32;
+                }
+                if let Some(m) = durations.as_ref().and_then(|d| d.get(row)) {
+                    if !(m.is_finite() && m >= 0.0) {
+                        return Err(Error::OutOfRange {
+                            record: format!("row {}", first + row),
+                            field: self.duration.clone().unwrap_or_default(),
+                            value: m,
+                            expected: "a finite number of minutes, 0 or more",
+                        });
+                    }
+                    activity.duration_minutes = Some(m);
+                }
+                Ok(Some(activity))
             })?;
         }
         Ok(run.finish())

@@ -10,7 +10,7 @@
 //! assert_eq!(parse_bool("Yes"), Ok(Some(true)));
 //! assert_eq!(parse_bool(""), Ok(None));
 //! let names = EventNames::default().workflows(["invite_team"]);
-//! let row = ActivityRow { customer: "acme".into(), date: "2024-03-01".parse()?, event: "invite_team".into() };
+//! let row = ActivityRow { customer: "acme".into(), date: "2024-03-01".parse()?, event: "invite_team".into(), count: None, duration_minutes: None };
 //! assert_eq!(row.into_activity(&names)?.event, ActivityEvent::Workflow("invite_team".to_owned()));
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
@@ -196,6 +196,18 @@ pub struct ActivityRow {
     pub date: Date,
     /// The event's name, as the export writes it.
     pub event: String,
+    /// How many times it happened that day (empty: once).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "serde_cells::option_number")
+    )]
+    pub count: Option<f64>,
+    /// Minutes spent (empty: not recorded).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "serde_cells::option_number")
+    )]
+    pub duration_minutes: Option<f64>,
 }
 
 impl ActivityRow {
@@ -214,6 +226,20 @@ impl ActivityRow {
             });
         }
         let event = names.event(&self.event);
-        Ok(Activity::new(self.customer, self.date, event))
+        let count = match self.count {
+            None => 1,
+            Some(c) if c.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&c) => c as u32,
+            Some(c) => {
+                return Err(Error::OutOfRange {
+                    record: format!("activity of {} on {}", self.customer, self.date),
+                    field: "count".into(),
+                    value: c,
+                    expected: "a whole number of events from 0 to 4294967295",
+                })
+            }
+        };
+        let mut activity = Activity::new(self.customer, self.date, event).with_count(count);
+        activity.duration_minutes = self.duration_minutes;
+        Ok(activity)
     }
 }

@@ -758,3 +758,70 @@ fn retention_from_batches_equals_the_keyed_matrix() {
     assert_eq!(matrix.rates(), keyed.rates());
     assert_eq!(matrix.sizes(), keyed.sizes());
 }
+
+#[test]
+fn activity_counts_and_durations_come_from_their_columns() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "a", "b"])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(days(&[
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-02",
+            ]))),
+        ),
+        (
+            "event",
+            Arc::new(StringArray::from(vec!["reports", "login", "reports"])),
+        ),
+        (
+            "uses",
+            Arc::new(Int64Array::from(vec![Some(4), None, Some(0)])),
+        ),
+        (
+            "minutes",
+            Arc::new(Float64Array::from(vec![Some(2.5), None, Some(1.0)])),
+        ),
+    ]);
+    let reader = ArrowReader::new().count("uses").duration("minutes");
+    let mut index = CustomerIndex::<String>::new();
+    let (activity, _) = reader
+        .activity(std::slice::from_ref(&b), &EventNames::default(), &mut index)
+        .expect("read");
+    assert_eq!(
+        activity
+            .iter()
+            .map(|a| (a.count, a.duration_minutes))
+            .collect::<Vec<_>>(),
+        vec![(4, Some(2.5)), (1, None), (0, Some(1.0))]
+    );
+    let bad = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(days(&["2024-01-01"])))),
+        ("event", Arc::new(StringArray::from(vec!["reports"]))),
+        ("uses", Arc::new(Float64Array::from(vec![2.5]))),
+        ("minutes", Arc::new(Float64Array::from(vec![-1.0]))),
+    ]);
+    let text = reader
+        .activity(
+            std::slice::from_ref(&bad),
+            &EventNames::default(),
+            &mut index,
+        )
+        .expect_err("a fractional count")
+        .to_string();
+    assert!(text.contains("uses") && text.contains("row 0"), "{text}");
+    let text = ArrowReader::new()
+        .duration("minutes")
+        .activity(&[bad], &EventNames::default(), &mut index)
+        .expect_err("negative minutes")
+        .to_string();
+    assert!(text.contains("minutes"), "{text}");
+}

@@ -45,8 +45,24 @@ fn booleans_numbers_and_event_names() {
         customer: "acme".into(),
         date: "2024-01-02".parse().unwrap(),
         event: " ".into(),
+        count: None,
+        duration_minutes: None,
     };
     assert!(row.into_activity(&names).is_err());
+    let counted = ActivityRow {
+        customer: "acme".into(),
+        date: "2024-01-02".parse().unwrap(),
+        event: "reports".into(),
+        count: Some(7.0),
+        duration_minutes: Some(12.5),
+    };
+    let activity = counted.clone().into_activity(&names).unwrap();
+    assert_eq!((activity.count, activity.duration_minutes), (7, Some(12.5)));
+    let fractional = ActivityRow {
+        count: Some(1.5),
+        ..counted
+    };
+    assert!(fractional.into_activity(&names).is_err());
 }
 
 #[cfg(feature = "serde")]
