@@ -104,10 +104,11 @@ impl<K, E> Activity<K, E> {
 }
 
 /// Which events count as use of the product, for uses per week and the usage tier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum UsageBasis<E> {
     /// Logins only (default): products that record a login per session.
+    #[default]
     Logins,
     /// Every event: products whose log has no logins, only feature use.
     AllEvents,
@@ -118,12 +119,6 @@ pub enum UsageBasis<E> {
 #[cfg(feature = "serde")]
 fn logins_basis<E>() -> UsageBasis<E> {
     UsageBasis::Logins
-}
-
-impl<E> Default for UsageBasis<E> {
-    fn default() -> Self {
-        UsageBasis::Logins
-    }
 }
 
 /// The window and the definitions behaviour is derived with.
