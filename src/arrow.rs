@@ -1470,3 +1470,63 @@ fn booleans(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<bo
         other => Err(wrong_type(name, other, "a boolean, 0/1 or yes/no text")),
     }
 }
+
+/// The segment tags of an export as one Arrow record batch, for a warehouse or a Parquet
+/// writer: columns `customer_id` (utf8, the key written with `Display`), `segment_id`,
+/// `segment`, `segmentation`, `version` (utf8), `run_date` (date32), `reason` (utf8, nullable)
+/// and `score` (float64, nullable).
+///
+/// ```
+/// use saas_segmentation::arrow::tags_batch;
+/// use saas_segmentation::export::{export_tags, ExportParams};
+/// use saas_segmentation::{CustomerIndex, Date, PerCustomer, Segmentation};
+///
+/// let index = CustomerIndex::from_keys(["cus_1", "cus_2"])?;
+/// let plan = PerCustomer::from_keyed(&index, [("cus_1", "Pro".to_owned()), ("cus_2", "Pro".to_owned())])?;
+/// let segments = Segmentation::from_categories("plan", &plan)?;
+/// let export = export_tags(&segments, &index, &ExportParams::new("plans", "1", "2026-12-07".parse::<Date>()?))?;
+/// let batch = tags_batch(&export)?;
+/// assert_eq!((batch.num_rows(), batch.num_columns()), (2, 8));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Undefined`] if Arrow refuses the columns (it does not for a valid export).
+pub fn tags_batch<K: std::fmt::Display>(
+    export: &crate::export::TagExport<K>,
+) -> Result<RecordBatch> {
+    use arrow_array::{Date32Array, Float64Array, StringArray};
+    use std::sync::Arc;
+    let tags = &export.tags;
+    let text = |f: &dyn Fn(&crate::export::SegmentTag<K>) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(tags.iter().map(f).collect::<Vec<_>>()))
+    };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("customer_id", text(&|t| t.key.to_string())),
+        ("segment_id", text(&|t| t.segment_id.clone())),
+        ("segment", text(&|t| t.segment.clone())),
+        ("segmentation", text(&|t| t.segmentation.clone())),
+        ("version", text(&|t| t.version.clone())),
+        (
+            "run_date",
+            Arc::new(Date32Array::from(
+                tags.iter().map(|t| t.run_date.days()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "reason",
+            Arc::new(StringArray::from(
+                tags.iter().map(|t| t.reason.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "score",
+            Arc::new(Float64Array::from(
+                tags.iter().map(|t| t.score).collect::<Vec<_>>(),
+            )),
+        ),
+    ];
+    RecordBatch::try_from_iter(columns).map_err(|e| Error::Undefined {
+        reason: format!("Arrow refused the tag columns: {e}"),
+    })
+}

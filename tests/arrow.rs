@@ -825,3 +825,40 @@ fn activity_counts_and_durations_come_from_their_columns() {
         .to_string();
     assert!(text.contains("minutes"), "{text}");
 }
+
+#[test]
+fn exported_tags_read_back_by_key() {
+    use saas_segmentation::arrow::tags_batch;
+    use saas_segmentation::export::{export_tags, ExportParams};
+    use saas_segmentation::{PerCustomer, Segmentation};
+    // Index order differs from key order.
+    let index = CustomerIndex::from_keys(["zed".to_owned(), "amy".to_owned(), "bob".to_owned()])
+        .expect("index");
+    let plan = PerCustomer::from_keyed(
+        &index,
+        [("zed", "Pro"), ("amy", "Basic"), ("bob", "Pro")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    )
+    .expect("plan");
+    let segments = Segmentation::from_categories("plan", &plan).expect("segments");
+    let scores =
+        PerCustomer::from_keyed(&index, [("zed".to_owned(), 0.5), ("amy".to_owned(), 0.25)])
+            .expect("scores");
+    let params = ExportParams::new("plans", "2", day("2026-12-07")).scores(&scores);
+    let export = export_tags(&segments, &index, &params).expect("export");
+    let b = tags_batch(&export).expect("batch");
+    let back = ArrowReader::new()
+        .categories(std::slice::from_ref(&b), "segment", &index)
+        .expect("read");
+    for key in ["zed", "amy", "bob"] {
+        assert_eq!(
+            back.of_key(&index, key).expect("key"),
+            plan.of_key(&index, key).expect("key")
+        );
+    }
+    let read_scores = ArrowReader::new()
+        .values(&[b], "score", &index)
+        .expect("scores");
+    assert_eq!(read_scores.of_key(&index, "amy").expect("amy"), Some(&0.25));
+    assert_eq!(read_scores.of_key(&index, "bob").expect("bob"), None);
+}
