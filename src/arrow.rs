@@ -541,6 +541,62 @@ impl ArrowReader {
         Ok((out, report))
     }
 
+    /// Customer profiles from a flat table (one row per account): the customer column gives
+    /// the key, every other column a profile field named as in
+    /// [`lenient::PROFILE_COLUMNS`] (bare or group-prefixed), read cell by cell with
+    /// [`lenient::profile_from_cells`] (numbers, booleans and dates from their Arrow types, text
+    /// as written). Null cells are unknown. Feed the result to
+    /// [`ProfileBuilder`](crate::profile::ProfileBuilder) as one source's records.
+    ///
+    /// # Errors
+    /// A null key, a column that is not a profile field, a cell of another type or an
+    /// unreadable one: each named by its row and column.
+    pub fn profiles<K: ArrowKey>(
+        &self,
+        batches: &[RecordBatch],
+        vocabularies: &lenient::Vocabularies,
+    ) -> Result<Vec<(K, crate::profile::CustomerProfile)>> {
+        let mut out = Vec::new();
+        let mut first = 0;
+        let mut keys = Vec::new();
+        for batch in batches {
+            keys.clear();
+            K::keys(
+                column(batch, &self.customer)?,
+                &self.customer,
+                first,
+                &mut keys,
+            )?;
+            let schema = batch.schema();
+            let mut cells: Vec<(&str, Vec<Option<String>>)> = Vec::new();
+            for (field, col) in schema.fields().iter().zip(batch.columns()) {
+                if field.name() == &self.customer {
+                    continue;
+                }
+                cells.push((field.name().as_str(), cell_texts(col, field.name(), first)?));
+            }
+            for (row, key) in keys.drain(..).enumerate() {
+                let Some(key) = key else {
+                    return Err(Error::MissingValue {
+                        record: format!("row {}", first + row),
+                        column: self.customer.clone(),
+                    });
+                };
+                let row_cells = cells
+                    .iter()
+                    .map(|(name, values)| (*name, values[row].as_deref().unwrap_or("")));
+                let profile = lenient::profile_from_cells(
+                    row_cells,
+                    vocabularies,
+                    &format!("row {} (customer {key:?})", first + row),
+                )?;
+                out.push((key, profile));
+            }
+            first += batch.num_rows();
+        }
+        Ok(out)
+    }
+
     /// One number per customer of `index` from a table with one row per customer (the
     /// customer column and `value_column`): customers without a row, and null cells, are
     /// `None`, the crate's missing value.
@@ -1529,4 +1585,29 @@ pub fn tags_batch<K: std::fmt::Display>(
     RecordBatch::try_from_iter(columns).map_err(|e| Error::Undefined {
         reason: format!("Arrow refused the tag columns: {e}"),
     })
+}
+
+/// Every cell of a column as text (`None` for a null): text as written, numbers, booleans and
+/// dates formatted.
+fn cell_texts(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<String>>> {
+    let n = column.len();
+    let t = column.data_type();
+    if is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v)) {
+        return texts(column, name);
+    }
+    if matches!(t, DataType::Boolean) {
+        return Ok(booleans(column, name, first)?
+            .into_iter()
+            .map(|b| b.map(|b| b.to_string()))
+            .collect());
+    }
+    if let Ok(dates) = Dates::new(column, name, first) {
+        return (0..n)
+            .map(|row| Ok(dates.get(row)?.map(|d| d.to_string())))
+            .collect();
+    }
+    let numbers = Numbers::new(column, name, first)?;
+    Ok((0..n)
+        .map(|row| numbers.get(row).map(|v| v.to_string()))
+        .collect())
 }

@@ -243,3 +243,286 @@ impl ActivityRow {
         Ok(activity)
     }
 }
+
+/// The vocabularies flat profile rows read the open categories with (industries, plans,
+/// channels); every other category takes the crate's labels (case, spaces and hyphens
+/// normalised).
+#[derive(Debug, Clone, Default)]
+pub struct Vocabularies {
+    /// Industries.
+    pub industry: crate::model::Vocabulary<crate::model::Industry>,
+    /// Plan tiers.
+    pub plan: crate::model::Vocabulary<crate::model::PlanTier>,
+    /// Acquisition channels.
+    pub channel: crate::model::Vocabulary<crate::model::AcquisitionChannel>,
+}
+
+/// The profile fields a flat row can carry, by their bare names; a column may also be
+/// prefixed with its group (`firmographic.industry`, `value_mrr`, `engagement.meetings_attended`).
+pub const PROFILE_COLUMNS: &[&str] = &[
+    "industry",
+    "industry_label",
+    "employees",
+    "annual_revenue",
+    "country",
+    "region",
+    "business_model",
+    "growth_stage",
+    "growth_trajectory",
+    "role",
+    "seniority",
+    "department",
+    "decision_maker",
+    "buyer_role",
+    "champion",
+    "logins",
+    "logins_per_week",
+    "active_days",
+    "avg_session_minutes",
+    "features_used",
+    "core_feature_adoption",
+    "key_workflow_completion",
+    "activity_trend",
+    "usage_tier",
+    "seat_utilization",
+    "churn_risk",
+    "email_response_rate",
+    "meetings_attended",
+    "community_interactions",
+    "plan_tier",
+    "plan_label",
+    "mrr",
+    "billing_status",
+    "upsells",
+    "cross_sells",
+    "acquisition_channel",
+    "channel_label",
+    "cac",
+    "ltv",
+    "customer_since",
+    "seats",
+    "seat_limit",
+    "goals",
+    "jobs_to_be_done",
+    "support_topics",
+    "support_tickets",
+    "integrations",
+    "platforms",
+    "tech_stack",
+    "tech_attitude",
+    "risk_aversion",
+    "motivation",
+    "maturity",
+];
+
+/// The bare field name of a (possibly group-prefixed) column.
+fn profile_field(column: &str) -> &str {
+    let c = column.trim();
+    for group in [
+        "firmographic",
+        "persona",
+        "behaviour",
+        "behavior",
+        "engagement",
+        "value",
+        "needs",
+        "technographic",
+        "psychographic",
+        "profile",
+    ] {
+        for sep in ['.', '_'] {
+            if let Some(rest) = c.strip_prefix(group).and_then(|r| r.strip_prefix(sep)) {
+                return profile_field(rest);
+            }
+        }
+    }
+    c
+}
+
+/// A customer profile from one flat row (one row per account, as CRM and warehouse exports
+/// write them): `(column, cell)` pairs, columns named by [`PROFILE_COLUMNS`] (bare or with a
+/// group prefix), cells as written (empty is unknown; lists separated by `;` or `|`; numbers,
+/// booleans and dates read as [`parse_number`], [`parse_bool`] and ISO dates). Industries, plans
+/// and channels go through `vocabularies` and keep their labels; other categories take the
+/// crate's labels. The profile is validated before it is returned.
+///
+/// ```
+/// use saas_segmentation::lenient::{profile_from_cells, Vocabularies};
+/// use saas_segmentation::model::{Industry, PlanTier, Vocabulary};
+///
+/// let vocabularies = Vocabularies {
+///     industry: Vocabulary::new().alias("DevTools", Industry::Software),
+///     plan: Vocabulary::new().alias("Pro", PlanTier::Professional),
+///     ..Vocabularies::default()
+/// };
+/// let row = [("firmographic.industry", "DevTools"), ("employees", "1,250"), ("value_plan_tier", "Pro"),
+///            ("mrr", "$4,200.00"), ("champion", "Yes"), ("seats", "48"), ("seat_limit", "50"), ("region", "")];
+/// let profile = profile_from_cells(row, &vocabularies, "accounts.csv row 2")?;
+/// assert_eq!(profile.firmographic.industry, Some(Industry::Software));
+/// assert_eq!(profile.firmographic.industry_label.as_deref(), Some("DevTools"));
+/// assert_eq!(profile.value.plan_tier, Some(PlanTier::Professional));
+/// assert_eq!(profile.value.seat_utilization(), Some(0.96));
+/// assert_eq!(profile.firmographic.region, None);
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `record`, the column and the cell for an unknown column, an
+/// unreadable cell or an unknown category; the errors of
+/// [`CustomerProfile::validate`](crate::profile::CustomerProfile::validate).
+pub fn profile_from_cells<'a, I>(
+    cells: I,
+    vocabularies: &Vocabularies,
+    record: &str,
+) -> Result<crate::profile::CustomerProfile>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    use crate::model::Labelled;
+    let mut p = crate::profile::CustomerProfile::default();
+    for (column, cell) in cells {
+        let bad = |what: &str| Error::InvalidParameter {
+            name: "profile cell",
+            reason: format!("{record}, column {column:?}: {cell:?} is not {what}"),
+        };
+        let text = || Some(cell.trim().to_owned()).filter(|t| !t.is_empty());
+        let number = || parse_number(cell).map_err(|_| bad("a number"));
+        let count = || -> Result<Option<u32>> {
+            match number()? {
+                None => Ok(None),
+                Some(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) => {
+                    Ok(Some(v as u32))
+                }
+                Some(_) => Err(bad("a whole count from 0 to 4294967295")),
+            }
+        };
+        let flag = || parse_bool(cell).map_err(|_| bad("yes/no"));
+        let date = || -> Result<Option<Date>> {
+            match cell.trim() {
+                "" => Ok(None),
+                t => t.parse().map(Some).map_err(|_| bad("a date YYYY-MM-DD")),
+            }
+        };
+        let list = || -> Vec<String> {
+            cell.split([';', '|'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        fn label<T: Labelled>(cell: &str, bad: &dyn Fn(&str) -> Error) -> Result<Option<T>> {
+            let closed =
+                crate::model::Vocabulary::<T>::new().unknown(crate::model::UnknownLabels::Reject);
+            match closed.read_cell(Some(cell)) {
+                Ok(c) => Ok(c.and_then(|c| c.value)),
+                Err(_) => {
+                    let known: Vec<&str> = T::ALL.iter().map(|v| v.label()).collect();
+                    Err(bad(&format!("one of {}", known.join(", "))))
+                }
+            }
+        }
+        let labelled = |e: Error| match e {
+            Error::InvalidParameter { reason, .. } => Error::InvalidParameter {
+                name: "profile cell",
+                reason: format!("{record}, column {column:?}: {reason}"),
+            },
+            other => other,
+        };
+        let (f, b, v) = (&mut p.firmographic, &mut p.behaviour, &mut p.value);
+        match profile_field(column) {
+            "industry" => {
+                if let Some(c) = vocabularies
+                    .industry
+                    .read_cell(Some(cell))
+                    .map_err(labelled)?
+                {
+                    f.set_industry(c);
+                }
+            }
+            "industry_label" => f.industry_label = text(),
+            "employees" => f.employees = count()?,
+            "annual_revenue" => f.annual_revenue = number()?,
+            "country" => f.country = text(),
+            "region" => f.region = label(cell, &bad)?,
+            "business_model" => f.business_model = label(cell, &bad)?,
+            "growth_stage" => f.growth_stage = label(cell, &bad)?,
+            "growth_trajectory" => f.growth_trajectory = label(cell, &bad)?,
+            "role" => p.persona.role = text(),
+            "seniority" => p.persona.seniority = label(cell, &bad)?,
+            "department" => p.persona.department = label(cell, &bad)?,
+            "decision_maker" => p.persona.decision_maker = label(cell, &bad)?,
+            "buyer_role" => p.persona.buyer_role = label(cell, &bad)?,
+            "champion" => p.persona.champion = flag()?,
+            "logins" => b.logins = count()?,
+            "logins_per_week" => b.logins_per_week = number()?,
+            "active_days" => b.active_days = count()?,
+            "avg_session_minutes" => b.avg_session_minutes = number()?,
+            "features_used" => b.features_used = count()?,
+            "core_feature_adoption" => b.core_feature_adoption = number()?,
+            "key_workflow_completion" => b.key_workflow_completion = number()?,
+            "activity_trend" => b.activity_trend = number()?,
+            "usage_tier" => b.usage_tier = label(cell, &bad)?,
+            "seat_utilization" => b.seat_utilization = number()?,
+            "churn_risk" => b.churn_risk = number()?,
+            "email_response_rate" => b.engagement.email_response_rate = number()?,
+            "meetings_attended" => b.engagement.meetings_attended = count()?,
+            "community_interactions" => b.engagement.community_interactions = count()?,
+            "plan_tier" | "plan" => {
+                if let Some(c) = vocabularies.plan.read_cell(Some(cell)).map_err(labelled)? {
+                    v.set_plan(c);
+                }
+            }
+            "plan_label" => v.plan_label = text(),
+            "mrr" => v.mrr = number()?,
+            "billing_status" => v.billing_status = label(cell, &bad)?,
+            "upsells" => v.upsells = count()?,
+            "cross_sells" => v.cross_sells = count()?,
+            "acquisition_channel" | "channel" => {
+                if let Some(c) = vocabularies
+                    .channel
+                    .read_cell(Some(cell))
+                    .map_err(labelled)?
+                {
+                    v.set_channel(c);
+                }
+            }
+            "channel_label" => v.channel_label = text(),
+            "cac" => v.cac = number()?,
+            "ltv" => v.ltv = number()?,
+            "customer_since" => v.customer_since = date()?,
+            "seats" => v.seats = count()?,
+            "seat_limit" => v.seat_limit = count()?,
+            "goals" => p.needs.goals = list(),
+            "jobs_to_be_done" => p.needs.jobs_to_be_done = list(),
+            "support_topics" => p.needs.support_topics = list(),
+            "support_tickets" => p.needs.support_tickets = count()?,
+            "integrations" => p.technographic.integrations = list(),
+            "platforms" => {
+                p.technographic.platforms = list()
+                    .iter()
+                    .map(|l| label(l, &bad).map(|v| v.into_iter()))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            }
+            "tech_stack" => p.technographic.tech_stack = list(),
+            "tech_attitude" => p.psychographic.tech_attitude = label(cell, &bad)?,
+            "risk_aversion" => p.psychographic.risk_aversion = label(cell, &bad)?,
+            "motivation" => p.psychographic.motivation = label(cell, &bad)?,
+            "maturity" => p.maturity = label(cell, &bad)?,
+            other => {
+                return Err(Error::InvalidParameter {
+                    name: "profile column",
+                    reason: format!(
+                        "{record}: column {column:?} ({other:?}) is not a profile field; the \
+                         fields are {} (bare or prefixed with their group)",
+                        PROFILE_COLUMNS.join(", ")
+                    ),
+                })
+            }
+        }
+    }
+    p.validate(record)?;
+    Ok(p)
+}

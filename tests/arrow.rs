@@ -862,3 +862,84 @@ fn exported_tags_read_back_by_key() {
     assert_eq!(read_scores.of_key(&index, "amy").expect("amy"), Some(&0.25));
     assert_eq!(read_scores.of_key(&index, "bob").expect("bob"), None);
 }
+
+#[test]
+fn profiles_from_a_flat_table() {
+    use saas_segmentation::lenient::Vocabularies;
+    use saas_segmentation::model::{Industry, PlanTier, Vocabulary};
+    let b = batch(vec![
+        (
+            "account",
+            Arc::new(StringArray::from(vec!["acme", "globex"])) as ArrayRef,
+        ),
+        (
+            "firmographic.industry",
+            Arc::new(StringArray::from(vec![Some("DevTools"), None])),
+        ),
+        ("employees", Arc::new(Int64Array::from(vec![1_250, 40]))),
+        ("plan", Arc::new(StringArray::from(vec!["Pro", "Basic"]))),
+        (
+            "mrr",
+            Arc::new(
+                Decimal128Array::from(vec![420_000i128, 9_900])
+                    .with_precision_and_scale(12, 2)
+                    .expect("decimal"),
+            ),
+        ),
+        (
+            "champion",
+            Arc::new(BooleanArray::from(vec![Some(true), None])),
+        ),
+        (
+            "customer_since",
+            Arc::new(Date32Array::from(days(&["2023-05-01", "2024-02-29"]))),
+        ),
+        ("seats", Arc::new(UInt32Array::from(vec![48, 3]))),
+        ("seat_limit", Arc::new(UInt32Array::from(vec![50, 5]))),
+    ]);
+    let vocabularies = Vocabularies {
+        industry: Vocabulary::new().alias("DevTools", Industry::Software),
+        plan: Vocabulary::new()
+            .alias("Pro", PlanTier::Professional)
+            .alias("Basic", PlanTier::Starter),
+        ..Vocabularies::default()
+    };
+    let reader = ArrowReader::new().customer("account");
+    let profiles = reader
+        .profiles::<String>(std::slice::from_ref(&b), &vocabularies)
+        .expect("profiles");
+    let (key, acme) = &profiles[0];
+    assert_eq!(key, "acme");
+    assert_eq!(acme.firmographic.industry, Some(Industry::Software));
+    assert_eq!(acme.firmographic.employees, Some(1_250));
+    assert_eq!(acme.value.plan_label.as_deref(), Some("Pro"));
+    assert_eq!(acme.value.mrr, Some(4_200.0));
+    assert_eq!(acme.persona.champion, Some(true));
+    assert_eq!(acme.value.customer_since, Some(day("2023-05-01")));
+    assert_eq!(acme.value.seat_utilization(), Some(0.96));
+    let (_, globex) = &profiles[1];
+    assert_eq!(
+        (globex.firmographic.industry, globex.persona.champion),
+        (None, None)
+    );
+    assert_eq!(globex.value.plan_tier, Some(PlanTier::Starter));
+    // A column that is no profile field is named.
+    let extra = batch(vec![
+        (
+            "account",
+            Arc::new(StringArray::from(vec!["acme"])) as ArrayRef,
+        ),
+        (
+            "favourite_colour",
+            Arc::new(StringArray::from(vec!["blue"])),
+        ),
+    ]);
+    let text = reader
+        .profiles::<String>(&[extra], &vocabularies)
+        .expect_err("unknown column")
+        .to_string();
+    assert!(
+        text.contains("favourite_colour") && text.contains("row 0"),
+        "{text}"
+    );
+}

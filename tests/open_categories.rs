@@ -119,3 +119,93 @@ fn partial_profiles_load_from_the_groups_a_source_has() {
     // A bad value in a present field is still an error.
     assert!(serde_json::from_str::<CustomerProfile>(r#"{"value": {"seats": -1}}"#).is_err());
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn flat_rows_read_back_every_field_of_the_synthetic_profiles() {
+    use saas_segmentation::lenient::{profile_from_cells, Vocabularies, PROFILE_COLUMNS};
+    use serde_json::Value as Json;
+    fn flatten(prefix: &str, value: &Json, out: &mut Vec<(String, String)>) {
+        match value {
+            Json::Object(map) => {
+                for (k, v) in map {
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&name, v, out);
+                }
+            }
+            Json::Null => out.push((prefix.to_owned(), String::new())),
+            Json::String(s) => out.push((prefix.to_owned(), s.clone())),
+            Json::Array(items) => out.push((
+                prefix.to_owned(),
+                items
+                    .iter()
+                    .map(|i| i.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            )),
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let base = saas_segmentation::synthetic::generate(
+        &saas_segmentation::synthetic::SyntheticConfig::new(200).seed(9),
+    )
+    .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for (i, profile) in base.profiles().iter().enumerate() {
+        let mut cells = Vec::new();
+        flatten("", &serde_json::to_value(profile).unwrap(), &mut cells);
+        // Labels after their typed field, as a source would send both.
+        cells.sort_by_key(|(c, _)| c.ends_with("_label"));
+        for (c, _) in &cells {
+            seen.insert(c.rsplit('.').next().unwrap().to_owned());
+        }
+        let back = profile_from_cells(
+            cells.iter().map(|(c, v)| (c.as_str(), v.as_str())),
+            &Vocabularies::default(),
+            &format!("row {i}"),
+        )
+        .unwrap();
+        assert_eq!(&back, profile, "row {i}");
+    }
+    // Every field the profile serializes is a flat column, and every flat column a field.
+    let mut fields: Vec<String> = seen.into_iter().collect();
+    fields.sort();
+    let mut columns: Vec<String> = PROFILE_COLUMNS.iter().map(|c| c.to_string()).collect();
+    columns.sort();
+    assert_eq!(fields, columns);
+}
+
+#[test]
+fn flat_cells_that_cannot_be_read_are_named() {
+    use saas_segmentation::lenient::{profile_from_cells, Vocabularies};
+    let v = Vocabularies::default();
+    for (column, cell, needle) in [
+        ("employees", "12.5", "whole count"),
+        ("seniority", "boss", "individual_contributor"),
+        ("champion", "perhaps", "yes/no"),
+        ("customer_since", "last year", "date"),
+        ("mrr", "-5", "mrr"),
+        ("favourite_colour", "blue", "not a profile field"),
+    ] {
+        let text = profile_from_cells([(column, cell)], &v, "accounts.csv row 9")
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("accounts.csv row 9"), "{text}");
+        assert!(text.contains(needle), "{column}: {text}");
+    }
+    let closed = Vocabularies {
+        plan: Vocabulary::new().unknown(UnknownLabels::Reject),
+        ..Vocabularies::default()
+    };
+    let text = profile_from_cells([("plan", "Platinum")], &closed, "row 3")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("row 3") && text.contains("Platinum"),
+        "{text}"
+    );
+}
