@@ -218,6 +218,56 @@ fn rfm(data: &str, size: &str, repeats: usize, warmup: usize) {
             whole.num_rows(),
             measure(repeats, warmup, keyed),
         );
+        // Text ids ("c<id>"), as CRM exports write them: interned into a CustomerIndex<String>.
+        let text_keys: ArrayRef = std::sync::Arc::new(arrow_array::StringArray::from(
+            ids.iter().map(|id| format!("c{id}")).collect::<Vec<_>>(),
+        ));
+        let text_whole = RecordBatch::try_from_iter([
+            ("customer_id", text_keys),
+            ("day", whole.column(1).clone()),
+            ("amount", whole.column(2).clone()),
+        ])
+        .expect("text batch");
+        let text_batches: Vec<RecordBatch> = (0..text_whole.num_rows())
+            .step_by(1 << 20)
+            .map(|start| text_whole.slice(start, (1 << 20).min(text_whole.num_rows() - start)))
+            .collect();
+        let from_text = || {
+            let mut index = CustomerIndex::<String>::new();
+            let (log, _) = reader
+                .transactions(&text_batches, &mut index)
+                .expect("valid batches");
+            let table = RfmTable::from_interned(&log, &index, &params).expect("valid log");
+            let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+            (table, scores)
+        };
+        let borrowed = || {
+            let (table, _) = reader
+                .rfm_table_text(&text_batches, &params)
+                .expect("valid batches");
+            let scores = RfmScores::new(&table, &scoring).expect("valid scores");
+            let frequency_sum: u64 = table.iter().map(|(_, s)| u64::from(s.frequency)).sum();
+            (table.len(), frequency_sum, scores)
+        };
+        let ((customers, frequency_sum, _), times, median, after_load, peak) =
+            measure(repeats, warmup, borrowed);
+        let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+        println!(
+            "{{\"tool\":\"saas-segmentation {} (from Arrow utf8 ids, rfm_table_text)\",\"workload\":\"rfm-utf8\",\"size\":\"{size}\",\"threads_requested\":{threads},\
+\"median_s\":{median},\"times_s\":{times:?},\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\
+\"customers\":{customers},\"frequency_sum\":{frequency_sum}}}",
+            env!("CARGO_PKG_VERSION"),
+        );
+        let ((table, _), times, median, after_load, peak) = measure(repeats, warmup, from_text);
+        let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "1".to_owned());
+        let frequency_sum: u64 = table.iter().map(|(_, s)| u64::from(s.frequency)).sum();
+        println!(
+            "{{\"tool\":\"saas-segmentation {} (from Arrow utf8 ids, interning timed)\",\"workload\":\"rfm-utf8\",\"size\":\"{size}\",\"threads_requested\":{threads},\
+\"median_s\":{median},\"times_s\":{times:?},\"rss_after_load_kib\":{after_load},\"peak_rss_kib\":{peak},\
+\"customers\":{},\"frequency_sum\":{frequency_sum}}}",
+            env!("CARGO_PKG_VERSION"),
+            table.len(),
+        );
     }
     drop((ids, days, amounts));
     let compute = || {

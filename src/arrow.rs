@@ -251,6 +251,17 @@ impl ArrowReader {
         first: u64,
         out: &mut Vec<Transaction<K>>,
     ) -> Result<ReadReport> {
+        self.keyed_into_with(batches, first, out, K::keys)
+    }
+
+    /// As `keyed_into`, the keys of each batch's customer column given by `keys_of`.
+    fn keyed_into_with<'a, K>(
+        &self,
+        batches: &'a [RecordBatch],
+        first: u64,
+        out: &mut Vec<Transaction<K>>,
+        keys_of: impl Fn(&'a ArrayRef, &str, usize, &mut Vec<Option<K>>) -> Result<()>,
+    ) -> Result<ReadReport> {
         let mut report = ReadReport::default();
         let mut keys = Vec::new();
         let mut first = usize::try_from(first).unwrap_or(usize::MAX);
@@ -259,7 +270,7 @@ impl ArrowReader {
             let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
             let amounts = Numbers::new(column(batch, &self.amount)?, &self.amount, first)?;
             keys.clear();
-            K::keys(
+            keys_of(
                 column(batch, &self.customer)?,
                 &self.customer,
                 first,
@@ -317,12 +328,43 @@ impl ArrowReader {
     where
         K: ArrowKey + Ord + Send + Sync,
     {
+        self.rfm_table_with(batches, params, K::keys)
+    }
+
+    /// As [`ArrowReader::rfm_table`] for text keys, borrowed from the batches instead of
+    /// copied into strings (utf8, large utf8, utf8 view, or a dictionary of those): the fast
+    /// way from text ids to RFM, whose table lives as long as the batches.
+    ///
+    /// # Errors
+    /// As [`ArrowReader::rfm_table`]; a key column of another type.
+    pub fn rfm_table_text<'a>(
+        &self,
+        batches: &'a [RecordBatch],
+        params: &RfmParams,
+    ) -> Result<(RfmTable<&'a str>, ReadReport)> {
+        self.rfm_table_with(batches, params, borrowed_texts)
+    }
+
+    fn rfm_table_with<'a, K>(
+        &self,
+        batches: &'a [RecordBatch],
+        params: &RfmParams,
+        keys_of: impl Fn(&'a ArrayRef, &str, usize, &mut Vec<Option<K>>) -> Result<()> + Copy,
+    ) -> Result<(RfmTable<K>, ReadReport)>
+    where
+        K: std::hash::Hash + Eq + Clone + Ord + std::fmt::Debug + Send + Sync,
+    {
         let mut accumulator = RfmAccumulator::new(*params);
         let mut buffer = Vec::new();
         let mut report = ReadReport::default();
         for batch in batches {
             buffer.clear();
-            let part = self.keyed_into(std::slice::from_ref(batch), report.rows, &mut buffer)?;
+            let part = self.keyed_into_with(
+                std::slice::from_ref(batch),
+                report.rows,
+                &mut buffer,
+                keys_of,
+            )?;
             report.rows += part.rows;
             report.dropped_nulls += part.dropped_nulls;
             accumulator.add(&buffer)?;
@@ -345,7 +387,7 @@ impl ArrowReader {
             let mut first = 0;
             for batch in batches {
                 buffer.clear();
-                self.keyed_into(std::slice::from_ref(batch), first, &mut buffer)?;
+                self.keyed_into_with(std::slice::from_ref(batch), first, &mut buffer, keys_of)?;
                 first += batch.num_rows() as u64;
                 table.unordered_purchase_days(&buffer, &mut pairs);
             }
@@ -1043,6 +1085,10 @@ impl ArrowKey for String {
             ($array:expr) => {{
                 let array = $array;
                 for row in 0..n {
+                    // The lookups miss the cache at random: request them 16 rows ahead.
+                    if row + 16 < n && !array.is_null(row + 16) {
+                        keys.index().prefetch_key(array.value(row + 16));
+                    }
                     out.push(if array.is_null(row) {
                         None
                     } else {
@@ -1610,4 +1656,46 @@ fn cell_texts(column: &ArrayRef, name: &str, first: usize) -> Result<Vec<Option<
     Ok((0..n)
         .map(|row| numbers.get(row).map(|v| v.to_string()))
         .collect())
+}
+
+/// Every row of a text key column, borrowed from the batch (`None` for a null).
+fn borrowed_texts<'a>(
+    column: &'a ArrayRef,
+    name: &str,
+    _first: usize,
+    out: &mut Vec<Option<&'a str>>,
+) -> Result<()> {
+    let n = column.len();
+    macro_rules! strings {
+        ($array:expr) => {{
+            let array = $array;
+            out.extend((0..n).map(|row| (!array.is_null(row)).then(|| array.value(row))));
+        }};
+    }
+    match column.data_type() {
+        DataType::Utf8 => strings!(column.as_string::<i32>()),
+        DataType::LargeUtf8 => strings!(column.as_string::<i64>()),
+        DataType::Utf8View => strings!(column.as_string_view()),
+        DataType::Dictionary(_, value) if is_text(value) => {
+            let dictionary = column.as_any_dictionary();
+            let values = dictionary.values();
+            let mut texts: Vec<Option<&'a str>> = Vec::new();
+            borrowed_texts(values, name, 0, &mut texts)?;
+            for (row, &code) in dictionary.normalized_keys().iter().enumerate() {
+                out.push(if column.is_null(row) {
+                    None
+                } else {
+                    texts.get(code).copied().flatten()
+                });
+            }
+        }
+        other => {
+            return Err(wrong_type(
+                name,
+                other,
+                "text customer keys (use rfm_table for integer keys)",
+            ))
+        }
+    }
+    Ok(())
 }

@@ -309,6 +309,20 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
         }
     }
 
+    /// Requests the slot `key` hashes to (a hint for a lookup soon; results never depend on
+    /// it). The borrowed form of [`CustomerLookup::prefetch`].
+    #[inline]
+    pub(crate) fn prefetch_key<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + ?Sized,
+    {
+        let home = (hash_of(key) >> (64 - self.bits)) as usize;
+        if let Some(slot) = self.slots.get(home) {
+            crate::engine::prefetch::prefetch(slot);
+        }
+    }
+
     /// The id of `key`, or `None` when the index does not hold it.
     #[must_use]
     #[inline]

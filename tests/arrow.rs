@@ -943,3 +943,67 @@ fn profiles_from_a_flat_table() {
         "{text}"
     );
 }
+
+#[test]
+fn rfm_from_borrowed_text_keys_equals_the_keyed_table() {
+    let rows = 2_000usize;
+    let keys: Vec<String> = (0..rows)
+        .map(|i| format!("cus_{}", (i * 7_919) % 131))
+        .collect();
+    let days: Vec<i32> = (0..rows)
+        .map(|i| 19_000 + ((i * 31) % 300) as i32)
+        .collect();
+    let amounts: Vec<f64> = (0..rows)
+        .map(|i| {
+            if i % 13 == 0 {
+                -2.0
+            } else {
+                1.0 + (i % 9) as f64
+            }
+        })
+        .collect();
+    let mut dictionary = StringDictionaryBuilder::<Int32Type>::new();
+    for k in &keys {
+        dictionary.append_value(k);
+    }
+    let params = RfmParams::new(Date::from_days(19_400).unwrap());
+    let log: Vec<Transaction<String>> = (0..rows)
+        .map(|i| {
+            Transaction::new(
+                keys[i].clone(),
+                Date::from_days(i64::from(days[i])).unwrap(),
+                amounts[i],
+            )
+        })
+        .collect();
+    let expected = RfmTable::from_transactions(&log, &params).expect("table");
+    for key_column in [
+        Arc::new(StringArray::from(keys.clone())) as ArrayRef,
+        Arc::new(LargeStringArray::from(keys.clone())) as ArrayRef,
+        Arc::new(dictionary.finish()) as ArrayRef,
+    ] {
+        let whole = batch(vec![
+            ("customer_id", key_column),
+            ("date", Arc::new(Date32Array::from(days.clone()))),
+            ("amount", Arc::new(Float64Array::from(amounts.clone()))),
+        ]);
+        let batches = vec![whole.slice(0, 700), whole.slice(700, 1_300)];
+        let (table, report) = ArrowReader::new()
+            .rfm_table_text(&batches, &params)
+            .expect("table");
+        assert_eq!(report.rows, rows as u64);
+        assert_eq!(table.len(), expected.len());
+        for ((k, a), (e, b)) in table.iter().zip(expected.iter()) {
+            assert_eq!((*k, a), (e.as_str(), b));
+        }
+    }
+    let ints = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt32Array::from(vec![1])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![1]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    assert!(ArrowReader::new().rfm_table_text(&[ints], &params).is_err());
+}
