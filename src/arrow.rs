@@ -1004,6 +1004,23 @@ impl<K: ArrowKey> Keys<'_, K> {
     }
 }
 
+/// Runs `$each!(T)` with the Arrow integer type `T` of `$data_type`, else `$otherwise`.
+macro_rules! by_integer_type {
+    ($data_type:expr, $each:ident, $other:pat => $otherwise:expr) => {
+        match $data_type {
+            DataType::Int8 => $each!(Int8Type),
+            DataType::Int16 => $each!(Int16Type),
+            DataType::Int32 => $each!(Int32Type),
+            DataType::Int64 => $each!(Int64Type),
+            DataType::UInt8 => $each!(UInt8Type),
+            DataType::UInt16 => $each!(UInt16Type),
+            DataType::UInt32 => $each!(UInt32Type),
+            DataType::UInt64 => $each!(UInt64Type),
+            $other => $otherwise,
+        }
+    };
+}
+
 /// A customer key type the readers can fill from an Arrow column: `String` (text columns, and
 /// integer columns written in decimal) or an integer type (`u32`, `u64`, `i64`; integer
 /// columns only, values out of the type's range refused). Integer keys skip the text: use them
@@ -1041,8 +1058,7 @@ impl ArrowKey for String {
     ) -> Result<()> {
         if column.data_type().is_integer() {
             let n = column.len();
-            let numbers = Numbers::new(column, name, 0)?;
-            // Integers are exact in f64 up to 2^53; wider ones are written from their own type.
+            // Written from their own type (exact at any width).
             macro_rules! integers {
                 ($t:ty) => {{
                     let array = column.as_primitive::<$t>();
@@ -1051,17 +1067,7 @@ impl ArrowKey for String {
                     }
                 }};
             }
-            drop(numbers);
-            match column.data_type() {
-                DataType::Int8 => integers!(Int8Type),
-                DataType::Int16 => integers!(Int16Type),
-                DataType::Int32 => integers!(Int32Type),
-                DataType::Int64 => integers!(Int64Type),
-                DataType::UInt8 => integers!(UInt8Type),
-                DataType::UInt16 => integers!(UInt16Type),
-                DataType::UInt32 => integers!(UInt32Type),
-                _ => integers!(UInt64Type),
-            }
+            by_integer_type!(column.data_type(), integers, _ => {});
             return Ok(());
         }
         match column.data_type() {
@@ -1117,14 +1123,7 @@ impl ArrowKey for String {
             DataType::Utf8 => strings!(column.as_string::<i32>()),
             DataType::LargeUtf8 => strings!(column.as_string::<i64>()),
             DataType::Utf8View => strings!(column.as_string_view()),
-            DataType::Int8 => integers!(Int8Type),
-            DataType::Int16 => integers!(Int16Type),
-            DataType::Int32 => integers!(Int32Type),
-            DataType::Int64 => integers!(Int64Type),
-            DataType::UInt8 => integers!(UInt8Type),
-            DataType::UInt16 => integers!(UInt16Type),
-            DataType::UInt32 => integers!(UInt32Type),
-            DataType::UInt64 => integers!(UInt64Type),
+            t if t.is_integer() => by_integer_type!(t, integers, _ => {}),
             DataType::Dictionary(_, value) if is_text(value) => {
                 let dictionary = column.as_any_dictionary();
                 // Each dictionary value resolved once, when a row first uses it (values no
@@ -1180,23 +1179,13 @@ macro_rules! integer_keys {
                         }
                     }};
                 }
-                match column.data_type() {
-                    DataType::Int8 => integers!(Int8Type),
-                    DataType::Int16 => integers!(Int16Type),
-                    DataType::Int32 => integers!(Int32Type),
-                    DataType::Int64 => integers!(Int64Type),
-                    DataType::UInt8 => integers!(UInt8Type),
-                    DataType::UInt16 => integers!(UInt16Type),
-                    DataType::UInt32 => integers!(UInt32Type),
-                    DataType::UInt64 => integers!(UInt64Type),
-                    other => {
-                        return Err(wrong_type(
-                            name,
-                            other,
-                            "integer customer keys (read text keys as String)",
-                        ))
-                    }
-                }
+                by_integer_type!(column.data_type(), integers, other => {
+                    return Err(wrong_type(
+                        name,
+                        other,
+                        "integer customer keys (read text keys as String)",
+                    ))
+                });
                 Ok(())
             }
 
@@ -1231,23 +1220,13 @@ macro_rules! integer_keys {
                         }
                     }};
                 }
-                match column.data_type() {
-                    DataType::Int8 => integers!(Int8Type),
-                    DataType::Int16 => integers!(Int16Type),
-                    DataType::Int32 => integers!(Int32Type),
-                    DataType::Int64 => integers!(Int64Type),
-                    DataType::UInt8 => integers!(UInt8Type),
-                    DataType::UInt16 => integers!(UInt16Type),
-                    DataType::UInt32 => integers!(UInt32Type),
-                    DataType::UInt64 => integers!(UInt64Type),
-                    other => {
-                        return Err(wrong_type(
-                            name,
-                            other,
-                            "integer customer keys (read text keys into a CustomerIndex<String>)",
-                        ))
-                    }
-                }
+                by_integer_type!(column.data_type(), integers, other => {
+                    return Err(wrong_type(
+                        name,
+                        other,
+                        "integer customer keys (read text keys into a CustomerIndex<String>)",
+                    ))
+                });
                 Ok(())
             }
         }

@@ -413,7 +413,7 @@ mod avx2 {
         _mm256_cvtsd_f64, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_maskload_pd, _mm256_min_pd,
         _mm256_movemask_pd, _mm256_mul_pd, _mm256_permute2f128_pd, _mm256_permute_pd,
         _mm256_set1_epi64x, _mm256_set1_pd, _mm256_set_epi64x, _mm256_set_pd, _mm256_setzero_pd,
-        _mm256_storeu_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd, _CMP_EQ_OQ, _CMP_LT_OQ,
+        _mm256_storeu_pd, _CMP_EQ_OQ, _CMP_LT_OQ,
     };
 
     use super::{record, scores_of, Block, Packed, Partial, LANES, TILE};
@@ -589,20 +589,8 @@ mod avx2 {
             if d == LANES {
                 // Eight features: the four rows are two 4 x 4 blocks, transposed in registers
                 // into one register per feature.
-                // SAFETY: the tile holds 4 * 8 values; each load reads four of them.
-                let r = |t: usize, half: usize| unsafe {
-                    _mm256_loadu_pd(x.as_ptr().add(t * LANES + half * 4))
-                };
                 for half in 0..2 {
-                    let (r0, r1, r2, r3) = (r(0, half), r(1, half), r(2, half), r(3, half));
-                    let (u0, u1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
-                    let (u2, u3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
-                    let columns = [
-                        _mm256_permute2f128_pd::<0x20>(u0, u2),
-                        _mm256_permute2f128_pd::<0x20>(u1, u3),
-                        _mm256_permute2f128_pd::<0x31>(u0, u2),
-                        _mm256_permute2f128_pd::<0x31>(u1, u3),
-                    ];
+                    let columns = super::transposed_half(x, half);
                     for (v, c) in columns.iter().zip(&centroids[half * 4..half * 4 + 4]) {
                         for (a, &c) in acc.iter_mut().zip(c) {
                             *a = _mm256_fmadd_pd(*v, _mm256_set1_pd(c), *a);
@@ -1073,6 +1061,31 @@ pub(crate) fn lower_closest(
     lower_closest_body(rows, closest, candidates, which);
 }
 
+/// Features `4 * half .. 4 * half + 4` of a tile of four rows of eight features, one register
+/// per feature with row t in lane t: the 4 x 4 block transposed in registers.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+fn transposed_half(tile: &[f64], half: usize) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::{
+        _mm256_loadu_pd, _mm256_permute2f128_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd,
+    };
+    let r = |t: usize| {
+        let four = &tile[t * LANES + half * 4..t * LANES + half * 4 + 4];
+        // SAFETY: `four` holds four f64 (the slice above is bounds-checked).
+        unsafe { _mm256_loadu_pd(four.as_ptr()) }
+    };
+    let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
+    let (u0, u1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+    let (u2, u3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+    [
+        _mm256_permute2f128_pd::<0x20>(u0, u2),
+        _mm256_permute2f128_pd::<0x20>(u1, u3),
+        _mm256_permute2f128_pd::<0x31>(u0, u2),
+        _mm256_permute2f128_pd::<0x31>(u1, u3),
+    ]
+}
+
 /// Four rows at a time, one per lane (the candidate's values are the same for every lane; with
 /// eight features the rows are transposed in registers), so each row's distance is the same
 /// subtract, multiply and add in feature order as [`lower_closest_body`]'s, bit for bit.
@@ -1085,9 +1098,8 @@ unsafe fn lower_closest_avx2(
     which: usize,
 ) {
     use std::arch::x86_64::{
-        _mm256_add_pd, _mm256_loadu_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_permute2f128_pd,
-        _mm256_set1_pd, _mm256_set_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
-        _mm256_unpackhi_pd, _mm256_unpacklo_pd,
+        _mm256_add_pd, _mm256_loadu_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd,
+        _mm256_set_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
     };
     const R: usize = 4;
     let d = candidates.d;
@@ -1108,19 +1120,11 @@ unsafe fn lower_closest_avx2(
             acc = _mm256_add_pd(acc, _mm256_mul_pd(diff, diff));
         };
         if d == LANES {
-            // SAFETY: the tile holds 4 * 8 values; each load reads four of them.
-            let r = |t: usize, half: usize| unsafe {
-                _mm256_loadu_pd(x.as_ptr().add(t * LANES + half * 4))
-            };
             for half in 0..2 {
-                let (r0, r1, r2, r3) = (r(0, half), r(1, half), r(2, half), r(3, half));
-                let (u0, u1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
-                let (u2, u3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
-                let c = &center[half * 4..half * 4 + 4];
-                add(_mm256_permute2f128_pd::<0x20>(u0, u2), c[0]);
-                add(_mm256_permute2f128_pd::<0x20>(u1, u3), c[1]);
-                add(_mm256_permute2f128_pd::<0x31>(u0, u2), c[2]);
-                add(_mm256_permute2f128_pd::<0x31>(u1, u3), c[3]);
+                let columns = transposed_half(x, half);
+                for (v, &c) in columns.into_iter().zip(&center[half * 4..half * 4 + 4]) {
+                    add(v, c);
+                }
             }
         } else {
             for (j, &c) in center.iter().enumerate().take(d) {

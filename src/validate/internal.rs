@@ -205,22 +205,14 @@ fn add_up(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
 fn column_sums<const D: usize>(rows: &[f64], d: usize, labels: &[usize], k: usize) -> Vec<f64> {
     let parts = per_block(labels.len(), |range| {
         let rows = &rows[range.start * d..range.end * d];
-        column_sums_block::<D>(rows, d, &labels[range], k)
+        let labels = &labels[range];
+        crate::engine::kernel::widest(|| column_sums_block::<D>(rows, d, labels, k))
     });
     add_up(parts, k * d)
 }
 
-fn column_sums_block<const D: usize>(
-    rows: &[f64],
-    d: usize,
-    labels: &[usize],
-    k: usize,
-) -> Vec<f64> {
-    crate::engine::kernel::widest(|| column_sums_portable::<D>(rows, d, labels, k))
-}
-
 #[inline(always)]
-fn column_sums_portable<const D: usize>(
+fn column_sums_block<const D: usize>(
     rows: &[f64],
     d: usize,
     labels: &[usize],
@@ -262,23 +254,14 @@ fn spread<const D: usize, const ROOT: bool>(
 ) -> Vec<f64> {
     let parts = per_block(labels.len(), |range| {
         let rows = &rows[range.start * d..range.end * d];
-        spread_block::<D, ROOT>(rows, d, &labels[range], centers, k)
+        let labels = &labels[range];
+        crate::engine::kernel::widest(|| spread_block::<D, ROOT>(rows, d, labels, centers, k))
     });
     add_up(parts, k)
 }
 
-fn spread_block<const D: usize, const ROOT: bool>(
-    rows: &[f64],
-    d: usize,
-    labels: &[usize],
-    centers: &[f64],
-    k: usize,
-) -> Vec<f64> {
-    crate::engine::kernel::widest(|| spread_portable::<D, ROOT>(rows, d, labels, centers, k))
-}
-
 #[inline(always)]
-fn spread_portable<const D: usize, const ROOT: bool>(
+fn spread_block<const D: usize, const ROOT: bool>(
     rows: &[f64],
     d: usize,
     labels: &[usize],
