@@ -311,6 +311,7 @@ impl<K: Hash + Eq + Clone> CustomerIndex<K> {
 
     /// Requests the slot `key` hashes to (a hint for a lookup soon; results never depend on
     /// it). The borrowed form of [`CustomerLookup::prefetch`].
+    #[cfg(feature = "arrow")]
     #[inline]
     pub(crate) fn prefetch_key<Q>(&self, key: &Q)
     where
