@@ -210,20 +210,7 @@ impl ArrowReader {
         batches: &[RecordBatch],
         index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<Transaction<CustomerId>>, ReadReport)> {
-        let mut run = Run::new(self, batches, Keys::Intern(index));
-        for batch in batches {
-            let first = run.first;
-            let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
-            let amounts = Numbers::new(column(batch, &self.amount)?, &self.amount, first)?;
-            run.batch(batch, |row: usize, id| {
-                let (Some(date), Some(amount)) = (dates.get(row)?, amounts.get(row)) else {
-                    return Ok(None);
-                };
-                finite(amount, &self.amount, first + row)?;
-                Ok(Some(Transaction::new(id, date, amount)))
-            })?;
-        }
-        Ok(run.finish())
+        self.dated_values(batches, index, &self.amount, Transaction::new)
     }
 
     /// Transactions keyed by the external key itself (no index): for
@@ -406,17 +393,29 @@ impl ArrowReader {
         batches: &[RecordBatch],
         index: &mut CustomerIndex<K>,
     ) -> Result<(Vec<MrrRecord<CustomerId>>, ReadReport)> {
+        self.dated_values(batches, index, &self.mrr, MrrRecord::new)
+    }
+
+    /// Records of (customer, the date column, a finite number from `value_column`), keys
+    /// interned into `index`.
+    fn dated_values<K: ArrowKey, T>(
+        &self,
+        batches: &[RecordBatch],
+        index: &mut CustomerIndex<K>,
+        value_column: &str,
+        make: impl Fn(CustomerId, Date, f64) -> T,
+    ) -> Result<(Vec<T>, ReadReport)> {
         let mut run = Run::new(self, batches, Keys::Intern(index));
         for batch in batches {
             let first = run.first;
             let dates = Dates::new(column(batch, &self.date)?, &self.date, first)?;
-            let mrr = Numbers::new(column(batch, &self.mrr)?, &self.mrr, first)?;
+            let values = Numbers::new(column(batch, value_column)?, value_column, first)?;
             run.batch(batch, |row: usize, id| {
-                let (Some(month), Some(value)) = (dates.get(row)?, mrr.get(row)) else {
+                let (Some(date), Some(value)) = (dates.get(row)?, values.get(row)) else {
                     return Ok(None);
                 };
-                finite(value, &self.mrr, first + row)?;
-                Ok(Some(MrrRecord::new(id, month, value)))
+                finite(value, value_column, first + row)?;
+                Ok(Some(make(id, date, value)))
             })?;
         }
         Ok(run.finish())
