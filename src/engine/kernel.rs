@@ -207,7 +207,7 @@ mod avx512 {
         _mm512_setzero_pd, _mm512_storeu_pd,
     };
 
-    use super::{lowest, record, Block, Packed, Partial, LANES};
+    use super::{lowest, mark, record, Block, Packed, Partial, LANES};
 
     /// Rows scored together.
     const ROWS: usize = 8;
@@ -317,15 +317,7 @@ mod avx512 {
         let x = block.rows.as_ptr();
         let mut step = |i: usize, a: __m512d| {
             let (best, s) = winner(a);
-            let label = &mut labels[i];
-            changed += usize::from(*label != best);
-            *label = best;
-            let weight = if WEIGHTED {
-                block.weights.map_or(1.0, |w| w[i])
-            } else {
-                1.0
-            };
-            score += if WEIGHTED { weight * s } else { s };
+            let weight = mark::<WEIGHTED>(block, labels, i, best, s, &mut changed, &mut score);
             if UPDATE {
                 // SAFETY: i < rows, so the d values from i * d are inside `block.rows`.
                 let v = unsafe { _mm512_maskz_loadu_pd(lanes, x.add(i * d)) };
@@ -416,7 +408,7 @@ mod avx2 {
         _mm256_storeu_pd, _CMP_EQ_OQ, _CMP_LT_OQ,
     };
 
-    use super::{record, scores_of, Block, Packed, Partial, LANES, TILE};
+    use super::{mark, record, scores_of, Block, Packed, Partial, LANES, TILE};
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn assign<const WEIGHTED: bool, const UPDATE: bool>(
@@ -535,15 +527,7 @@ mod avx2 {
         let mut score = partial.score;
         let mut changed = 0usize;
         let mut step = |i: usize, best: usize, s: f64| {
-            let label = &mut labels[i];
-            changed += usize::from(*label != best);
-            *label = best;
-            let weight = if WEIGHTED {
-                block.weights.map_or(1.0, |w| w[i])
-            } else {
-                1.0
-            };
-            score += if WEIGHTED { weight * s } else { s };
+            let weight = mark::<WEIGHTED>(block, labels, i, best, s, &mut changed, &mut score);
             if UPDATE {
                 let row = &x[i * d..(i + 1) * d];
                 // SAFETY: with d = 8 both halves are inside `row`; else the masks enable only
@@ -769,6 +753,30 @@ pub(crate) fn lowest(scores: &[f64]) -> (usize, f64) {
     (0, min)
 }
 
+/// Labels `row` with `best` (counting a change) and adds its weighted `score`, in row order;
+/// returns the row's weight. The one bookkeeping step of every assignment loop.
+#[inline(always)]
+fn mark<const WEIGHTED: bool>(
+    block: &Block<'_>,
+    labels: &mut [usize],
+    row: usize,
+    best: usize,
+    score: f64,
+    changed: &mut usize,
+    total: &mut f64,
+) -> f64 {
+    let label = &mut labels[row];
+    *changed += usize::from(*label != best);
+    *label = best;
+    let weight = if WEIGHTED {
+        block.weights.map_or(1.0, |w| w[row])
+    } else {
+        1.0
+    };
+    *total += if WEIGHTED { weight * score } else { score };
+    weight
+}
+
 #[inline(always)]
 pub(crate) fn record<const WEIGHTED: bool, const UPDATE: bool>(
     block: &Block<'_>,
@@ -779,17 +787,15 @@ pub(crate) fn record<const WEIGHTED: bool, const UPDATE: bool>(
     labels: &mut [usize],
     partial: &mut Partial,
 ) {
-    let label = &mut labels[row];
-    if *label != best {
-        partial.changed += 1;
-        *label = best;
-    }
-    let weight = if WEIGHTED {
-        block.weights.map_or(1.0, |w| w[row])
-    } else {
-        1.0
-    };
-    partial.score += if WEIGHTED { weight * score } else { score };
+    let weight = mark::<WEIGHTED>(
+        block,
+        labels,
+        row,
+        best,
+        score,
+        &mut partial.changed,
+        &mut partial.score,
+    );
     if UPDATE {
         let x = &block.rows[row * d..(row + 1) * d];
         let sums = &mut partial.sums[best * d..(best + 1) * d];
