@@ -140,6 +140,7 @@ fn zero_weight() -> Error {
 }
 
 /// `row · w` with four independent partial sums, so the adds pipeline instead of chaining.
+#[inline(always)]
 fn dot(row: &[f64], w: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (rc, wc) = (row.chunks_exact(4), w.chunks_exact(4));
@@ -163,6 +164,48 @@ pub(crate) fn sigmoid(eta: f64) -> f64 {
     }
 }
 
+/// `1 / (1 + e^-eta)` for eight values at once with arithmetic only (no branch, no call), so
+/// the loop vectorizes: `e^-|eta|` by Cody-Waite reduction and a degree-13 Taylor polynomial
+/// (relative error near 1e-16), the power of two built from its bits. Below -708 the
+/// exponential is held at `e^-708` (a probability below 1e-307 either way).
+#[inline(always)]
+fn sigmoid_block(eta: &[f64; 8]) -> [f64; 8] {
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // 1.5 * 2^52: adding it rounds to an integer held in the low bits.
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let mut out = [0.0; 8];
+    for k in 0..8 {
+        let x = (-eta[k].abs()).max(-708.0);
+        let t = x * std::f64::consts::LOG2_E + MAGIC;
+        let n = t - MAGIC;
+        let r = (x - n * LN2_HI) - n * LN2_LO;
+        let mut poly = 1.0 / 6_227_020_800.0;
+        for c in [
+            1.0 / 479_001_600.0,
+            1.0 / 39_916_800.0,
+            1.0 / 3_628_800.0,
+            1.0 / 362_880.0,
+            1.0 / 40_320.0,
+            1.0 / 5_040.0,
+            1.0 / 720.0,
+            1.0 / 120.0,
+            1.0 / 24.0,
+            1.0 / 6.0,
+            0.5,
+            1.0,
+            1.0,
+        ] {
+            poly = poly * r + c;
+        }
+        let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
+        let e = poly * scale;
+        let q = 1.0 / (1.0 + e);
+        out[k] = if eta[k] >= 0.0 { q } else { e * q };
+    }
+    out
+}
+
 struct Problem<'a> {
     x: &'a [f64],
     p: usize,
@@ -177,27 +220,49 @@ impl Problem<'_> {
     /// Gradient of the scaled objective `(Σ sᵢ ℓᵢ)/S + ‖w‖²/(2 C S)` at `theta = [w, b]`, and
     /// whether every row lies strictly on its side of the boundary (separation).
     fn gradient(&self, theta: &[f64]) -> (Vec<f64>, bool) {
+        // The AVX2 build performs the same operations in the same order (no fused
+        // multiply-adds), so both builds give the same bits.
+        crate::engine::kernel::widest(
+            #[inline(always)]
+            || self.gradient_portable(theta),
+        )
+    }
+
+    #[inline(always)]
+    fn gradient_portable(&self, theta: &[f64]) -> (Vec<f64>, bool) {
+        const B: usize = 8;
         let p = self.p;
         let (w, b) = (&theta[..p], if self.intercept { theta[p] } else { 0.0 });
         let mut grad = vec![0.0; theta.len()];
         let mut separated = true;
-        for (i, row) in self.x.chunks_exact(p).enumerate() {
-            let eta = dot(row, w) + b;
-            let yi = self.y[i];
-            separated &= if yi { eta > 0.0 } else { eta < 0.0 };
-            let e = (-eta.abs()).exp();
-            let prob = if eta >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            let r = self.s[i] * (prob - f64::from(u8::from(yi)));
-            for (g, a) in grad[..p].iter_mut().zip(row) {
-                *g += r * a;
+        let mut intercept_sum = 0.0;
+        // Blocks of eight rows: eight dot products, then one branchless sigmoid over the eight
+        // (vectorized), then the eight rows into the gradient.
+        let mut eta = [0.0; B];
+        let mut r = [0.0; B];
+        for (block, rows) in self.x.chunks(B * p).enumerate() {
+            let base = block * B;
+            let m = rows.len() / p;
+            for (k, row) in rows.chunks_exact(p).enumerate() {
+                eta[k] = dot(row, w) + b;
             }
-            if self.intercept {
-                grad[p] += r;
+            eta[m..].iter_mut().for_each(|e| *e = 0.0);
+            let prob = sigmoid_block(&eta);
+            for k in 0..m {
+                let yi = self.y[base + k];
+                separated &= if yi { eta[k] > 0.0 } else { eta[k] < 0.0 };
+                r[k] = self.s[base + k] * (prob[k] - f64::from(u8::from(yi)));
             }
+            for (k, row) in rows.chunks_exact(p).enumerate() {
+                let rk = r[k];
+                for (g, a) in grad[..p].iter_mut().zip(row) {
+                    *g += rk * a;
+                }
+                intercept_sum += rk;
+            }
+        }
+        if self.intercept {
+            grad[p] = intercept_sum;
         }
         let scale = 1.0 / self.total;
         let ridge = 1.0 / (self.c * self.total);
@@ -208,6 +273,40 @@ impl Problem<'_> {
             grad[j] += ridge * w[j];
         }
         (grad, separated)
+    }
+
+    /// The gradient at zero (every probability ½) with the largest feature magnitude and
+    /// whether any feature is NaN or infinite, in one pass over the rows.
+    fn gradient_at_zero(&self) -> (Vec<f64>, f64, bool) {
+        crate::engine::kernel::widest(|| {
+            let p = self.p;
+            let d = p + usize::from(self.intercept);
+            let mut grad = vec![0.0; d];
+            let mut largest = vec![0.0_f64; p];
+            let mut poison = vec![0.0_f64; p];
+            let mut intercept_sum = 0.0;
+            for (i, row) in self.x.chunks_exact(p).enumerate() {
+                let r = self.s[i] * (0.5 - f64::from(u8::from(self.y[i])));
+                for (((g, m), z), a) in grad[..p]
+                    .iter_mut()
+                    .zip(largest.iter_mut())
+                    .zip(poison.iter_mut())
+                    .zip(row)
+                {
+                    *g += r * a;
+                    *m = m.max(a.abs());
+                    *z += a * 0.0;
+                }
+                intercept_sum += r;
+            }
+            if self.intercept {
+                grad[p] = intercept_sum;
+            }
+            let scale = 1.0 / self.total;
+            grad.iter_mut().for_each(|g| *g *= scale);
+            let top = largest.iter().fold(0.0_f64, |a, b| a.max(*b));
+            (grad, top, poison.iter().any(|v| v.is_nan()))
+        })
     }
 
     /// The scaled Hessian at `theta` over every `stride`-th row (scaled up), for the first
@@ -228,11 +327,17 @@ impl Problem<'_> {
             if self.intercept {
                 ext[p] = 1.0;
             }
+            // The upper triangle only; the lower is mirrored once at the end.
             for a in 0..d {
                 let va = v * ext[a];
-                for (hb, eb) in h[a * d..(a + 1) * d].iter_mut().zip(&ext) {
+                for (hb, eb) in h[a * d + a..(a + 1) * d].iter_mut().zip(&ext[a..]) {
                     *hb += va * eb;
                 }
+            }
+        }
+        for a in 0..d {
+            for c in 0..a {
+                h[a * d + c] = h[c * d + a];
             }
         }
         let scale = if used > 0.0 { 1.0 / used } else { 0.0 };
@@ -292,24 +397,6 @@ impl LogisticModel {
         }
         let standard = x.as_standard_layout();
         let flat = standard.as_slice().unwrap_or(&[]);
-        // Two vectorizable folds find whether anything is wrong; only then is the culprit
-        // looked up (NaN or an infinity turns x · 0 into NaN).
-        let largest = flat.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let poison: f64 = flat.iter().map(|v| v * 0.0).sum();
-        let suspect = largest > 1e150 || poison.is_nan();
-        for (i, row) in flat.chunks_exact(p).enumerate().filter(|_| suspect) {
-            for (j, v) in row.iter().enumerate() {
-                if v.is_nan() || v.abs() > 1e150 {
-                    crate::error::ensure_finite(*v, || format!("row {i}"), &format!("column {j}"))?;
-                    return Err(Error::OutOfRange {
-                        record: format!("row {i}"),
-                        field: format!("column {j}"),
-                        value: *v,
-                        expected: "a feature of magnitude at most 1e150 (standardize it)",
-                    });
-                }
-            }
-        }
         let mut s = match sample_weight {
             Some(w) => {
                 if w.len() != n {
@@ -334,9 +421,13 @@ impl LogisticModel {
             }
             None => vec![1.0; n],
         };
+        // Label and weight problems are reported after the features are checked, so a bad
+        // feature is named first; the features are checked in the same pass as the gradient
+        // at zero (which needs the weights).
         let positives = y.iter().filter(|v| **v).count();
+        let mut deferred = None;
         if positives == 0 || positives == n {
-            return Err(Error::Undefined {
+            deferred = Some(Error::Undefined {
                 reason: format!(
                     "every label is {}: a propensity model needs both outcomes among the rows",
                     positives == n
@@ -356,9 +447,11 @@ impl LogisticModel {
                 // scikit-learn's weighted equivalent of n / (2 · count).
                 let (neg, pos) = (class_total(&s, false), class_total(&s, true));
                 if neg <= 0.0 || pos <= 0.0 {
-                    return Err(zero_weight());
+                    deferred.get_or_insert_with(zero_weight);
+                    (1.0, 1.0)
+                } else {
+                    ((neg + pos) / (2.0 * neg), (neg + pos) / (2.0 * pos))
                 }
-                ((neg + pos) / (2.0 * neg), (neg + pos) / (2.0 * pos))
             }
             ClassWeight::Given { negative, positive } => (negative, positive),
         };
@@ -366,7 +459,7 @@ impl LogisticModel {
             *si *= if *yi { pos_w } else { neg_w };
         }
         if class_total(&s, true) <= 0.0 || class_total(&s, false) <= 0.0 {
-            return Err(zero_weight());
+            deferred.get_or_insert_with(zero_weight);
         }
         let total: f64 = s.iter().sum();
         let problem = Problem {
@@ -380,7 +473,33 @@ impl LogisticModel {
         };
         let d = p + usize::from(params.fit_intercept);
         let mut theta = vec![0.0; d];
-        let (mut grad, mut separable) = problem.gradient(&theta);
+        // One pass: the gradient at zero, and whether any feature is non-finite or huge (NaN
+        // or an infinity turns x · 0 into NaN); only then is the culprit looked up.
+        let (mut grad, largest, poisoned) = problem.gradient_at_zero();
+        if largest > 1e150 || poisoned {
+            for (i, row) in flat.chunks_exact(p).enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    if v.is_nan() || v.abs() > 1e150 {
+                        crate::error::ensure_finite(
+                            *v,
+                            || format!("row {i}"),
+                            &format!("column {j}"),
+                        )?;
+                        return Err(Error::OutOfRange {
+                            record: format!("row {i}"),
+                            field: format!("column {j}"),
+                            value: *v,
+                            expected: "a feature of magnitude at most 1e150 (standardize it)",
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(e) = deferred {
+            return Err(e);
+        }
+        // At zero every row sits on the boundary: nothing is separated yet.
+        let mut separable = false;
         // Inverse of the (sampled) Hessian at zero as the first quasi-Newton matrix.
         let stride = n.div_ceil(25_000).max(1);
         let h0 = problem.hessian(&theta, stride);
