@@ -6,6 +6,7 @@
 //! cargo run --release --example bench_models -- clv 1000000 /tmp/histories.csv
 //! cargo run --release --example bench_models -- cox 100000
 //! cargo run --release --example bench_models -- logistic 1000000
+//! cargo run --release --example bench_models -- signals 1000000 100000000
 //! ```
 //!
 //! The Cox table comes from one integer formula on both sides; the purchase histories are
@@ -20,7 +21,7 @@ use saas_segmentation::survival::{CoxModel, CoxParams};
 
 #[path = "models_data/mod.rs"]
 mod models_data;
-use models_data::{cox_row, history, logistic_row};
+use models_data::{cox_row, history, logistic_row, signal_event};
 
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
@@ -137,6 +138,49 @@ fn main() {
                 model.intercept()
             );
         }
-        other => eprintln!("unknown workload {other}: use clv, cox or logistic"),
+        "signals" => {
+            use saas_segmentation::activity::{Activity, ActivityEvent};
+            use saas_segmentation::ids::DenseCustomers;
+            use saas_segmentation::propensity::{account_signals, SignalParams, SignalSources};
+            let events: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100 * n);
+            let start: saas_segmentation::Date = "2024-01-01".parse().expect("date");
+            let days: Vec<saas_segmentation::Date> =
+                (0..84).map(|d| start.add_days(d).expect("date")).collect();
+            let customers = DenseCustomers::new(n as usize);
+            let log: Vec<Activity<saas_segmentation::CustomerId, u8>> = (0..events)
+                .map(|e| {
+                    let (c, day, kind, feature) = signal_event(e, n);
+                    let event = match kind {
+                        0..=4 => ActivityEvent::Login,
+                        5..=8 => ActivityEvent::Feature(feature),
+                        _ => ActivityEvent::Workflow(0),
+                    };
+                    let id = customers.id(c as usize).expect("id");
+                    Activity::new(id, days[day as usize], event)
+                })
+                .collect();
+            let params = SignalParams::new(days[83]);
+            let mut times = Vec::new();
+            let mut last = None;
+            for _ in 0..3 {
+                let start = Instant::now();
+                let signals = account_signals(&customers, &SignalSources::new(&log), &params)
+                    .expect("signals");
+                times.push(start.elapsed().as_secs_f64());
+                last = Some(signals);
+            }
+            let signals = last.expect("ran");
+            let (mut declining, mut slope_sum, mut breadth) = (0usize, 0.0, 0usize);
+            for s in signals.values().iter().flatten() {
+                declining += usize::from(s.usage.declining);
+                slope_sum += s.usage.slope;
+                breadth += s.usage.features_before + s.usage.features_now;
+            }
+            println!(
+                "{{\"workload\":\"signals\",\"customers\":{n},\"events\":{events},\"median_s\":{:.4},\"declining\":{declining},\"slope_sum\":{slope_sum:.6},\"breadth_sum\":{breadth}}}",
+                median(times)
+            );
+        }
+        other => eprintln!("unknown workload {other}: use clv, cox, logistic or signals"),
     }
 }

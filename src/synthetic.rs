@@ -29,8 +29,10 @@ use crate::model::{
 };
 use crate::model::{Behaviour, Firmographic, Needs, Technographic, Value};
 use crate::profile::{CustomerProfile, Source, SourceRecord};
+use crate::propensity::{Entitlement, SupportTicket, Touch};
 use crate::random::SeededRng;
 use crate::records::{Lead, MrrRecord, Opportunity, OpportunityOutcome, Transaction};
+use crate::universe::PerCustomer;
 
 /// Product features that activity events name.
 pub const FEATURES: [&str; 8] = [
@@ -42,6 +44,13 @@ pub const FEATURES: [&str; 8] = [
     "api",
     "sso",
     "exports",
+];
+
+/// The lowest plan that includes each feature beyond the core ones.
+pub const FEATURE_PLANS: [(&str, PlanTier); 3] = [
+    ("automation", PlanTier::Professional),
+    ("api", PlanTier::Business),
+    ("sso", PlanTier::Enterprise),
 ];
 
 /// The core features (adoption is measured against these).
@@ -222,6 +231,8 @@ pub struct SyntheticBase {
     transactions: Vec<Transaction<CustomerId>>,
     activity: Vec<Activity<CustomerId, &'static str>>,
     mrr: Vec<MrrRecord<CustomerId>>,
+    tickets: Vec<SupportTicket<CustomerId>>,
+    touches: Vec<Touch<CustomerId>>,
     leads: Vec<Lead<String>>,
     opportunities: Vec<Opportunity<String>>,
     analysis_date: Date,
@@ -277,6 +288,31 @@ impl SyntheticBase {
     #[must_use]
     pub fn mrr(&self) -> &[MrrRecord<CustomerId>] {
         &self.mrr
+    }
+
+    /// Support tickets of the activity window: planted at-risk decliners open more and more
+    /// of them, most tagged as problems.
+    #[must_use]
+    pub fn tickets(&self) -> &[SupportTicket<CustomerId>] {
+        &self.tickets
+    }
+
+    /// Outreach touches of the activity window, about one a week per subscribed customer;
+    /// planted at-risk decliners leave most unanswered.
+    #[must_use]
+    pub fn touches(&self) -> &[Touch<CustomerId>] {
+        &self.touches
+    }
+
+    /// Plans and seats per customer, from the profiles.
+    ///
+    /// # Errors
+    /// None in practice (one profile per customer).
+    pub fn entitlements(&self) -> Result<PerCustomer<Entitlement>> {
+        PerCustomer::complete(
+            &self.index,
+            self.profiles.iter().map(Entitlement::of).collect(),
+        )
     }
 
     /// Leads: each customer's converted lead (keyed by the customer key) and unconverted ones
@@ -381,6 +417,10 @@ struct Archetype {
     reactivation: f64,
     tickets: f64,
     features: usize,
+    /// Share of support tickets tagged as problems.
+    problem_share: f64,
+    /// Chance that an outreach touch is answered.
+    answer_rate: f64,
 }
 
 const ARCHETYPES: [Archetype; 5] = [
@@ -408,6 +448,8 @@ const ARCHETYPES: [Archetype; 5] = [
         reactivation: 0.10,
         tickets: 1.0,
         features: 3,
+        problem_share: 0.25,
+        answer_rate: 0.8,
     },
     Archetype {
         name: "mid-market power users",
@@ -429,6 +471,8 @@ const ARCHETYPES: [Archetype; 5] = [
         reactivation: 0.05,
         tickets: 3.0,
         features: 7,
+        problem_share: 0.2,
+        answer_rate: 0.85,
     },
     Archetype {
         name: "enterprise strategic",
@@ -450,6 +494,8 @@ const ARCHETYPES: [Archetype; 5] = [
         reactivation: 0.02,
         tickets: 6.0,
         features: 8,
+        problem_share: 0.3,
+        answer_rate: 0.85,
     },
     Archetype {
         name: "at-risk decliners",
@@ -469,13 +515,15 @@ const ARCHETYPES: [Archetype; 5] = [
         ],
         mrr_log_mean: 5.8, // about 330 a month
         logins_per_week: 2.0,
-        trend: -0.9,
+        trend: -1.5,
         churn: 0.06,
         expansion: 0.005,
         contraction: 0.06,
         reactivation: 0.08,
         tickets: 4.0,
         features: 4,
+        problem_share: 0.7,
+        answer_rate: 0.2,
     },
     Archetype {
         name: "dormant low-value",
@@ -497,6 +545,8 @@ const ARCHETYPES: [Archetype; 5] = [
         reactivation: 0.15,
         tickets: 0.3,
         features: 1,
+        problem_share: 0.3,
+        answer_rate: 0.6,
     },
 ];
 
@@ -518,6 +568,10 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
     let mut rng = SeededRng::stream(config.seed, 0);
     let mut activity_rng = SeededRng::stream(config.seed, 1);
     let mut funnel_rng = SeededRng::stream(config.seed, 2);
+    let mut ticket_rng = SeededRng::stream(config.seed, 3);
+    let mut touch_rng = SeededRng::stream(config.seed, 4);
+    let mut tickets = Vec::new();
+    let mut touches = Vec::new();
     let shares: Vec<f64> = ARCHETYPES.iter().map(|a| a.share).collect();
 
     let mut index = CustomerIndex::with_capacity(n);
@@ -630,6 +684,44 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
                     ))
                 };
                 activity.push(Activity::new(id, date, event));
+            }
+        }
+
+        // Support tickets over the same window: the archetype's count, arriving more and more
+        // often where usage declines (the reverse of its trend), a share tagged as problems;
+        // and outreach touches about once a week, answered at the archetype's rate within a
+        // few days (own streams, so the rest of the base is unchanged).
+        if span > 0 {
+            let mean = a.tickets * span as f64 / f64::from(config.activity_days.max(1));
+            let trend = -a.trend;
+            for _ in 0..ticket_rng.poisson(mean) {
+                let u = loop {
+                    let u = ticket_rng.uniform();
+                    if ticket_rng.uniform() * (1.0 + trend.abs() / 2.0) <= 1.0 + trend * (u - 0.5) {
+                        break u;
+                    }
+                };
+                let opened = window_start.add_days((u * span as f64) as i64)?;
+                tickets.push(SupportTicket::new(
+                    id,
+                    opened,
+                    ticket_rng.bernoulli(a.problem_share),
+                ));
+            }
+            let mut day = touch_rng.below(7) as i64;
+            while day < span {
+                let sent = window_start.add_days(day)?;
+                let answered = if touch_rng.bernoulli(a.answer_rate) {
+                    Some(sent.add_days(touch_rng.below(5) as i64)?)
+                } else {
+                    None
+                };
+                touches.push(Touch::new(
+                    id,
+                    sent,
+                    answered.filter(|d| *d < analysis_date),
+                ));
+                day += 4 + touch_rng.below(7) as i64;
             }
         }
 
@@ -809,6 +901,8 @@ pub fn generate(config: &SyntheticConfig) -> Result<SyntheticBase> {
         transactions,
         activity,
         mrr: mrr_records,
+        tickets,
+        touches,
         leads,
         opportunities,
         analysis_date,

@@ -20,9 +20,7 @@ use saas_segmentation::propensity::{
     average_precision, brier_score, calibration, lift_by_decile, roc_auc, BinStrategy, ClassWeight,
     LogisticModel, LogisticParams,
 };
-use saas_segmentation::propensity::{
-    health_bands, health_scores, usage_signals, HealthWeights, SignalParams,
-};
+use saas_segmentation::propensity::{health_bands, health_scores, HealthWeights, SignalParams};
 use saas_segmentation::survival::{concordance_index, nelson_aalen, CoxModel, CoxParams, Ties};
 use saas_segmentation::{CustomerIndex, Date, PerCustomer};
 
@@ -279,38 +277,72 @@ proptest! {
 
     #[test]
     fn signals_and_health(
-        rows in prop::collection::vec((0u8..4, -200i64..20, 0u8..3), 0..60),
+        rows in prop::collection::vec((0u8..4, -200i64..20, 0u8..4), 0..60),
+        tickets in prop::collection::vec((0u8..4, -200i64..20, any::<bool>()), 0..12),
+        touches in prop::collection::vec((0u8..4, -200i64..20, prop::option::of(0i64..30)), 0..12),
+        mrr in prop::collection::vec((0u8..4, -12i64..2, nasty()), 0..12),
+        seats in (any::<u32>(), any::<u32>()),
         window in 0u32..6, baseline in 0u32..10,
         decline in prop_oneof![Just(0.3), Just(0.0), Just(1.0), Just(f64::NAN)],
-        share in nasty(),
+        rise in nasty(),
+        stake in nasty(),
         cuts in (nasty(), nasty()),
     ) {
+        use saas_segmentation::propensity::{
+            account_signals, rank_accounts, signal_features, Entitlement, RankBy,
+            SignalSources, SupportTicket, Touch,
+        };
+        use saas_segmentation::records::MrrRecord;
+        use saas_segmentation::model::PlanTier;
         let end: Date = "2024-06-30".parse().unwrap();
-        let index = CustomerIndex::from_keys(["a", "b", "c", "d"]).unwrap();
+        let index = CustomerIndex::from_keys(["d", "a", "c", "b"]).unwrap();
         let keys = ["a", "b", "c", "d"];
         let log: Vec<Activity<&str, u8>> = rows
             .iter()
             .map(|(c, day, kind)| {
-                let event = match kind { 0 => ActivityEvent::Login, 1 => ActivityEvent::Feature(*c), _ => ActivityEvent::Workflow(*c) };
+                let event = match kind { 0 => ActivityEvent::Login, 1 => ActivityEvent::Feature(*c), 2 => ActivityEvent::Feature(9), _ => ActivityEvent::Workflow(*c) };
                 Activity::new(keys[*c as usize], end.add_days(*day).unwrap(), event)
             })
             .collect();
-        let params = SignalParams::new(end).window_weeks(window).baseline_weeks(baseline).decline(decline);
+        let tickets: Vec<SupportTicket<&str>> = tickets.iter().map(|(c, day, p)| SupportTicket::new(keys[*c as usize], end.add_days(*day).unwrap(), *p)).collect();
+        let touches: Vec<Touch<&str>> = touches.iter().map(|(c, day, a)| {
+            let sent = end.add_days(*day).unwrap();
+            Touch::new(keys[*c as usize], sent, a.map(|a| sent.add_days(a).unwrap()))
+        }).collect();
+        let mrr: Vec<MrrRecord<&str>> = mrr.iter().map(|(c, m, v)| MrrRecord::new(keys[*c as usize], end.add_months(*m).unwrap(), *v)).collect();
+        let ent = PerCustomer::from_keyed(&index, [("a", Entitlement { plan: Some(PlanTier::Starter), seats: Some(seats.0), seat_limit: Some(seats.1) })]).unwrap();
+        let plans = [(9u8, PlanTier::Business)];
+        let invite = 2u8;
+        let params = SignalParams::new(end).window_weeks(window).baseline_weeks(baseline).decline(decline).rise(rise);
         let outcome = guarded("signals", || -> Result<(), TestCaseError> {
-            if let Ok(signals) = usage_signals(&index, &log, &params) {
+            let sources = SignalSources::new(&log).tickets(&tickets).touches(&touches).mrr(&mrr).entitlements(&ent).feature_plans(&plans).invite(&invite);
+            if let Ok(signals) = account_signals(&index, &sources, &params) {
                 for s in signals.values().iter().flatten() {
-                    finite_ok("slope", s.slope)?;
-                    finite_ok("baseline", s.baseline)?;
-                    if let Some(se) = s.slope_se { finite_ok("slope se", se)?; }
+                    finite_ok("slope", s.usage.slope)?;
+                    finite_ok("baseline", s.usage.baseline)?;
+                    if let Some(se) = s.usage.slope_se { finite_ok("slope se", se)?; }
+                    for e in &s.evidence {
+                        finite_ok("current", e.current)?;
+                        finite_ok("strength", e.strength)?;
+                        if let Some(c) = e.change { finite_ok("change", c)?; }
+                        let _ = e.reason();
+                    }
                 }
-                let contraction = PerCustomer::from_keyed(&index, [("a", share)]).unwrap();
-                if let Ok(health) = health_scores(&signals, Some(&contraction), &params, &HealthWeights::default()) {
+                if let Ok(health) = health_scores(&signals, &HealthWeights::default()) {
                     for h in health.values().iter().flatten() {
-                        if !(0.0..=100.0).contains(&h.score) {
-                            return Err(TestCaseError::fail(format!("health {}", h.score)));
+                        if !(0.0..=100.0).contains(&h.score) || !(0.0..=100.0).contains(&h.expansion) {
+                            return Err(TestCaseError::fail(format!("health {} {}", h.score, h.expansion)));
                         }
                     }
                     let _ = health_bands(&health, cuts.0, cuts.1);
+                    let money = PerCustomer::from_keyed(&index, [("b", stake)]).unwrap();
+                    for by in [RankBy::ChurnRisk, RankBy::Expansion] {
+                        let _ = rank_accounts(&signals, &health, by, Some(&money), 3);
+                        let _ = rank_accounts(&signals, &health, by, None, usize::MAX);
+                    }
+                }
+                if let Ok(m) = signal_features(&signals) {
+                    for v in m.view() { finite_ok("feature", *v)?; }
                 }
             }
             Ok(())

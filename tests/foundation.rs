@@ -705,7 +705,8 @@ fn synthetic_values_are_pinned() {
         (t.customer, t.date.days(), t.amount),
         (cid(0), 20_132, 99.0)
     );
-    assert_eq!((base.activity().len(), base.mrr().len()), (2_628, 527));
+    assert_eq!((base.activity().len(), base.mrr().len()), (2_639, 527));
+    assert_eq!((base.tickets().len(), base.touches().len()), (89, 498));
 }
 
 #[test]

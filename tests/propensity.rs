@@ -207,3 +207,83 @@ proptest! {
         prop_assert!((base - score / pairs).abs() < 1e-12);
     }
 }
+
+#[test]
+fn calibration_matches_scikit_learn() {
+    use saas_segmentation::propensity::{IsotonicCalibrator, PlattCalibrator};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/calibration.json"
+    ))
+    .unwrap();
+    let f: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let nums = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let score = nums(&f["score"]);
+    let y = bools(&f["y"]);
+    let new = nums(&f["new"]);
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let w = (!case["sample_weight"].is_null()).then(|| nums(&case["sample_weight"]));
+        let platt = PlattCalibrator::fit(&score, &y, w.as_deref()).unwrap();
+        let (a, b) = (
+            case["platt_a_exact"].as_f64().unwrap(),
+            case["platt_b_exact"].as_f64().unwrap(),
+        );
+        assert!(
+            (platt.a() - a).abs() <= 1e-9 * a.abs(),
+            "{name}: a {} vs {a}",
+            platt.a()
+        );
+        assert!(
+            (platt.b() - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{name}: b {} vs {b}",
+            platt.b()
+        );
+        // scikit-learn's own L-BFGS-B stop (gtol 1e-6) is close to the optimum.
+        let sk_a = case["platt_a"].as_f64().unwrap();
+        assert!(
+            (platt.a() - sk_a).abs() <= 1e-4 * sk_a.abs(),
+            "{name}: a vs scikit-learn {sk_a}"
+        );
+        let p = platt.predict(&new).unwrap();
+        for (mine, theirs) in p.iter().zip(nums(&case["platt_predict"])) {
+            assert!((mine - theirs).abs() < 1e-5, "{name}: {mine} vs {theirs}");
+        }
+        let iso = IsotonicCalibrator::fit(&score, &y, w.as_deref()).unwrap();
+        for (set, key) in [(&new, "isotonic_predict"), (&score, "isotonic_fitted")] {
+            let p = iso.predict(set).unwrap();
+            for (k, (mine, theirs)) in p.iter().zip(nums(&case[key])).enumerate() {
+                assert!(
+                    (mine - theirs).abs() < 1e-12,
+                    "{name} {key}[{k}]: {mine} vs {theirs}"
+                );
+            }
+        }
+    }
+    // Bad input.
+    assert!(PlattCalibrator::fit(&[], &[], None).is_err());
+    assert!(PlattCalibrator::fit(&[1.0, f64::NAN], &[true, false], None).is_err());
+    assert!(IsotonicCalibrator::fit(&[1.0, 2.0], &[true], None).is_err());
+    assert!(IsotonicCalibrator::fit(&[1.0, 2.0], &[true, false], Some(&[0.0, 0.0])).is_err());
+    assert!(PlattCalibrator::fit(&[1.0, 2.0], &[true, false], Some(&[-1.0, 1.0])).is_err());
+    // Extremes stay finite.
+    let huge = [f64::MAX, -f64::MAX, 0.0, 1e300];
+    let yy = [true, false, false, true];
+    let platt = PlattCalibrator::fit(&huge, &yy, None).unwrap();
+    assert!(platt.predict(&huge).unwrap().iter().all(|p| p.is_finite()));
+    let iso = IsotonicCalibrator::fit(&huge, &yy, None).unwrap();
+    assert!(iso
+        .predict(&[f64::MAX, 1e308, -1e308])
+        .unwrap()
+        .iter()
+        .all(|p| p.is_finite()));
+    // One class only: Platt still gives probabilities, isotonic the constant.
+    let one = PlattCalibrator::fit(&[1.0, 2.0], &[true, true], None).unwrap();
+    assert!(one.predict(&[0.0]).unwrap()[0].is_finite());
+}

@@ -73,3 +73,14 @@ pub fn logistic_row(r: u64) -> ([f64; 20], bool) {
     let threshold = (splitmix(r * 32 + 31) % 8001) as i64 - 4000;
     (x, threshold < score)
 }
+
+/// Activity event `e` of the signals workload over `customers` customers and twelve weeks:
+/// (customer, day 0..84, kind: 0-4 login, 5-8 feature, 9 workflow; feature 0..8).
+pub fn signal_event(e: u64, customers: u64) -> (u32, i64, u8, u8) {
+    (
+        (splitmix(e * 4) % customers) as u32,
+        (splitmix(e * 4 + 1) % 84) as i64,
+        (splitmix(e * 4 + 2) % 10) as u8,
+        (splitmix(e * 4 + 3) % 8) as u8,
+    )
+}

@@ -26,15 +26,26 @@
 //! # Ok::<(), saas_segmentation::Error>(())
 //! ```
 
+mod accounts;
+mod calibrate;
+mod health;
 mod logistic;
 mod metrics;
 mod signals;
+
+pub use accounts::{
+    account_signals, AccountSignals, Entitlement, Evidence, SignalKind, SignalSources,
+    SupportTicket, Touch,
+};
+pub use calibrate::{IsotonicCalibrator, PlattCalibrator};
+pub use health::{
+    health_bands, health_scores, rank_accounts, signal_features, Health, HealthWeights, RankBy,
+    RankedAccount,
+};
 
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams};
 pub use metrics::{
     average_precision, brier_score, calibration, labels_after, lift_by_decile, roc_auc,
     BinStrategy, CalibrationBin, LiftRow,
 };
-pub use signals::{
-    health_bands, health_scores, usage_signals, Health, HealthWeights, SignalParams, UsageSignals,
-};
+pub use signals::{usage_signals, SignalParams, UsageSignals};

@@ -1,24 +1,31 @@
-//! Behavioural churn-risk signals with their evidence, and a transparent health score.
+//! Usage signals: the weekly series, their trend and the week the level changed.
 
-use std::collections::HashSet;
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use crate::activity::{Activity, ActivityEvent};
+use crate::activity::Activity;
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::CustomerLookup;
-use crate::segmentation::{SegmentDefinition, SegmentDescriptor, Segmentation};
 use crate::universe::PerCustomer;
 
 /// Settings of [`usage_signals`]; every default is stated on its setter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SignalParams {
-    as_of: Date,
-    window_weeks: u32,
-    baseline_weeks: u32,
-    decline: f64,
-    min_baseline: f64,
+    pub(crate) as_of: Date,
+    pub(crate) window_weeks: u32,
+    pub(crate) baseline_weeks: u32,
+    pub(crate) decline: f64,
+    pub(crate) min_baseline: f64,
+    pub(crate) rise: f64,
+    pub(crate) min_tickets: u32,
+    pub(crate) answer_days: u32,
+    pub(crate) unanswered: f64,
+    pub(crate) min_touches: u32,
+    pub(crate) contraction: f64,
+    pub(crate) expansion: f64,
+    pub(crate) seat_utilization: f64,
+    pub(crate) min_invites: u32,
 }
 
 impl SignalParams {
@@ -31,7 +38,91 @@ impl SignalParams {
             baseline_weeks: 8,
             decline: 0.3,
             min_baseline: 0.5,
+            rise: 0.5,
+            min_tickets: 2,
+            answer_days: 7,
+            unanswered: 0.5,
+            min_touches: 2,
+            contraction: 0.1,
+            expansion: 0.05,
+            seat_utilization: 0.9,
+            min_invites: 2,
         }
+    }
+
+    /// The last day of the window.
+    #[must_use]
+    pub fn as_of(&self) -> Date {
+        self.as_of
+    }
+
+    /// Relative rise over the baseline that counts as rising usage velocity or rising problem
+    /// tickets (default 0.5: 50% more).
+    #[must_use]
+    pub fn rise(mut self, share: f64) -> Self {
+        self.rise = share;
+        self
+    }
+
+    /// Problem-tagged tickets in the window below which rising tickets are not called
+    /// (default 2).
+    #[must_use]
+    pub fn min_tickets(mut self, tickets: u32) -> Self {
+        self.min_tickets = tickets;
+        self
+    }
+
+    /// Days a touch is given to be answered: touches sent in the last `days` of the window are
+    /// not judged yet (default 7).
+    #[must_use]
+    pub fn answer_days(mut self, days: u32) -> Self {
+        self.answer_days = days;
+        self
+    }
+
+    /// Share of the window's judged touches left unanswered that counts as ignored outreach
+    /// (default 0.5), with at least [`SignalParams::min_touches`] of them unanswered.
+    #[must_use]
+    pub fn unanswered(mut self, share: f64) -> Self {
+        self.unanswered = share;
+        self
+    }
+
+    /// Unanswered touches below which ignored outreach is not called (default 2).
+    #[must_use]
+    pub fn min_touches(mut self, touches: u32) -> Self {
+        self.min_touches = touches;
+        self
+    }
+
+    /// Share of the peak MRR (over the baseline and window months) lost that counts as
+    /// contraction (default 0.1).
+    #[must_use]
+    pub fn contraction(mut self, share: f64) -> Self {
+        self.contraction = share;
+        self
+    }
+
+    /// Total month-over-month MRR increases, as a share of the MRR before them, that count as
+    /// an expansion history (default 0.05).
+    #[must_use]
+    pub fn expansion(mut self, share: f64) -> Self {
+        self.expansion = share;
+        self
+    }
+
+    /// Seats in use over the seat limit that counts as near the limit (default 0.9).
+    #[must_use]
+    pub fn seat_utilization(mut self, share: f64) -> Self {
+        self.seat_utilization = share;
+        self
+    }
+
+    /// Invites of colleagues in the window below which inviting is not called (default 2).
+    #[must_use]
+    pub fn min_invites(mut self, invites: u32) -> Self {
+        self.min_invites = invites;
+        self
     }
 
     /// Weeks of the current window (default 4).
@@ -63,7 +154,7 @@ impl SignalParams {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let bad =
             |name: &'static str, reason: String| Err(Error::InvalidParameter { name, reason });
         if self.window_weeks == 0
@@ -83,6 +174,32 @@ impl SignalParams {
             return bad(
                 "decline",
                 format!("{} is not a share in (0, 1)", self.decline),
+            );
+        }
+        for (name, v, top) in [
+            ("rise", self.rise, 100.0),
+            ("unanswered", self.unanswered, 1.0),
+            ("contraction", self.contraction, 1.0),
+            ("expansion", self.expansion, 100.0),
+            ("seat_utilization", self.seat_utilization, 100.0),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= top) {
+                return bad(name, format!("{v} is not a share in (0, {top}]"));
+            }
+        }
+        if self.min_tickets == 0 || self.min_touches == 0 || self.min_invites == 0 {
+            return bad(
+                "minimum counts",
+                format!(
+                    "tickets {}, touches {}, invites {}: each at least 1",
+                    self.min_tickets, self.min_touches, self.min_invites
+                ),
+            );
+        }
+        if self.answer_days > 365 {
+            return bad(
+                "answer_days",
+                format!("{}: at most 365 days", self.answer_days),
             );
         }
         if !(self.min_baseline.is_finite() && self.min_baseline >= 0.0) {
@@ -120,13 +237,13 @@ pub struct UsageSignals {
     /// Declining usage: a baseline of at least the minimum, a change at or below minus the
     /// decline share, and a negative slope.
     pub declining: bool,
-    /// Distinct features used in the baseline.
+    /// Distinct features used in as many weeks as the window, just before it (all the
+    /// baseline when it is shorter than the window): breadth over periods of equal length.
     pub features_before: usize,
     /// Distinct features used in the window.
     pub features_now: usize,
-    /// Decreasing breadth: the window uses at least the decline share fewer distinct features
-    /// than the baseline (scaled to the window's length is not needed: breadth is a count of
-    /// kinds, not of events).
+    /// Decreasing breadth: at least two features before, and the window uses at least the
+    /// decline share fewer.
     pub narrowing: bool,
 }
 
@@ -164,80 +281,18 @@ pub fn usage_signals<K: Debug, E: Hash + Eq>(
     activity: &[Activity<K, E>],
     params: &SignalParams,
 ) -> Result<PerCustomer<UsageSignals>> {
-    params.validate()?;
-    let weeks = (params.baseline_weeks + params.window_weeks) as usize;
-    let start = params.as_of.add_days(1 - 7 * weeks as i64)?;
-    let n = lookup.customer_count();
-    let mut logins = vec![0u32; n * weeks];
-    let mut events = vec![0u32; n * weeks];
-    let mut features: Vec<(HashSet<&E>, HashSet<&E>)> =
-        (0..n).map(|_| Default::default()).collect();
-    let split = params.baseline_weeks as usize;
-    for (row, a) in activity.iter().enumerate() {
-        let id = lookup
-            .lookup(&a.customer)
-            .ok_or_else(|| Error::UnknownCustomer {
-                record: format!("activity row {row}"),
-                customer: format!("{:?}", a.customer),
-            })?;
-        if a.date < start || a.date > params.as_of {
-            continue;
-        }
-        let week = (a.date.days_since(start) / 7) as usize;
-        let i = id.index();
-        events[i * weeks + week] = events[i * weeks + week].saturating_add(1);
-        match &a.event {
-            ActivityEvent::Login => {
-                logins[i * weeks + week] = logins[i * weeks + week].saturating_add(1)
-            }
-            ActivityEvent::Feature(f) => {
-                let set = if week < split {
-                    &mut features[i].0
-                } else {
-                    &mut features[i].1
-                };
-                set.insert(f);
-            }
-            ActivityEvent::Workflow(_) => {}
-        }
-    }
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let series = &events[i * weeks..(i + 1) * weeks];
-        let ys: Vec<f64> = series.iter().map(|v| f64::from(*v)).collect();
-        let (slope, slope_se) = ols_slope(&ys);
-        let baseline = ys[..split].iter().sum::<f64>() / split as f64;
-        let current = ys[split..].iter().sum::<f64>() / (weeks - split) as f64;
-        let change = (baseline > 0.0).then(|| current / baseline - 1.0);
-        let dropped_since = change_point(&ys)
-            .map(|week| start.add_days(7 * week as i64))
-            .transpose()?;
-        let declining = baseline >= params.min_baseline
-            && baseline > 0.0
-            && change.is_some_and(|c| c <= -params.decline)
-            && slope < 0.0;
-        let (before, now) = (features[i].0.len(), features[i].1.len());
-        let narrowing = before > 0 && (now as f64) <= (1.0 - params.decline) * before as f64;
-        out.push(Some(UsageSignals {
-            weekly_logins: logins[i * weeks..(i + 1) * weeks].to_vec(),
-            weekly_events: series.to_vec(),
-            slope,
-            slope_se,
-            baseline,
-            current,
-            change,
-            dropped_since,
-            declining,
-            features_before: before,
-            features_now: now,
-            narrowing,
-        }));
-    }
-    PerCustomer::new(lookup, out)
+    let all =
+        super::accounts::account_signals(lookup, &super::SignalSources::new(activity), params)?;
+    let values = all
+        .into_values()
+        .into_iter()
+        .map(|a| a.map(|a| a.usage))
+        .collect();
+    PerCustomer::new(lookup, values)
 }
 
 /// Least-squares slope of `ys` against 0, 1, 2, ... and its standard error.
-fn ols_slope(ys: &[f64]) -> (f64, Option<f64>) {
+pub(crate) fn ols_slope(ys: &[f64]) -> (f64, Option<f64>) {
     let n = ys.len() as f64;
     let mean_x = (n - 1.0) / 2.0;
     let mean_y = ys.iter().sum::<f64>() / n;
@@ -263,8 +318,9 @@ fn ols_slope(ys: &[f64]) -> (f64, Option<f64>) {
     (slope, Some((sse / (n - 2.0) / sxx).sqrt()))
 }
 
-/// The split index minimizing the two-mean squared error, when the later mean is lower.
-fn change_point(ys: &[f64]) -> Option<usize> {
+/// The split index minimizing the two-mean squared error, when the later mean is lower (or
+/// higher, with `rising`).
+pub(crate) fn change_point(ys: &[f64], rising: bool) -> Option<usize> {
     let n = ys.len();
     let total: f64 = ys.iter().sum();
     let total_sq: f64 = ys.iter().map(|y| y * y).sum();
@@ -276,179 +332,12 @@ fn change_point(ys: &[f64]) -> Option<usize> {
         let (nl, nr) = (k as f64, (n - k) as f64);
         // SSE = Σy² - (Σ_left)²/n_left - (Σ_right)²/n_right.
         let sse = total_sq - left * left / nl - right * right / nr;
-        if right / nr < left / nl && best.is_none_or(|(b, _)| sse < b) {
+        if (right / nr < left / nl) != rising
+            && right / nr != left / nl
+            && best.is_none_or(|(b, _)| sse < b)
+        {
             best = Some((sse, k));
         }
     }
     best.map(|(_, k)| k)
-}
-
-/// Weights of the [`health_scores`] components (points taken off 100).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct HealthWeights {
-    /// Declining usage, scaled by how far the change is past the decline share (default 40).
-    pub login_decline: f64,
-    /// Narrowing feature use (default 20).
-    pub narrowing: f64,
-    /// Little or no recent use: current events per week below the minimum (default 20).
-    pub inactive: f64,
-    /// MRR contraction, scaled by the contracted share (default 20).
-    pub contraction: f64,
-}
-
-impl Default for HealthWeights {
-    fn default() -> Self {
-        HealthWeights {
-            login_decline: 40.0,
-            narrowing: 20.0,
-            inactive: 20.0,
-            contraction: 20.0,
-        }
-    }
-}
-
-/// One customer's health: the score and each component's points off.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Health {
-    /// `100 - Σ contributions`, in [0, 100].
-    pub score: f64,
-    /// Points off for declining usage.
-    pub login_decline: f64,
-    /// Points off for narrowing feature use.
-    pub narrowing: f64,
-    /// Points off for inactivity.
-    pub inactive: f64,
-    /// Points off for MRR contraction.
-    pub contraction: f64,
-}
-
-/// Health scores from usage signals and, optionally, each customer's MRR contraction share
-/// (`1 - current MRR / recent peak`, from the caller's MRR history): a transparent weighted
-/// sum whose components are reported per customer.
-///
-/// # Errors
-/// [`Error::CustomerSetMismatch`] when the columns are over different customer sets;
-/// [`Error::InvalidParameter`] for negative or non-finite weights, or weights summing above
-/// 100; [`Error::OutOfRange`] naming the customer whose contraction share is outside [0, 1].
-pub fn health_scores(
-    signals: &PerCustomer<UsageSignals>,
-    contraction: Option<&PerCustomer<f64>>,
-    params: &SignalParams,
-    weights: &HealthWeights,
-) -> Result<PerCustomer<Health>> {
-    params.validate()?;
-    let w = [
-        weights.login_decline,
-        weights.narrowing,
-        weights.inactive,
-        weights.contraction,
-    ];
-    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || w.iter().sum::<f64>() > 100.0 {
-        return Err(Error::InvalidParameter {
-            name: "weights",
-            reason: format!("{weights:?}: non-negative points summing to at most 100"),
-        });
-    }
-    if let Some(c) = contraction {
-        crate::universe::ensure_same(signals, c, "contraction shares")?;
-    }
-    let mut out = Vec::with_capacity(signals.len());
-    for (id, s) in signals.iter() {
-        let Some(s) = s else {
-            out.push(None);
-            continue;
-        };
-        let share = match contraction.and_then(|c| c.get(id)) {
-            Some(&v) if (0.0..=1.0).contains(&v) => v,
-            Some(&v) => {
-                return Err(Error::OutOfRange {
-                    record: format!("customer {id}"),
-                    field: "MRR contraction share".to_owned(),
-                    value: v,
-                    expected: "a share in [0, 1]",
-                })
-            }
-            None => 0.0,
-        };
-        let decline = if s.declining {
-            // Half the points at the threshold, all of them at a complete stop.
-            let depth = s.change.map_or(0.0, |c| -c);
-            let past = ((depth - params.decline) / (1.0 - params.decline)).clamp(0.0, 1.0);
-            weights.login_decline * (0.5 + 0.5 * past)
-        } else {
-            0.0
-        };
-        let narrowing = if s.narrowing { weights.narrowing } else { 0.0 };
-        let inactive = if s.current < params.min_baseline {
-            weights.inactive
-        } else {
-            0.0
-        };
-        let contraction = weights.contraction * share;
-        let score = (100.0 - decline - narrowing - inactive - contraction).clamp(0.0, 100.0);
-        out.push(Some(Health {
-            score,
-            login_decline: decline,
-            narrowing,
-            inactive,
-            contraction,
-        }));
-    }
-    PerCustomer::new(signals, out)
-}
-
-/// Bands of health scores as a [`Segmentation`]: "at risk" below `at_risk`, "watch" below
-/// `healthy`, "healthy" from `healthy` up (defaults used in the docs: 60 and 80).
-///
-/// # Errors
-/// [`Error::InvalidParameter`] unless `0 < at_risk < healthy <= 100`.
-pub fn health_bands(
-    health: &PerCustomer<Health>,
-    at_risk: f64,
-    healthy: f64,
-) -> Result<Segmentation> {
-    if !(at_risk > 0.0 && at_risk < healthy && healthy <= 100.0) {
-        return Err(Error::InvalidParameter {
-            name: "bands",
-            reason: format!("at risk below {at_risk}, healthy from {healthy}: need 0 < at_risk < healthy <= 100"),
-        });
-    }
-    let segments = vec![
-        SegmentDescriptor::new(
-            "healthy",
-            SegmentDefinition::Rule {
-                description: format!("health >= {healthy}"),
-            },
-        ),
-        SegmentDescriptor::new(
-            "watch",
-            SegmentDefinition::Rule {
-                description: format!("{at_risk} <= health < {healthy}"),
-            },
-        ),
-        SegmentDescriptor::new(
-            "at risk",
-            SegmentDefinition::Rule {
-                description: format!("health < {at_risk}"),
-            },
-        ),
-    ];
-    let labels = health
-        .values()
-        .iter()
-        .map(|h| {
-            h.map(|h| {
-                if h.score >= healthy {
-                    0
-                } else if h.score >= at_risk {
-                    1
-                } else {
-                    2
-                }
-            })
-        })
-        .collect();
-    Segmentation::new(health, labels, segments)
 }

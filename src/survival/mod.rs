@@ -481,3 +481,74 @@ pub fn compare_segments(
         pairs: pairwise_logrank(&views, weighting)?,
     })
 }
+
+/// Hazard ratios of segments against a reference segment: a Cox model on one indicator per
+/// other segment (customers without a segment left out), so that each coefficient's hazard
+/// ratio reads "churns this many times as fast as the reference", with its interval and
+/// p-value. Score bands (a health [`Segmentation`]) against the healthy band are the typical
+/// use.
+///
+/// ```
+/// use saas_segmentation::survival::{segment_hazard_ratios, CoxParams, SurvivalData};
+/// use saas_segmentation::{CustomerIndex, Segmentation, SegmentDescriptor, SegmentDefinition};
+///
+/// let index = CustomerIndex::from_keys(["a", "b", "c", "d", "e", "f", "g", "h"])?;
+/// let ids = index.ids().collect();
+/// let months = vec![12.0, 5.0, 12.0, 3.0, 2.0, 12.0, 4.0, 12.0];
+/// let churned = vec![false, true, false, true, true, false, true, false];
+/// let data = SurvivalData::new(&index, ids, months, churned)?;
+/// let rule = |d: &str| SegmentDefinition::Rule { description: d.to_owned() };
+/// let bands = Segmentation::new(&index, vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(0), Some(1), Some(1)],
+///     vec![SegmentDescriptor::new("healthy", rule("score >= 80")), SegmentDescriptor::new("at risk", rule("score < 80"))])?;
+/// let cox = segment_hazard_ratios(&data, &bands, 0, &CoxParams::new())?;
+/// assert_eq!(cox.coefficients()[0].name, "at risk");
+/// assert!(cox.coefficients()[0].hazard_ratio > 1.0);
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::CustomerSetMismatch`] when the segmentation is not over the lifetimes' customer
+/// set; [`Error::InvalidParameter`] for a reference outside the segments or a segmentation
+/// of one segment; the errors of [`CoxModel::fit`] (an empty segment is a constant
+/// covariate: drop it first).
+pub fn segment_hazard_ratios(
+    data: &SurvivalData,
+    segmentation: &Segmentation,
+    reference: usize,
+    params: &CoxParams,
+) -> Result<CoxModel> {
+    segmentation.ensure_same(&data.universe, "lifetimes")?;
+    let k = segmentation.segment_count();
+    if reference >= k || k < 2 {
+        return Err(Error::InvalidParameter {
+            name: "reference",
+            reason: format!(
+                "segment {reference} of {k}: choose one of at least two segments as the reference"
+            ),
+        });
+    }
+    let others: Vec<usize> = (0..k).filter(|s| *s != reference).collect();
+    let names: Vec<&str> = others
+        .iter()
+        .map(|s| segmentation.segments()[*s].name())
+        .collect();
+    let (mut x, mut durations, mut observed) = (Vec::new(), Vec::new(), Vec::new());
+    for ((c, &d), &o) in data
+        .customers
+        .iter()
+        .zip(&data.durations)
+        .zip(&data.observed)
+    {
+        if let Some(s) = segmentation.segment_of(*c) {
+            x.extend(others.iter().map(|t| f64::from(u8::from(*t == s))));
+            durations.push(d);
+            observed.push(o);
+        }
+    }
+    let x = ndarray::Array2::from_shape_vec((durations.len(), others.len()), x).map_err(|e| {
+        Error::Undefined {
+            reason: e.to_string(),
+        }
+    })?;
+    CoxModel::fit(x.view(), &names, &durations, &observed, params)
+}
