@@ -1,6 +1,7 @@
 //! The main job end to end on a synthetic customer base:
 //! source records -> merged profiles -> behaviour from activity -> rule segments -> RFM
-//! segments -> features -> a printed report.
+//! segments -> features -> churn-risk and expansion signals, health bands and the accounts
+//! CS and sales should call first -> a printed report.
 //!
 //! Run with `cargo run --release --example quickstart [customers] [seed]`.
 
@@ -11,12 +12,18 @@ use saas_segmentation::activity::{derive_behaviour, BehaviourConfig};
 use saas_segmentation::features::{FeatureMatrix, ScalerKind};
 use saas_segmentation::model::{Industry, SizeTier, UsageTier};
 use saas_segmentation::profile::{CustomerProfile, ProfileBuilder};
+use saas_segmentation::propensity::{
+    account_signals, health_bands, health_scores, rank_accounts, HealthWeights, RankBy,
+    SignalParams, SignalSources,
+};
 use saas_segmentation::rfm::{
     segment_summary, RfmParams, RfmScores, RfmSegmentTable, RfmTable, ScoreParams,
 };
 use saas_segmentation::rules::{Condition, MatchMode, Rule, RuleSet};
-use saas_segmentation::synthetic::{generate, SyntheticConfig, CORE_FEATURES, KEY_WORKFLOWS};
-use saas_segmentation::{Date, Result};
+use saas_segmentation::synthetic::{
+    generate, SyntheticConfig, CORE_FEATURES, FEATURE_PLANS, KEY_WORKFLOWS,
+};
+use saas_segmentation::{Date, PerCustomer, Result};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -250,6 +257,78 @@ fn main() -> Result<()> {
     );
     for diagnostic in matrix.diagnostics() {
         println!("  note: {diagnostic}");
+    }
+
+    // 7. Churn risk and expansion: signals with evidence, health bands, lists for CS and sales.
+    let started = Instant::now();
+    let ids = base.index().dense();
+    let entitlements = base.entitlements()?;
+    let invite = "invite_team";
+    let sources = SignalSources::new(base.activity())
+        .tickets(base.tickets())
+        .touches(base.touches())
+        .mrr(base.mrr())
+        .entitlements(&entitlements)
+        .feature_plans(&FEATURE_PLANS)
+        .invite(&invite);
+    let signals = account_signals(&ids, &sources, &SignalParams::new(today.add_days(-1)?))?;
+    let health = health_scores(&signals, &HealthWeights::default())?;
+    let bands = health_bands(&health, 80.0, 95.0)?;
+    println!(
+        "\nhealth from activity, {} tickets, {} touches, MRR and seats ({:.2?})",
+        base.tickets().len(),
+        base.touches().len(),
+        started.elapsed()
+    );
+    let mrr_now = PerCustomer::complete(
+        base.index(),
+        base.profiles()
+            .iter()
+            .map(|p| p.value.mrr.unwrap_or(0.0))
+            .collect(),
+    )?;
+    let decliners = base
+        .planted()
+        .iter()
+        .position(|p| p.name == "at-risk decliners");
+    println!(
+        "{:<10} {:>9} {:>12} {:>22}",
+        "band", "paying", "MRR", "planted decliners"
+    );
+    for (s, segment) in bands.segments().iter().enumerate() {
+        let (mut count, mut mrr, mut planted) = (0, 0.0, 0);
+        for (id, band) in base.index().ids().zip(bands.labels()) {
+            let paying = mrr_now.get(id).copied().unwrap_or(0.0);
+            if *band == Some(s) && paying > 0.0 {
+                count += 1;
+                mrr += paying;
+                planted += usize::from(Some(base.truth()[id.index()]) == decliners);
+            }
+        }
+        println!(
+            "{:<10} {count:>9} {mrr:>12.0} {planted:>22}",
+            segment.name()
+        );
+    }
+    let paying_only = PerCustomer::from_fn(base.index(), |id| {
+        mrr_now.get(id).copied().filter(|m| *m > 0.0)
+    });
+    for (title, by) in [
+        ("CS: churn risk x MRR at stake", RankBy::ChurnRisk),
+        ("sales: expansion x MRR", RankBy::Expansion),
+    ] {
+        println!("\n{title}, top 3");
+        for account in rank_accounts(&signals, &health, by, Some(&paying_only), 3)? {
+            println!(
+                "  {} ({:.0} points, MRR {:.0})",
+                base.index().keys()[account.customer.index()],
+                account.points,
+                account.at_stake.unwrap_or(0.0)
+            );
+            for reason in account.reasons.iter().take(3) {
+                println!("    - {reason}");
+            }
+        }
     }
     Ok(())
 }

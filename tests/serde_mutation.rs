@@ -1044,6 +1044,89 @@ fn every_deserialize_validates_what_it_loads() {
         &mut tallies,
     );
 
+    // Account-signal records and weights: loaded values go through the analyses.
+    {
+        use saas_segmentation::activity::{Activity, ActivityEvent};
+        use saas_segmentation::model::PlanTier;
+        use saas_segmentation::propensity::{
+            account_signals, health_scores, rank_accounts, Entitlement, HealthWeights, RankBy,
+            SignalParams, SignalSources, SupportTicket, Touch,
+        };
+        let index = CustomerIndex::from_keys(["b".to_owned(), "a".to_owned()]).expect("index");
+        let end = day("2024-03-31");
+        let log: Vec<Activity<String, String>> = (0..60)
+            .map(|d| {
+                let event = if d % 3 == 0 {
+                    ActivityEvent::Feature("api".to_owned())
+                } else {
+                    ActivityEvent::Login
+                };
+                Activity::new(
+                    ["a", "b"][d as usize % 2].to_owned(),
+                    end.add_days(-d).expect("day"),
+                    event,
+                )
+            })
+            .collect();
+        let params = SignalParams::new(end);
+        let plans = [("api".to_owned(), PlanTier::Business)];
+        let run = |tickets: &[SupportTicket<String>],
+                   touches: &[Touch<String>],
+                   ent: Option<Entitlement>| {
+            let ent = PerCustomer::from_keyed(&index, ent.map(|e| ("a".to_owned(), e)))
+                .expect("entitlements");
+            let sources = SignalSources::new(&log)
+                .tickets(tickets)
+                .touches(touches)
+                .entitlements(&ent)
+                .feature_plans(&plans);
+            if let Ok(signals) = account_signals(&index, &sources, &params) {
+                if let Ok(health) = health_scores(&signals, &HealthWeights::default()) {
+                    let _ = rank_accounts(&signals, &health, RankBy::Expansion, None, 5);
+                }
+                for s in signals.values().iter().flatten() {
+                    for e in &s.evidence {
+                        let _ = e.reason();
+                    }
+                }
+            }
+        };
+        attack(
+            "SupportTicket",
+            &SupportTicket::new("a".to_owned(), day("2024-03-20"), true),
+            |t| run(std::slice::from_ref(t), &[], None),
+            &mut tallies,
+        );
+        attack(
+            "Touch",
+            &Touch::new("b".to_owned(), day("2024-03-05"), Some(day("2024-03-07"))),
+            |t| run(&[], std::slice::from_ref(t), None),
+            &mut tallies,
+        );
+        attack(
+            "Entitlement",
+            &Entitlement {
+                plan: Some(PlanTier::Starter),
+                seats: Some(9),
+                seat_limit: Some(10),
+            },
+            |e| run(&[], &[], Some(*e)),
+            &mut tallies,
+        );
+        let signals = account_signals(&index, &SignalSources::new(&log), &params).expect("signals");
+        attack(
+            "HealthWeights",
+            &HealthWeights::default(),
+            |w| {
+                let _ = w.validate();
+                if let Ok(health) = health_scores(&signals, w) {
+                    let _ = rank_accounts(&signals, &health, RankBy::ChurnRisk, None, 5);
+                }
+            },
+            &mut tallies,
+        );
+    }
+
     // Report.
     let mut panics = 0;
     let mut memory = 0;

@@ -141,15 +141,15 @@ signal_kinds! {
     /// More problem-tagged support tickets than the customer's own baseline.
     RisingTickets => "rising problem tickets", "problem tickets/week", true;
     /// Outreach left unanswered.
-    IgnoredOutreach => "ignored outreach", "share unanswered", true;
+    IgnoredOutreach => "ignored outreach", "of touches unanswered", true;
     /// MRR below its recent peak.
     MrrContraction => "MRR contraction", "MRR", true;
     /// Seats in use near the seat limit.
-    SeatsNearLimit => "seats near limit", "seat utilization", false;
+    SeatsNearLimit => "seats near limit", "of seats in use", false;
     /// Features of a higher plan in use.
-    FeaturesAbovePlan => "features above plan", "features", false;
+    FeaturesAbovePlan => "features above plan", "features of a higher plan", false;
     /// Colleagues invited.
-    InvitingColleagues => "inviting colleagues", "invites/week", false;
+    InvitingColleagues => "inviting colleagues", "invites in the window", false;
     /// Usage events per week rose by the rise share with a positive slope.
     RisingVelocity => "rising usage velocity", "events/week", false;
     /// MRR expanded month over month.
@@ -193,30 +193,42 @@ impl Evidence {
     /// 9.5 before (-68%; threshold -30%) since 2024-03-04".
     #[must_use]
     pub fn reason(&self) -> String {
-        let mut s = format!("{}: {:.1} {}", self.kind, self.current, self.kind.unit());
+        use SignalKind as S;
+        let value = |v: f64| match self.kind {
+            S::MrrContraction
+            | S::ExpansionHistory
+            | S::FeaturesAbovePlan
+            | S::InvitingColleagues => format!("{v:.0}"),
+            S::SeatsNearLimit | S::IgnoredOutreach => format!("{:.0}%", 100.0 * v),
+            _ => format!("{v:.1}"),
+        };
+        let mut s = format!(
+            "{}: {} {}",
+            self.kind,
+            value(self.current),
+            self.kind.unit()
+        );
         if let Some(b) = self.baseline {
-            s += &format!(" vs {b:.1} before");
+            s += &format!(" vs {} before", value(b));
         }
-        match self.change {
-            Some(c) if self.kind.is_churn_risk() || self.kind == SignalKind::RisingVelocity => {
-                s += &format!(
-                    " ({:+.0}%; threshold {:+.0}%)",
-                    100.0 * c,
-                    100.0 * self.threshold
-                )
+        match self.kind {
+            S::WentQuiet
+            | S::SeatsNearLimit
+            | S::IgnoredOutreach
+            | S::FeaturesAbovePlan
+            | S::InvitingColleagues => s += &format!(" (threshold {})", value(self.threshold)),
+            _ => {
+                let change = self
+                    .change
+                    .map_or_else(|| "new".to_owned(), |c| format!("{:+.0}%", 100.0 * c));
+                s += &format!(" ({change}; threshold {:+.0}%)", 100.0 * self.threshold);
             }
-            _ => s += &format!(" (threshold {})", trim(self.threshold)),
         }
         if let Some(d) = self.since {
             s += &format!(" since {d}");
         }
         s
     }
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Every signal of one account.
@@ -765,10 +777,9 @@ pub fn account_signals<K: Debug, E: Hash + Eq>(
             }
         }
         if sources.invite.is_some() {
-            let (v0, v1) = (
-                per_week(invites[i][0], split),
-                per_week(invites[i][1], weeks - split),
-            );
+            // Invites in the window, and in the baseline scaled to the window's length.
+            let v1 = f64::from(invites[i][1]);
+            let v0 = f64::from(invites[i][0]) * (weeks - split) as f64 / split as f64;
             let fired = invites[i][1] >= params.min_invites;
             ev.push(Evidence {
                 kind: SignalKind::InvitingColleagues,

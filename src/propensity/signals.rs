@@ -300,7 +300,9 @@ pub(crate) fn ols_slope(ys: &[f64]) -> (f64, Option<f64>) {
     for (k, y) in ys.iter().enumerate() {
         let dx = k as f64 - mean_x;
         sxx += dx * dx;
-        sxy += dx * (y - mean_y);
+        // Σ dx = 0, so Σ dx·y is the centred sum, exact for whole counts (no rounding of
+        // the mean to turn a flat series into a tiny negative slope).
+        sxy += dx * y;
     }
     if sxx == 0.0 {
         return (0.0, None);
