@@ -1,9 +1,13 @@
-//! Propensity models: who will churn, who will expand. Usage signals with their evidence
-//! (weekly login slope and its standard error, the week the level dropped, feature breadth) and
-//! a transparent health score with bands as a `Segmentation`; L2-regularized logistic regression
-//! with scikit-learn's semantics and per-prediction explanations, and the checks that a score
-//! means something (ROC AUC, average precision, Brier score, calibration, lift), equal to
-//! scikit-learn; outcome labels for a time-based split without leakage.
+//! Propensity models: who will churn, who will expand. Churn-risk and expansion signals per
+//! account from activity, support, billing and outreach records, each with its evidence
+//! ([`account_signals`]); a transparent health score and an expansion score with each signal's
+//! points, bands as a `Segmentation` and ranked lists with reasons ([`health_scores`],
+//! [`health_bands`], [`rank_accounts`]); L2-regularized logistic regression with
+//! scikit-learn's semantics and per-prediction explanations, Platt and isotonic calibration,
+//! and the checks that a score means something (ROC AUC, average precision, Brier score,
+//! calibration, lift), equal to scikit-learn; outcome labels for a time-based split without
+//! leakage. Hazard ratios and Kaplan-Meier curves by score band are in
+//! [`crate::survival`] (`segment_hazard_ratios`, `compare_segments`).
 //!
 //! ```
 //! use saas_segmentation::ndarray::array;
