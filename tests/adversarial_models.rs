@@ -316,6 +316,10 @@ proptest! {
         let params = SignalParams::new(end).window_weeks(window).baseline_weeks(baseline).decline(decline).rise(rise);
         let outcome = guarded("signals", || -> Result<(), TestCaseError> {
             let sources = SignalSources::new(&log).tickets(&tickets).touches(&touches).mrr(&mrr).entitlements(&ent).feature_plans(&plans).invite(&invite);
+            if let Ok(out) = saas_segmentation::propensity::mrr_outcomes(&index, &mrr, end) {
+                let _ = saas_segmentation::propensity::labels_in_window(&index.dense(), &out.expansion, end, 30);
+                let _ = saas_segmentation::propensity::labels_after(&index.dense(), &out.churn, end, 30);
+            }
             if let Ok(signals) = account_signals(&index, &sources, &params) {
                 for s in signals.values().iter().flatten() {
                     finite_ok("slope", s.usage.slope)?;

@@ -367,6 +367,15 @@ fn bad_records_and_settings_get_typed_errors() {
             .to_string();
         assert!(e.contains("MRR row 0") && e.contains("mrr"), "{e}");
     }
+    let bad = [MrrRecord::new("steady", d("2024-03-01"), f64::NAN)];
+    let e = saas_segmentation::propensity::mrr_outcomes(&index, &bad, end).unwrap_err();
+    assert!(e.to_string().contains("MRR row 0"), "{e}");
+    let far = [
+        MrrRecord::new("steady", d("0000-01-01"), 5.0),
+        MrrRecord::new("steady", d("9999-12-01"), 5.0),
+    ];
+    let out = saas_segmentation::propensity::mrr_outcomes(&index, &far, d("9999-12-31")).unwrap();
+    assert_eq!(out.churn.len(), 1);
     // Huge finite MRR and far-away dates stay finite.
     let m = [
         MrrRecord::new("steady", d("2024-02-01"), f64::MAX),
@@ -535,8 +544,8 @@ fn score_bands_separate_later_survival() {
 #[test]
 fn churn_propensity_from_signals_on_held_out_customers() {
     use saas_segmentation::propensity::{
-        brier_score, calibration, labels_after, roc_auc, BinStrategy, LogisticModel,
-        LogisticParams, PlattCalibrator,
+        brier_score, calibration, labels_after, labels_in_window, mrr_outcomes, roc_auc,
+        BinStrategy, LogisticModel, LogisticParams, PlattCalibrator,
     };
     // Features as of a cut four months before the history ends; outcome: churn in the 120
     // days after it (customers gone before the cut get no label, so nothing leaks).
@@ -549,22 +558,8 @@ fn churn_propensity_from_signals_on_held_out_customers() {
         .touches(base.touches())
         .mrr(base.mrr());
     let signals = account_signals(&ids, &sources, &SignalParams::new(cut)).unwrap();
-    let mut last: Vec<Option<Date>> = vec![None; ids.len()];
-    for r in base.mrr() {
-        let l = &mut last[r.customer.index()];
-        if l.is_none_or(|d| r.month > d) {
-            *l = Some(r.month);
-        }
-    }
-    let final_month = end.add_months(-1).unwrap();
-    let churn: Vec<_> = last
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            l.filter(|m| *m < final_month)
-                .map(|m| (ids.id(i).unwrap(), m.add_months(1).unwrap()))
-        })
-        .collect();
+    let outcomes = mrr_outcomes(&ids, base.mrr(), end.add_days(-1).unwrap()).unwrap();
+    let churn = outcomes.churn;
     let labels = labels_after(&ids, &churn, cut, 120).unwrap();
     let features = signal_features(&signals).unwrap();
     let x = features.view();
@@ -633,4 +628,18 @@ fn churn_propensity_from_signals_on_held_out_customers() {
         calibrated[top],
         &named[..3]
     );
+    // Expansion within 120 days from the same signals (past expansion is not a leak).
+    let expanded = labels_in_window(&ids, &outcomes.expansion, cut, 120).unwrap();
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for (r, _) in train.iter().chain(&test) {
+        let id = features.customer(*r).unwrap();
+        xs.push(*r);
+        ys.push(*expanded.get(id).unwrap());
+    }
+    let xe = x.select(saas_segmentation::ndarray::Axis(0), &xs);
+    let m = LogisticModel::fit(xe.view(), &ys, None, &LogisticParams::new()).unwrap();
+    let auc_e = roc_auc(&ys, &m.predict_proba(xe.view()).unwrap(), None).unwrap();
+    let rate = ys.iter().filter(|y| **y).count() as f64 / ys.len() as f64;
+    eprintln!("expansion in 120 days: rate {rate:.3}, in-sample AUC {auc_e:.3}");
+    assert!(auc_e > 0.6, "{auc_e}");
 }

@@ -364,3 +364,175 @@ pub fn labels_after<K: Debug, E: CustomerDate<K>>(
     }
     PerCustomer::new(lookup, labels)
 }
+
+/// Outcome labels for a recurring outcome (expansion, a support escalation): per customer of
+/// `lookup`, whether an event falls in `(cut, cut + horizon_days]`. Unlike [`labels_after`],
+/// earlier events leave the customer labelled: having expanded before is history a feature
+/// may hold, not a leak.
+///
+/// ```
+/// use saas_segmentation::propensity::labels_in_window;
+/// use saas_segmentation::{CustomerIndex, Date};
+///
+/// let d = |s: &str| s.parse::<Date>().unwrap();
+/// let index = CustomerIndex::from_keys(["a", "b"])?;
+/// let expansions = [("a", d("2023-11-01")), ("a", d("2024-02-01"))];
+/// let labels = labels_in_window(&index, &expansions, d("2024-01-01"), 90)?;
+/// assert_eq!(labels.of_key(&index, "a")?, Some(&true));
+/// assert_eq!(labels.of_key(&index, "b")?, Some(&false));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`labels_after`].
+pub fn labels_in_window<K: Debug, E: CustomerDate<K>>(
+    lookup: &impl CustomerLookup<K>,
+    events: &[E],
+    cut: Date,
+    horizon_days: u32,
+) -> Result<PerCustomer<bool>> {
+    if horizon_days == 0 || horizon_days > 36_600 {
+        return Err(Error::InvalidParameter {
+            name: "horizon_days",
+            reason: format!("{horizon_days}: use 1 to 36,600 days"),
+        });
+    }
+    let end = cut.add_days(i64::from(horizon_days))?;
+    let mut labels = vec![Some(false); lookup.customer_count()];
+    for (row, e) in events.iter().enumerate() {
+        let id = lookup
+            .lookup(e.customer())
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("outcome event {row}"),
+                customer: format!("{:?}", e.customer()),
+            })?;
+        if e.date() > cut && e.date() <= end {
+            labels[id.index()] = Some(true);
+        }
+    }
+    PerCustomer::new(lookup, labels)
+}
+
+/// Churn and expansion events read from monthly MRR, for [`labels_after`] and
+/// [`labels_in_window`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MrrOutcomes {
+    /// `(customer, first day of the first month without MRR after a month with some)`; a
+    /// customer who comes back and leaves again has several.
+    pub churn: Vec<(crate::ids::CustomerId, Date)>,
+    /// `(customer, first day of a month whose MRR is above the month before, which was above
+    /// 0)`.
+    pub expansion: Vec<(crate::ids::CustomerId, Date)>,
+}
+
+/// Churn and expansion events from monthly MRR records up to the month of `through` (the last
+/// month the data covers): a month without a record, after one with MRR, is a month at 0; two
+/// records of one month add up. Events are in customer id order, then by date.
+///
+/// ```
+/// use saas_segmentation::propensity::{labels_after, mrr_outcomes};
+/// use saas_segmentation::records::MrrRecord;
+/// use saas_segmentation::{CustomerIndex, Date};
+///
+/// let d = |s: &str| s.parse::<Date>().unwrap();
+/// let index = CustomerIndex::from_keys(["a", "b"])?;
+/// let mrr = [
+///     MrrRecord::new("a", d("2024-01-01"), 100.0),
+///     MrrRecord::new("a", d("2024-02-01"), 150.0), // expansion
+///     MrrRecord::new("b", d("2024-01-01"), 80.0),  // then no record: churned in February
+///     MrrRecord::new("a", d("2024-03-01"), 150.0),
+/// ];
+/// let out = mrr_outcomes(&index, &mrr, d("2024-03-31"))?;
+/// assert_eq!(out.expansion, vec![(index.get("a").unwrap(), d("2024-02-01"))]);
+/// assert_eq!(out.churn, vec![(index.get("b").unwrap(), d("2024-02-01"))]);
+/// // The events carry dense ids: label them over the index's dense view.
+/// let churned = labels_after(&index.dense(), &out.churn, d("2024-01-15"), 60)?;
+/// assert_eq!(churned.of_key(&index, "b")?, Some(&true));
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::UnknownCustomer`] naming the MRR row; [`Error::NonFinite`] or
+/// [`Error::OutOfRange`] for an MRR that is not a finite amount >= 0; [`Error::DateOverflow`].
+pub fn mrr_outcomes<K: Debug>(
+    lookup: &impl CustomerLookup<K>,
+    mrr: &[crate::records::MrrRecord<K>],
+    through: Date,
+) -> Result<MrrOutcomes> {
+    let month_index = |d: Date| i64::from(d.year()) * 12 + i64::from(d.month()) - 1;
+    let last = month_index(through);
+    let mut rows: Vec<(u32, i64, f64)> = Vec::with_capacity(mrr.len());
+    for (row, r) in mrr.iter().enumerate() {
+        let id = lookup
+            .lookup(&r.customer)
+            .ok_or_else(|| Error::UnknownCustomer {
+                record: format!("MRR row {row}"),
+                customer: format!("{:?}", r.customer),
+            })?;
+        let record = || format!("MRR row {row} (customer {:?})", r.customer);
+        crate::error::ensure_finite(r.mrr, record, "mrr")?;
+        if r.mrr < 0.0 {
+            return Err(Error::OutOfRange {
+                record: record(),
+                field: "mrr".to_owned(),
+                value: r.mrr,
+                expected: "an amount >= 0",
+            });
+        }
+        let m = month_index(r.month);
+        if m <= last {
+            rows.push((id.get(), m, r.mrr));
+        }
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    // Sum the records of one month.
+    let mut merged: Vec<(u32, i64, f64)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match merged.last_mut() {
+            Some(m) if m.0 == r.0 && m.1 == r.1 => m.2 += r.2,
+            _ => merged.push(r),
+        }
+    }
+    let day = |m: i64| {
+        i32::try_from(m.div_euclid(12))
+            .map_err(|_| Error::DateOverflow {
+                operation: format!("month {m}"),
+            })
+            .and_then(|y| Date::from_ymd(y, (m.rem_euclid(12) + 1) as u32, 1))
+    };
+    let id = |c: u32| lookup_id(lookup, c);
+    let mut out = MrrOutcomes::default();
+    let mut k = 0;
+    while k < merged.len() {
+        let c = merged[k].0;
+        let mut prev: Option<(i64, f64)> = None;
+        while k < merged.len() && merged[k].0 == c {
+            let (_, m, v) = merged[k];
+            if let Some((pm, pv)) = prev {
+                if pv > 0.0 && (m > pm + 1 || v == 0.0) {
+                    out.churn.push((id(c)?, day(pm + 1)?));
+                } else if pv > 0.0 && v > pv {
+                    out.expansion.push((id(c)?, day(m)?));
+                }
+            }
+            prev = Some((m, v));
+            k += 1;
+        }
+        if let Some((pm, pv)) = prev {
+            if pv > 0.0 && pm < last {
+                out.churn.push((id(c)?, day(pm + 1)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn lookup_id<K>(lookup: &impl CustomerLookup<K>, c: u32) -> Result<crate::ids::CustomerId> {
+    crate::ids::DenseCustomers::new(lookup.customer_count())
+        .id(c as usize)
+        .ok_or(Error::UnknownCustomerId {
+            id: c,
+            len: lookup.customer_count(),
+        })
+}

@@ -49,7 +49,7 @@ pub use health::{
 
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams};
 pub use metrics::{
-    average_precision, brier_score, calibration, labels_after, lift_by_decile, roc_auc,
-    BinStrategy, CalibrationBin, LiftRow,
+    average_precision, brier_score, calibration, labels_after, labels_in_window, lift_by_decile,
+    mrr_outcomes, roc_auc, BinStrategy, CalibrationBin, LiftRow, MrrOutcomes,
 };
 pub use signals::{usage_signals, SignalParams, UsageSignals};
