@@ -543,4 +543,45 @@ impl<K> ProfileSet<K> {
         }
         Ok(())
     }
+
+    /// Writes health into each customer's behaviour: `churn_risk` = (100 - health) / 100, and
+    /// `seat_utilization` from the profile's seats and seat limit where both are known, so
+    /// that rules and feature matrices over profiles can use them; customers without a health
+    /// score keep theirs.
+    ///
+    /// ```
+    /// use saas_segmentation::activity::{Activity, ActivityEvent};
+    /// use saas_segmentation::profile::{CustomerProfile, ProfileSet};
+    /// use saas_segmentation::propensity::{account_signals, health_scores, HealthWeights, SignalParams, SignalSources};
+    /// use saas_segmentation::Date;
+    ///
+    /// let mut profiles = ProfileSet::from_profiles([("a", CustomerProfile::default())])?;
+    /// let end: Date = "2024-03-31".parse()?;
+    /// let log: Vec<Activity<&str, &str>> = (0..60)
+    ///     .map(|d| Activity::new("a", end.add_days(-83 + d).unwrap(), ActivityEvent::Login))
+    ///     .collect();
+    /// let signals = account_signals(profiles.index(), &SignalSources::new(&log), &SignalParams::new(end))?;
+    /// let health = health_scores(&signals, &HealthWeights::default())?;
+    /// profiles.apply_health(&health)?;
+    /// assert!(profiles.profile("a").unwrap().behaviour.churn_risk.unwrap() > 0.0);
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::CustomerSetMismatch`] when the scores are over another customer set.
+    pub fn apply_health(
+        &mut self,
+        health: &crate::universe::PerCustomer<crate::propensity::Health>,
+    ) -> Result<()> {
+        crate::universe::ensure_same(&self.index, health, "health scores")?;
+        for (profile, h) in self.profiles.iter_mut().zip(health.values()) {
+            if let Some(h) = h {
+                profile.behaviour.churn_risk = Some(((100.0 - h.score) / 100.0).clamp(0.0, 1.0));
+                if let Some(u) = profile.value.seat_utilization() {
+                    profile.behaviour.seat_utilization = Some(u);
+                }
+            }
+        }
+        Ok(())
+    }
 }
