@@ -920,16 +920,11 @@ fn mrr_months<K: Debug>(
                 customer: format!("{:?}", r.customer),
             })?
             .index();
-        let record = || format!("MRR row {row} (customer {:?})", r.customer);
-        crate::error::ensure_finite(r.mrr, record, "mrr")?;
-        if r.mrr < 0.0 {
-            return Err(Error::OutOfRange {
-                record: record(),
-                field: "mrr".to_owned(),
-                value: r.mrr,
-                expected: "an amount >= 0",
-            });
-        }
+        crate::error::ensure_non_negative(
+            r.mrr,
+            || format!("MRR row {row} (customer {:?})", r.customer),
+            "mrr",
+        )?;
         let m = crate::date::Period::Month.start(r.month);
         if m > last {
             continue;

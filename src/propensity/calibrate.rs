@@ -3,47 +3,15 @@
 
 use crate::error::{Error, Result};
 
-/// Checks scores, labels and weights; returns the weights (1 where not given).
+/// Checks scores, labels and weights (the checks of the metrics); returns the weights (1 where
+/// not given), refusing sums beyond `f64`.
 fn checked(scores: &[f64], y: &[bool], weights: Option<&[f64]>) -> Result<Vec<f64>> {
-    if scores.is_empty() {
-        return Err(Error::EmptyInput {
-            what: "calibration scores",
-            item: "scored customer",
+    let w = super::metrics::check(y, scores, weights, "score")?;
+    if !w.iter().sum::<f64>().is_finite() {
+        return Err(Error::Undefined {
+            reason: "the sample weights sum beyond f64: rescale them".to_owned(),
         });
     }
-    if y.len() != scores.len() {
-        return Err(Error::LengthMismatch {
-            what: "labels (one per score)",
-            expected: scores.len(),
-            found: y.len(),
-        });
-    }
-    for (i, s) in scores.iter().enumerate() {
-        crate::error::ensure_finite(*s, || format!("score {i}"), "score")?;
-    }
-    let w = match weights {
-        None => vec![1.0; scores.len()],
-        Some(w) => {
-            if w.len() != scores.len() {
-                return Err(Error::LengthMismatch {
-                    what: "sample weights (one per score)",
-                    expected: scores.len(),
-                    found: w.len(),
-                });
-            }
-            for (i, v) in w.iter().enumerate() {
-                if !(v.is_finite() && *v >= 0.0 && *v <= 1e300) {
-                    return Err(Error::OutOfRange {
-                        record: format!("score {i}"),
-                        field: "sample weight".to_owned(),
-                        value: *v,
-                        expected: "a finite weight >= 0",
-                    });
-                }
-            }
-            w.to_vec()
-        }
-    };
     Ok(w)
 }
 

@@ -9,7 +9,12 @@ use crate::ids::CustomerLookup;
 use crate::records::CustomerDate;
 use crate::universe::PerCustomer;
 
-fn check(y: &[bool], score: &[f64], weight: Option<&[f64]>, what: &str) -> Result<Vec<f64>> {
+pub(super) fn check(
+    y: &[bool],
+    score: &[f64],
+    weight: Option<&[f64]>,
+    what: &str,
+) -> Result<Vec<f64>> {
     if y.is_empty() {
         return Err(Error::EmptyInput {
             what: "labels",
@@ -333,6 +338,18 @@ pub fn labels_after<K: Debug, E: CustomerDate<K>>(
     cut: Date,
     horizon_days: u32,
 ) -> Result<PerCustomer<bool>> {
+    window_labels(lookup, events, cut, horizon_days, true)
+}
+
+/// Labels of events in `(cut, cut + horizon_days]`; with `drop_earlier`, customers with an
+/// event on or before the cut are unlabelled.
+fn window_labels<K: Debug, E: CustomerDate<K>>(
+    lookup: &impl CustomerLookup<K>,
+    events: &[E],
+    cut: Date,
+    horizon_days: u32,
+    drop_earlier: bool,
+) -> Result<PerCustomer<bool>> {
     if horizon_days == 0 || horizon_days > 36_600 {
         return Err(Error::InvalidParameter {
             name: "horizon_days",
@@ -352,7 +369,7 @@ pub fn labels_after<K: Debug, E: CustomerDate<K>>(
         let date = e.date();
         let i = id.index();
         if date <= cut {
-            before[i] = true;
+            before[i] = drop_earlier;
         } else if date <= end {
             labels[i] = Some(true);
         }
@@ -391,26 +408,7 @@ pub fn labels_in_window<K: Debug, E: CustomerDate<K>>(
     cut: Date,
     horizon_days: u32,
 ) -> Result<PerCustomer<bool>> {
-    if horizon_days == 0 || horizon_days > 36_600 {
-        return Err(Error::InvalidParameter {
-            name: "horizon_days",
-            reason: format!("{horizon_days}: use 1 to 36,600 days"),
-        });
-    }
-    let end = cut.add_days(i64::from(horizon_days))?;
-    let mut labels = vec![Some(false); lookup.customer_count()];
-    for (row, e) in events.iter().enumerate() {
-        let id = lookup
-            .lookup(e.customer())
-            .ok_or_else(|| Error::UnknownCustomer {
-                record: format!("outcome event {row}"),
-                customer: format!("{:?}", e.customer()),
-            })?;
-        if e.date() > cut && e.date() <= end {
-            labels[id.index()] = Some(true);
-        }
-    }
-    PerCustomer::new(lookup, labels)
+    window_labels(lookup, events, cut, horizon_days, false)
 }
 
 /// Churn and expansion events read from monthly MRR, for [`labels_after`] and
@@ -470,16 +468,11 @@ pub fn mrr_outcomes<K: Debug>(
                 record: format!("MRR row {row}"),
                 customer: format!("{:?}", r.customer),
             })?;
-        let record = || format!("MRR row {row} (customer {:?})", r.customer);
-        crate::error::ensure_finite(r.mrr, record, "mrr")?;
-        if r.mrr < 0.0 {
-            return Err(Error::OutOfRange {
-                record: record(),
-                field: "mrr".to_owned(),
-                value: r.mrr,
-                expected: "an amount >= 0",
-            });
-        }
+        crate::error::ensure_non_negative(
+            r.mrr,
+            || format!("MRR row {row} (customer {:?})", r.customer),
+            "mrr",
+        )?;
         let m = month_index(r.month);
         if m <= last {
             rows.push((id.get(), m, r.mrr));
