@@ -287,3 +287,57 @@ fn calibration_matches_scikit_learn() {
     let one = PlattCalibrator::fit(&[1.0, 2.0], &[true, true], None).unwrap();
     assert!(one.predict(&[0.0]).unwrap()[0].is_finite());
 }
+
+#[test]
+fn large_fits_start_from_a_sample_and_still_reach_the_optimum() {
+    use saas_segmentation::ndarray::Array2;
+    // 60,000 rows: above the 25,000-row sample, so the fit starts from the sample's optimum.
+    let n = 60_000usize;
+    let mut state = 7u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    let mut x = Array2::<f64>::zeros((n, 3));
+    let mut y = vec![false; n];
+    for i in 0..n {
+        for j in 0..3 {
+            x[[i, j]] = next() * 4.0 - 2.0;
+        }
+        let logit = 0.9 * x[[i, 0]] - 0.4 * x[[i, 1]] + 0.2;
+        y[i] = next() < 1.0 / (1.0 + (-logit).exp());
+    }
+    for c in [1.0, 0.001] {
+        let params = LogisticParams::new().c(c);
+        let model = LogisticModel::fit(x.view(), &y, None, &params).unwrap();
+        assert!(model.converged());
+        // The objective's gradient at the fit, computed here: (Σ (p - y) x)/n + w/(C n).
+        let mut g = [0.0; 4];
+        for i in 0..n {
+            let eta: f64 =
+                (0..3).map(|j| model.coef()[j] * x[[i, j]]).sum::<f64>() + model.intercept();
+            let r = 1.0 / (1.0 + (-eta).exp()) - f64::from(u8::from(y[i]));
+            for j in 0..3 {
+                g[j] += r * x[[i, j]];
+            }
+            g[3] += r;
+        }
+        for j in 0..3 {
+            g[j] = g[j] / n as f64 + model.coef()[j] / (c * n as f64);
+        }
+        g[3] /= n as f64;
+        assert!(g.iter().all(|v| v.abs() < 1e-10), "C {c}: gradient {g:?}");
+    }
+    // Bad values far from the sample's rows are still found and named.
+    // (Every third row is in the sample: 50,001 is, 50,002 is not.)
+    for row in [50_001, 50_002] {
+        for bad in [f64::NAN, f64::INFINITY, -1e200] {
+            let mut xb = x.clone();
+            xb[[row, 2]] = bad;
+            let e = LogisticModel::fit(xb.view(), &y, None, &LogisticParams::new()).unwrap_err();
+            assert!(e.to_string().contains(&format!("row {row}")), "{bad}: {e}");
+        }
+    }
+}

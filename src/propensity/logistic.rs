@@ -222,20 +222,28 @@ impl Problem<'_> {
     fn gradient(&self, theta: &[f64]) -> (Vec<f64>, bool) {
         // The AVX2 build performs the same operations in the same order (no fused
         // multiply-adds), so both builds give the same bits.
-        crate::engine::kernel::widest(
+        let (g, separated, _) = crate::engine::kernel::widest(
             #[inline(always)]
-            || self.gradient_portable(theta),
-        )
+            || self.gradient_portable::<0>(theta),
+        );
+        (g, separated)
     }
 
+    /// The gradient in blocks of eight rows; with `CHECK` 2, also whether any feature is NaN,
+    /// infinite or above 1e150 in magnitude (the first pass at zero, which validates); with
+    /// `CHECK` 1, whether any row's `x · w + b` is NaN, infinite or above 1e100 (the first
+    /// pass from a warm start, where a NaN, infinite or huge feature shows in its row's
+    /// log-odds; only then are the features scanned).
     #[inline(always)]
-    fn gradient_portable(&self, theta: &[f64]) -> (Vec<f64>, bool) {
+    fn gradient_portable<const CHECK: u8>(&self, theta: &[f64]) -> (Vec<f64>, bool, bool) {
         const B: usize = 8;
         let p = self.p;
         let (w, b) = (&theta[..p], if self.intercept { theta[p] } else { 0.0 });
         let mut grad = vec![0.0; theta.len()];
         let mut separated = true;
         let mut intercept_sum = 0.0;
+        let mut bad = vec![0.0_f64; if CHECK == 2 { p } else { 0 }];
+        let mut odd_eta = 0.0;
         // Blocks of eight rows: eight dot products, then one branchless sigmoid over the eight
         // (vectorized), then the eight rows into the gradient.
         let mut eta = [0.0; B];
@@ -247,6 +255,11 @@ impl Problem<'_> {
                 eta[k] = dot(row, w) + b;
             }
             eta[m..].iter_mut().for_each(|e| *e = 0.0);
+            if CHECK == 1 {
+                for e in &eta {
+                    odd_eta += if e.abs() <= 1e100 { 0.0 } else { 1.0 };
+                }
+            }
             let prob = sigmoid_block(&eta);
             for k in 0..m {
                 let yi = self.y[base + k];
@@ -255,8 +268,16 @@ impl Problem<'_> {
             }
             for (k, row) in rows.chunks_exact(p).enumerate() {
                 let rk = r[k];
-                for (g, a) in grad[..p].iter_mut().zip(row) {
-                    *g += rk * a;
+                if CHECK == 2 {
+                    // A compare and an add per value (it vectorizes): NaN fails the compare.
+                    for ((g, z), a) in grad[..p].iter_mut().zip(bad.iter_mut()).zip(row) {
+                        *g += rk * a;
+                        *z += if a.abs() <= 1e150 { 0.0 } else { 1.0 };
+                    }
+                } else {
+                    for (g, a) in grad[..p].iter_mut().zip(row) {
+                        *g += rk * a;
+                    }
                 }
                 intercept_sum += rk;
             }
@@ -272,41 +293,27 @@ impl Problem<'_> {
         for j in 0..p {
             grad[j] += ridge * w[j];
         }
-        (grad, separated)
+        (
+            grad,
+            separated,
+            odd_eta > 0.0 || bad.iter().any(|v| *v > 0.0),
+        )
     }
 
-    /// The gradient at zero (every probability ½) with the largest feature magnitude and
-    /// whether any feature is NaN or infinite, in one pass over the rows.
-    fn gradient_at_zero(&self) -> (Vec<f64>, f64, bool) {
-        crate::engine::kernel::widest(|| {
-            let p = self.p;
-            let d = p + usize::from(self.intercept);
-            let mut grad = vec![0.0; d];
-            let mut largest = vec![0.0_f64; p];
-            let mut poison = vec![0.0_f64; p];
-            let mut intercept_sum = 0.0;
-            for (i, row) in self.x.chunks_exact(p).enumerate() {
-                let r = self.s[i] * (0.5 - f64::from(u8::from(self.y[i])));
-                for (((g, m), z), a) in grad[..p]
-                    .iter_mut()
-                    .zip(largest.iter_mut())
-                    .zip(poison.iter_mut())
-                    .zip(row)
-                {
-                    *g += r * a;
-                    *m = m.max(a.abs());
-                    *z += a * 0.0;
-                }
-                intercept_sum += r;
-            }
-            if self.intercept {
-                grad[p] = intercept_sum;
-            }
-            let scale = 1.0 / self.total;
-            grad.iter_mut().for_each(|g| *g *= scale);
-            let top = largest.iter().fold(0.0_f64, |a, b| a.max(*b));
-            (grad, top, poison.iter().any(|v| v.is_nan()))
-        })
+    /// The gradient at `theta` and whether the data look invalid (see
+    /// [`Problem::gradient_portable`]), in one pass over the rows (the first, which validates).
+    fn gradient_checked(&self, theta: &[f64], at_zero: bool) -> (Vec<f64>, bool, bool) {
+        if at_zero {
+            crate::engine::kernel::widest(
+                #[inline(always)]
+                || self.gradient_portable::<2>(theta),
+            )
+        } else {
+            crate::engine::kernel::widest(
+                #[inline(always)]
+                || self.gradient_portable::<1>(theta),
+            )
+        }
     }
 
     /// The scaled Hessian at `theta` over every `stride`-th row (scaled up), for the first
@@ -347,6 +354,143 @@ impl Problem<'_> {
             h[j * d + j] += ridge;
         }
         h
+    }
+}
+
+/// Every `stride`-th row gathered once, column by column (with a column of ones for the
+/// intercept), for the sampled Hessians and the warm start: contiguous columns make each
+/// Hessian entry one vectorized dot product.
+struct Sample {
+    cols: Vec<f64>,
+    m: usize,
+    d: usize,
+    s: Vec<f64>,
+    y: Vec<f64>,
+    used: f64,
+    ridge: f64,
+    p: usize,
+}
+
+impl Sample {
+    fn new(problem: &Problem<'_>, stride: usize) -> Sample {
+        let p = problem.p;
+        let d = p + usize::from(problem.intercept);
+        let rows: Vec<usize> = (0..problem.s.len()).step_by(stride).collect();
+        let m = rows.len();
+        let mut cols = vec![1.0; d * m];
+        for (k, &i) in rows.iter().enumerate() {
+            for (j, v) in problem.x[i * p..(i + 1) * p].iter().enumerate() {
+                cols[j * m + k] = *v;
+            }
+        }
+        let s: Vec<f64> = rows.iter().map(|&i| problem.s[i]).collect();
+        let y = rows
+            .iter()
+            .map(|&i| f64::from(u8::from(problem.y[i])))
+            .collect();
+        let used = s.iter().sum();
+        Sample {
+            cols,
+            m,
+            d,
+            s,
+            y,
+            used,
+            ridge: 1.0 / (problem.c * problem.total),
+            p,
+        }
+    }
+
+    /// `η` of every sampled row at `theta`.
+    fn etas(&self, theta: &[f64]) -> Vec<f64> {
+        let mut eta = vec![if self.d > self.p { theta[self.p] } else { 0.0 }; self.m];
+        for j in 0..self.p {
+            let wj = theta[j];
+            for (e, x) in eta.iter_mut().zip(&self.cols[j * self.m..(j + 1) * self.m]) {
+                *e += wj * x;
+            }
+        }
+        eta
+    }
+
+    /// The scaled Hessian at `theta` (mean over the sample, the full problem's ridge).
+    fn hessian(&self, theta: &[f64]) -> Vec<f64> {
+        crate::engine::kernel::widest(|| {
+            let (m, d) = (self.m, self.d);
+            let v: Vec<f64> = self
+                .etas(theta)
+                .iter()
+                .zip(&self.s)
+                .map(|(e, s)| {
+                    let q = sigmoid(*e);
+                    s * q * (1.0 - q)
+                })
+                .collect();
+            let mut h = vec![0.0; d * d];
+            let mut weighted = vec![0.0; m];
+            for a in 0..d {
+                let ca = &self.cols[a * m..(a + 1) * m];
+                weighted
+                    .iter_mut()
+                    .zip(ca)
+                    .zip(&v)
+                    .for_each(|((o, x), v)| *o = x * v);
+                for c in a..d {
+                    let cc = &self.cols[c * m..(c + 1) * m];
+                    let value = dot(&weighted, cc);
+                    h[a * d + c] = value;
+                    h[c * d + a] = value;
+                }
+            }
+            let scale = if self.used > 0.0 {
+                1.0 / self.used
+            } else {
+                0.0
+            };
+            h.iter_mut().for_each(|v| *v *= scale);
+            for j in 0..self.p {
+                h[j * d + j] += self.ridge;
+            }
+            h
+        })
+    }
+
+    /// A starting point: Newton's method on the sample (its mean loss, the full problem's
+    /// ridge), stopped at a gradient of 1e-5 or after eight steps; `None` when it leaves the
+    /// finite numbers or the Hessian is singular. The full fit then starts within the
+    /// sample's statistical error of the optimum.
+    fn start(&self) -> Option<Vec<f64>> {
+        if self.used <= 0.0 {
+            return None;
+        }
+        let (m, d) = (self.m, self.d);
+        let mut theta = vec![0.0; d];
+        for _ in 0..8 {
+            let r: Vec<f64> = self
+                .etas(&theta)
+                .iter()
+                .zip(&self.s)
+                .zip(&self.y)
+                .map(|((e, s), y)| s * (sigmoid(*e) - y))
+                .collect();
+            let mut grad: Vec<f64> = (0..d)
+                .map(|j| dot(&r, &self.cols[j * m..(j + 1) * m]) / self.used)
+                .collect();
+            for j in 0..self.p {
+                grad[j] += self.ridge * theta[j];
+            }
+            // The sample's own statistical error is far above this.
+            if grad.iter().fold(0.0_f64, |a, v| a.max(v.abs())) < 1e-5 {
+                break;
+            }
+            let l = crate::clv::optimize::cholesky(&self.hessian(&theta), d)?;
+            let step = crate::clv::optimize::cholesky_solve(&l, d, &grad);
+            theta.iter_mut().zip(&step).for_each(|(t, s)| *t -= s);
+            if theta.iter().any(|v| !v.is_finite() || v.abs() > 1e6) {
+                return None;
+            }
+        }
+        Some(theta)
     }
 }
 
@@ -472,11 +616,22 @@ impl LogisticModel {
             intercept: params.fit_intercept,
         };
         let d = p + usize::from(params.fit_intercept);
-        let mut theta = vec![0.0; d];
-        // One pass: the gradient at zero, and whether any feature is non-finite or huge (NaN
-        // or an infinity turns x · 0 into NaN); only then is the culprit looked up.
-        let (mut grad, largest, poisoned) = problem.gradient_at_zero();
-        if largest > 1e150 || poisoned {
+        // The Hessian (and the warm start) use every `stride`-th row, about 25,000 of them.
+        let stride = n.div_ceil(25_000).max(1);
+        // Rows not all of one class and weights checked: start from a fit on the sample (or
+        // zero), then one pass computes the gradient there and whether any feature is
+        // non-finite or huge (NaN or an infinity turns x · w into NaN); only then is the
+        // culprit looked up.
+        let sample = Sample::new(&problem, stride);
+        let start = if deferred.is_none() && n > 25_000 {
+            sample.start()
+        } else {
+            None
+        };
+        let at_zero = start.is_none();
+        let mut theta = start.unwrap_or_else(|| vec![0.0; d]);
+        let (mut grad, sep0, suspect) = problem.gradient_checked(&theta, at_zero);
+        if suspect {
             for (i, row) in flat.chunks_exact(p).enumerate() {
                 for (j, v) in row.iter().enumerate() {
                     if v.is_nan() || v.abs() > 1e150 {
@@ -499,10 +654,9 @@ impl LogisticModel {
             return Err(e);
         }
         // At zero every row sits on the boundary: nothing is separated yet.
-        let mut separable = false;
-        // Inverse of the (sampled) Hessian at zero as the first quasi-Newton matrix.
-        let stride = n.div_ceil(25_000).max(1);
-        let h0 = problem.hessian(&theta, stride);
+        let mut separable = !at_zero && sep0;
+        // Inverse of the (sampled) Hessian at the start as the first quasi-Newton matrix.
+        let h0 = sample.hessian(&theta);
         let mut inv = crate::clv::optimize::spd_inverse(&h0, d).unwrap_or_else(|| {
             let mut eye = vec![0.0; d * d];
             (0..d).for_each(|i| eye[i * d + i] = 1.0);
@@ -517,9 +671,7 @@ impl LogisticModel {
             if iterations > 1 {
                 // Sampled Newton: the Hessian at the current point on the same row sample
                 // (a few milliseconds) keeps the steps close to exact Newton steps.
-                if let Some(fresh) =
-                    crate::clv::optimize::spd_inverse(&problem.hessian(&theta, stride), d)
-                {
+                if let Some(fresh) = crate::clv::optimize::spd_inverse(&sample.hessian(&theta), d) {
                     inv = fresh;
                 }
             }
