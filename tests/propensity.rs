@@ -324,8 +324,8 @@ fn large_fits_start_from_a_sample_and_still_reach_the_optimum() {
             }
             g[3] += r;
         }
-        for j in 0..3 {
-            g[j] = g[j] / n as f64 + model.coef()[j] / (c * n as f64);
+        for (gj, w) in g.iter_mut().zip(model.coef()) {
+            *gj = *gj / n as f64 + w / (c * n as f64);
         }
         g[3] /= n as f64;
         assert!(g.iter().all(|v| v.abs() < 1e-10), "C {c}: gradient {g:?}");

@@ -404,9 +404,11 @@ impl Sample {
     /// `η` of every sampled row at `theta`.
     fn etas(&self, theta: &[f64]) -> Vec<f64> {
         let mut eta = vec![if self.d > self.p { theta[self.p] } else { 0.0 }; self.m];
-        for j in 0..self.p {
-            let wj = theta[j];
-            for (e, x) in eta.iter_mut().zip(&self.cols[j * self.m..(j + 1) * self.m]) {
+        for (wj, col) in theta[..self.p]
+            .iter()
+            .zip(self.cols.chunks_exact(self.m.max(1)))
+        {
+            for (e, x) in eta.iter_mut().zip(col) {
                 *e += wj * x;
             }
         }
