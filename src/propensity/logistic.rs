@@ -250,6 +250,11 @@ impl Problem<'_> {
         let mut r = [0.0; B];
         for (block, rows) in self.x.chunks(B * p).enumerate() {
             let base = block * B;
+            // The rows eight blocks ahead, one request per cache line.
+            let ahead = (base + 8 * B) * p;
+            for at in (ahead..(ahead + B * p).min(self.x.len())).step_by(8) {
+                crate::engine::prefetch::prefetch(&self.x[at]);
+            }
             let m = rows.len() / p;
             for (k, row) in rows.chunks_exact(p).enumerate() {
                 eta[k] = dot(row, w) + b;
