@@ -341,3 +341,21 @@ fn large_fits_start_from_a_sample_and_still_reach_the_optimum() {
         }
     }
 }
+
+#[test]
+fn large_separable_data_get_the_regularized_fit() {
+    use saas_segmentation::ndarray::Array2;
+    let n = 50_000usize;
+    let mut x = Array2::<f64>::zeros((n, 2));
+    let mut y = vec![false; n];
+    for i in 0..n {
+        let side = if i % 2 == 0 { 1.0 } else { -1.0 };
+        x[[i, 0]] = side * (1.0 + (i % 97) as f64 / 97.0);
+        x[[i, 1]] = ((i * 7919) % 1000) as f64 / 500.0 - 1.0;
+        y[i] = side > 0.0;
+    }
+    let model = LogisticModel::fit(x.view(), &y, None, &LogisticParams::new()).unwrap();
+    assert!(model.separable());
+    assert!(model.coef().iter().all(|c| c.is_finite()) && model.intercept().is_finite());
+    assert!(model.coef()[0] > 1.0);
+}
