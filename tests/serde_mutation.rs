@@ -1044,6 +1044,39 @@ fn every_deserialize_validates_what_it_loads() {
         &mut tallies,
     );
 
+    // An engine's per-customer RFM state, loaded from its plain values.
+    {
+        use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmTable};
+        let params = RfmParams::new(day("2024-03-31"));
+        let mut state = RfmPartial::new(&params);
+        for (d, amount) in [
+            ("2024-01-05", 10.0),
+            ("2024-02-01", -3.0),
+            ("2024-03-02", 7.5),
+        ] {
+            state
+                .add(&Transaction::new("a".to_owned(), day(d), amount), &params)
+                .expect("row");
+        }
+        attack(
+            "RfmPartialParts",
+            &state.parts(),
+            |p| {
+                if let Ok(s) = RfmPartial::from_parts(p, &params) {
+                    let mut twice = s;
+                    twice.merge(&s);
+                    if let Ok(t) = RfmTable::from_partials(
+                        params,
+                        vec![("a".to_owned(), s), ("b".to_owned(), twice)],
+                    ) {
+                        let _ = t.iter().count();
+                    }
+                }
+            },
+            &mut tallies,
+        );
+    }
+
     // Account-signal records and weights: loaded values go through the analyses.
     {
         use saas_segmentation::activity::{Activity, ActivityEvent};

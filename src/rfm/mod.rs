@@ -56,6 +56,7 @@ pub use score::{
 };
 pub use segments::{Cells, RfmRule, RfmSegmentTable, RuleOverlap, TableReport, OTHER};
 pub use summary::{
-    FrequencyBasis, FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmReport,
+    FrequencyBasis, FuturePolicy, RecencyBasis, RfmAccumulator, RfmParams, RfmPartial,
+    RfmPartialParts, RfmReport,
 };
 pub use table::{RfmSummary, RfmTable};

@@ -187,8 +187,8 @@ pub(crate) struct Acc {
 pub(crate) const UNORDERED: u32 = 1 << 31;
 
 /// The serialized form of a customer's summary: what it means, checked on load.
-#[cfg(feature = "serde")]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct AccData {
     first_purchase: Option<Date>,
     last_purchase: Option<Date>,
@@ -200,7 +200,6 @@ pub(crate) struct AccData {
     monetary_micros: i64,
 }
 
-#[cfg(feature = "serde")]
 impl From<Acc> for AccData {
     fn from(a: Acc) -> AccData {
         let date = |d: i32| Date::from_days(i64::from(d)).ok();
@@ -220,7 +219,6 @@ impl From<Acc> for AccData {
     }
 }
 
-#[cfg(feature = "serde")]
 impl TryFrom<AccData> for Acc {
     type Error = Error;
 
@@ -611,6 +609,243 @@ impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmAccumulator<K> {
             report,
         };
         Ok((table, sorted))
+    }
+}
+
+/// One customer's RFM state as a query engine's group-by keeps it (DataFusion, Spark, a
+/// map-reduce job): add that customer's rows in any partition, merge the partial states of the
+/// partitions, then build the table with [`RfmTable::from_partials`]. Merging equals one pass
+/// over all the rows; the report's counts (refunds, zero rows, rows after the analysis date)
+/// travel with each customer's state.
+///
+/// Distinct purchase days are exact when each partial saw its rows in date order and the
+/// partials cover disjoint or touching date ranges; otherwise they are `None` in the table,
+/// as with [`RfmAccumulator::finish`].
+///
+/// ```
+/// use saas_segmentation::records::Transaction;
+/// use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmTable};
+/// use saas_segmentation::Date;
+///
+/// let day = |d| Date::from_ymd(2024, 1, d);
+/// let log = vec![
+///     Transaction::new("a", day(2)?, 10.0),
+///     Transaction::new("a", day(9)?, 20.0),
+///     Transaction::new("b", day(3)?, 5.0),
+/// ];
+/// let params = RfmParams::new(day(10)?);
+/// // Two partitions hold a's rows; one holds b's.
+/// let mut a1 = RfmPartial::new(&params);
+/// a1.add(&log[0], &params)?;
+/// let mut a2 = RfmPartial::new(&params);
+/// a2.add(&log[1], &params)?;
+/// a1.merge(&a2);
+/// let mut b = RfmPartial::new(&params);
+/// b.add(&log[2], &params)?;
+/// let table = RfmTable::from_partials(params, vec![("b", b), ("a", a1)])?;
+/// assert_eq!(table, RfmTable::from_transactions(&log, &params)?);
+/// # Ok::<(), saas_segmentation::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RfmPartial {
+    acc: Acc,
+    counters: Counters,
+    rows: u64,
+}
+
+impl RfmPartial {
+    /// An empty state for an analysis under `params`.
+    #[must_use]
+    pub fn new(params: &RfmParams) -> Self {
+        RfmPartial {
+            acc: Acc::EMPTY,
+            counters: Counters::new(params),
+            rows: 0,
+        }
+    }
+
+    /// Adds one row of this customer (the key is used only in error messages).
+    ///
+    /// # Errors
+    /// As [`RfmAccumulator::add`]: [`Error::NonFinite`] for a NaN or infinite amount,
+    /// [`Error::OutOfRange`] for an amount beyond ±2.2 billion, a refund under
+    /// [`RefundPolicy::Reject`] or a row after the analysis date under
+    /// [`FuturePolicy::Reject`].
+    pub fn add<K: Debug>(
+        &mut self,
+        transaction: &Transaction<K>,
+        params: &RfmParams,
+    ) -> Result<()> {
+        if let Some(micros) = kept_micros(params, transaction, self.rows, true, &mut self.counters)?
+        {
+            self.acc
+                .apply(transaction.date.days(), micros, &mut self.counters);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Merges another partial state of the same customer into this one.
+    pub fn merge(&mut self, other: &RfmPartial) {
+        self.acc.merge(&other.acc);
+        self.counters.add(&other.counters);
+        self.rows = self.rows.saturating_add(other.rows);
+    }
+
+    /// The rows added (kept or not).
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The state as plain values, for an engine's state columns or wire format.
+    #[must_use]
+    pub fn parts(&self) -> RfmPartialParts {
+        let a = AccData::from(self.acc);
+        let c = &self.counters;
+        RfmPartialParts {
+            first_purchase: a.first_purchase,
+            last_purchase: a.last_purchase,
+            last_row: a.last_row,
+            frequency: a.purchases,
+            purchase_days: a.purchase_days,
+            monetary_micros: a.monetary_micros,
+            rows: self.rows,
+            purchases: c.purchases,
+            refunds_netted: c.refunds_netted,
+            refund_netted_micros: c.refund_netted_micros,
+            zero_rows: c.zero_rows,
+            future_rows: c.future_rows,
+            refunds_dropped: c.refunds_dropped,
+            refund_dropped_micros: c.refund_dropped_micros,
+        }
+    }
+
+    /// The state back from its plain values, checked (a state that no rows could produce is
+    /// refused).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming what is inconsistent (a purchase without a
+    /// frequency, first purchase after the last, the last row before the last purchase,
+    /// purchase days outside 1..=frequency); [`Error::OutOfRange`] for a saturated monetary
+    /// or refund total.
+    pub fn from_parts(parts: &RfmPartialParts, params: &RfmParams) -> Result<Self> {
+        let acc = Acc::try_from(AccData {
+            first_purchase: parts.first_purchase,
+            last_purchase: parts.last_purchase,
+            last_row: parts.last_row,
+            purchases: parts.frequency,
+            purchase_days: parts.purchase_days,
+            monetary_micros: parts.monetary_micros,
+        })?;
+        for (what, micros) in [
+            ("refunds netted", parts.refund_netted_micros),
+            ("refunds dropped", parts.refund_dropped_micros),
+        ] {
+            check_total(micros, || format!("RFM partial state: {what}"))?;
+        }
+        let mut counters = Counters::new(params);
+        counters.purchases = parts.purchases;
+        counters.refunds_netted = parts.refunds_netted;
+        counters.refund_netted_micros = parts.refund_netted_micros;
+        counters.zero_rows = parts.zero_rows;
+        counters.future_rows = parts.future_rows;
+        counters.refunds_dropped = parts.refunds_dropped;
+        counters.refund_dropped_micros = parts.refund_dropped_micros;
+        Ok(RfmPartial {
+            acc,
+            counters,
+            rows: parts.rows,
+        })
+    }
+}
+
+/// The plain values of an [`RfmPartial`]: the customer's summary and the report's counts of
+/// its rows. Build one back with [`RfmPartial::from_parts`], which checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RfmPartialParts {
+    /// First purchase (a row with a positive amount).
+    pub first_purchase: Option<Date>,
+    /// Last purchase.
+    pub last_purchase: Option<Date>,
+    /// Last kept row of any sign.
+    pub last_row: Option<Date>,
+    /// The frequency so far (purchases, or every kept row under `FrequencyBasis::EveryRow`).
+    pub frequency: u32,
+    /// Distinct purchase days; `None` when rows came out of date order.
+    pub purchase_days: Option<u32>,
+    /// The monetary total in millionths of the currency unit.
+    pub monetary_micros: i64,
+    /// Rows added, kept or not.
+    pub rows: u64,
+    /// Purchase rows (for the report).
+    pub purchases: u64,
+    /// Refund rows netted.
+    pub refunds_netted: u64,
+    /// Their total in millionths.
+    pub refund_netted_micros: i64,
+    /// Rows with a zero amount.
+    pub zero_rows: u64,
+    /// Rows after the analysis date, dropped.
+    pub future_rows: u64,
+    /// Refund rows dropped.
+    pub refunds_dropped: u64,
+    /// Their total in millionths.
+    pub refund_dropped_micros: i64,
+}
+
+impl<K: Hash + Eq + Clone + Ord + Debug + Send + Sync> RfmTable<K> {
+    /// The table of one partial state per customer (a key given twice has its states
+    /// merged): the same table [`RfmTable::from_transactions`] builds from the rows, with the
+    /// distinct-purchase-days caveat of [`RfmPartial`]. Its customers are a set of their own
+    /// (its keys), as with [`RfmAccumulator::finish`].
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without partial states or when no customer is left (as one pass
+    /// over the same rows);
+    /// [`Error::OutOfRange`] when a customer's monetary total or purchase count, or a refund
+    /// total of the report, is beyond what the table holds exactly.
+    pub fn from_partials(params: RfmParams, partials: Vec<(K, RfmPartial)>) -> Result<Self> {
+        if partials.is_empty() {
+            // As one pass over no rows.
+            return Err(Error::EmptyInput {
+                what: "transaction log",
+                item: "transaction",
+            });
+        }
+        let mut acc = RfmAccumulator::<K> {
+            params,
+            parts: Vec::new(),
+            rows: 0,
+            counters: Counters::new(&params),
+        };
+        let mut entries: Vec<(K, Acc)> = Vec::with_capacity(partials.len());
+        let mut sorted = partials;
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, p) in sorted {
+            acc.rows = acc.rows.saturating_add(p.rows);
+            acc.counters.add(&p.counters);
+            match entries.last_mut() {
+                Some(last) if last.0 == key => last.1.merge(&p.acc),
+                _ => entries.push((key, p.acc)),
+            }
+        }
+        // A customer whose rows the policies all left out is not in the table (as in one pass).
+        entries.retain(|e| e.1 != Acc::EMPTY);
+        let mut table = acc.finish_entries(entries)?;
+        if table.entries.is_empty() {
+            // As one pass: a table needs a customer.
+            return Err(Error::EmptyInput {
+                what: "RFM table (no customer has a purchase)",
+                item: "purchase",
+            });
+        }
+        let fingerprint = table.entries.iter().fold(EMPTY_FINGERPRINT, |f, e| {
+            extend_fingerprint(f, hash_of(&e.0))
+        });
+        table.universe = Universe::from_parts(table.entries.len(), fingerprint);
+        Ok(table)
     }
 }
 
