@@ -1,0 +1,161 @@
+//! `rfm_state` through DataFusion equals the in-memory RFM table: several partitions (one
+//! empty, one customer in every partition), refunds, zero rows, rows after the analysis date,
+//! integer keys; nulls are refused.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use saas_segmentation::records::{BadRows, Transaction};
+use saas_segmentation::rfm::{RfmParams, RfmTable};
+use saas_segmentation::Date;
+use saas_segmentation_datafusion::{rfm_table, rfm_udaf};
+
+fn rows() -> Vec<Transaction<String>> {
+    let start = Date::from_ymd(2024, 1, 1).unwrap();
+    let mut out = Vec::new();
+    let mut state = 11u64;
+    for i in 0..600u64 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let customer = if i % 7 == 0 {
+            "everywhere".to_owned()
+        } else {
+            format!("c{}", (state >> 40) % 40)
+        };
+        let day = ((state >> 20) % 200) as i64;
+        let amount = match (state >> 8) % 10 {
+            0 => -((state % 50) as f64) / 4.0,
+            1 => 0.0,
+            _ => ((state >> 30) % 400) as f64 / 4.0,
+        };
+        out.push(Transaction::new(
+            customer,
+            start.add_days(day).unwrap(),
+            amount,
+        ));
+    }
+    out
+}
+
+fn batch(rows: &[Transaction<String>], int_keys: bool) -> RecordBatch {
+    let key_type = if int_keys {
+        DataType::Int64
+    } else {
+        DataType::Utf8
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("customer_id", key_type, true),
+        Field::new("day", DataType::Date32, true),
+        Field::new("amount", DataType::Float64, true),
+    ]));
+    let keys: ArrayRef = if int_keys {
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|t| {
+            t.customer
+                .trim_start_matches('c')
+                .parse::<i64>()
+                .unwrap_or(999)
+        })))
+    } else {
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|t| t.customer.clone()),
+        ))
+    };
+    let days = Arc::new(Date32Array::from_iter_values(
+        rows.iter().map(|t| t.date.days()),
+    ));
+    let amounts = Arc::new(Float64Array::from_iter_values(
+        rows.iter().map(|t| t.amount),
+    ));
+    RecordBatch::try_new(schema, vec![keys, days, amounts]).unwrap()
+}
+
+async fn context(
+    rows: &[Transaction<String>],
+    int_keys: bool,
+    params: RfmParams,
+) -> SessionContext {
+    let ctx = SessionContext::new();
+    let third = rows.len() / 3;
+    let first = batch(&rows[..third], int_keys);
+    let schema = first.schema();
+    // Four partitions, one of them empty.
+    let partitions = vec![
+        vec![first],
+        vec![],
+        vec![batch(&rows[third..2 * third], int_keys)],
+        vec![batch(&rows[2 * third..], int_keys)],
+    ];
+    let table = MemTable::try_new(schema, partitions).unwrap();
+    ctx.register_table("tx", Arc::new(table)).unwrap();
+    ctx.register_udaf(rfm_udaf(params));
+    ctx
+}
+
+#[tokio::test]
+async fn rfm_through_datafusion_equals_the_in_memory_table() {
+    let log = rows();
+    let end = Date::from_ymd(2024, 6, 1).unwrap(); // some rows fall after it
+    let params = RfmParams::new(end).future(BadRows::Drop);
+    let ctx = context(&log, false, params).await;
+    let table = rfm_table(&ctx, "tx", params).await.unwrap();
+    let expected = RfmTable::from_transactions(&log, &params).unwrap();
+    assert_eq!(table.report(), expected.report());
+    assert_eq!(table.len(), expected.len());
+    for ((k1, s1), (k2, s2)) in table.iter().zip(expected.iter()) {
+        assert_eq!(k1, k2);
+        // Distinct purchase days are exact or unknown (rows of a customer met out of order).
+        if let Some(d) = s1.purchase_days {
+            assert_eq!(Some(d), s2.purchase_days, "{k1}");
+        }
+        let mut masked = s1;
+        masked.purchase_days = s2.purchase_days;
+        assert_eq!(masked, s2, "{k1}");
+    }
+}
+
+#[tokio::test]
+async fn integer_keys_and_bad_input() {
+    let log: Vec<Transaction<String>> = rows()
+        .into_iter()
+        .map(|t| {
+            let key = t
+                .customer
+                .trim_start_matches('c')
+                .parse::<i64>()
+                .unwrap_or(999);
+            Transaction::new(key.to_string(), t.date, t.amount)
+        })
+        .collect();
+    let params = RfmParams::new(Date::from_ymd(2024, 12, 31).unwrap());
+    let ctx = context(&log, true, params).await;
+    let table = rfm_table(&ctx, "tx", params).await.unwrap();
+    let expected = RfmTable::from_transactions(&log, &params).unwrap();
+    assert_eq!(table.report(), expected.report());
+    assert_eq!(
+        table.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    // Nulls are refused with a message naming the column.
+    let ctx = SessionContext::new();
+    ctx.sql("CREATE TABLE n (customer_id VARCHAR, day DATE, amount DOUBLE) AS VALUES ('a', DATE '2024-01-02', NULL)")
+        .await
+        .unwrap();
+    ctx.register_udaf(rfm_udaf(params));
+    let e = rfm_table(&ctx, "n", params).await.unwrap_err().to_string();
+    assert!(e.contains("null amount"), "{e}");
+    // A missing table is DataFusion's error, not a panic.
+    assert!(rfm_table(&ctx, "missing", params).await.is_err());
+    // A row after the analysis date under the default policy: the crate's error.
+    let ctx = SessionContext::new();
+    ctx.sql("CREATE TABLE f (customer_id VARCHAR, day DATE, amount DOUBLE) AS VALUES ('a', DATE '2030-01-02', 1.0)")
+        .await
+        .unwrap();
+    ctx.register_udaf(rfm_udaf(params));
+    let e = rfm_table(&ctx, "f", params).await.unwrap_err().to_string();
+    assert!(e.contains("analysis date"), "{e}");
+}
