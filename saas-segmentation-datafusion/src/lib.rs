@@ -132,6 +132,15 @@ fn from_values(v: [Option<i64>; 14], params: &RfmParams) -> DfResult<RfmPartial>
     RfmPartial::from_parts(&parts, params).map_err(|e| bad(format!("rfm_state: {e}")))
 }
 
+/// Row `row` of the fourteen state columns.
+fn row_values(columns: &[&Int64Array], row: usize) -> [Option<i64>; 14] {
+    let mut v = [None; 14];
+    for (slot, c) in v.iter_mut().zip(columns) {
+        *slot = (!c.is_null(row)).then(|| c.value(row));
+    }
+    v
+}
+
 /// One group's RFM state inside DataFusion.
 #[derive(Debug)]
 struct RfmStateAccumulator {
@@ -200,11 +209,7 @@ impl Accumulator for RfmStateAccumulator {
             })
             .collect::<DfResult<_>>()?;
         for row in 0..columns[0].len() {
-            let mut v = [None; 14];
-            for (slot, c) in v.iter_mut().zip(&columns) {
-                *slot = (!c.is_null(row)).then(|| c.value(row));
-            }
-            let other = from_values(v, &self.params)?;
+            let other = from_values(row_values(&columns, row), &self.params)?;
             self.state.merge(&other);
         }
         Ok(())
@@ -260,7 +265,10 @@ pub async fn rfm_table(
                 cast.as_string::<i32>().clone()
             }
         };
-        let states = batch.column(1).as_struct();
+        let states = batch
+            .column(1)
+            .as_struct_opt()
+            .ok_or_else(|| bad("rfm_state: expected the struct rfm_udaf returns"))?;
         let columns: Vec<&Int64Array> = (0..FIELDS.len())
             .map(|j| {
                 states
@@ -275,11 +283,8 @@ pub async fn rfm_table(
                     "customer_id is null in a group: filter null keys first",
                 ));
             }
-            let mut v = [None; 14];
-            for (slot, c) in v.iter_mut().zip(&columns) {
-                *slot = (!c.is_null(row)).then(|| c.value(row));
-            }
-            partials.push((keys.value(row).to_owned(), from_values(v, &params)?));
+            let state = from_values(row_values(&columns, row), &params)?;
+            partials.push((keys.value(row).to_owned(), state));
         }
     }
     RfmTable::from_partials(params, partials).map_err(|e| bad(e.to_string()))
