@@ -326,6 +326,11 @@ fn every_signal_carries_its_evidence() {
     let features = signal_features(&signals).unwrap();
     assert_eq!(features.view().nrows(), 5);
     assert_eq!(features.customer(4), index.get("growing"));
+    // Seats are known for "growing" only (the last customer): the column is there all the same.
+    assert!(features
+        .names()
+        .iter()
+        .any(|n| n == "seats near limit strength"));
     // usage_signals is the usage part.
     let usage = usage_signals(&index, &log, &params).unwrap();
     assert_eq!(

@@ -371,8 +371,9 @@ pub fn rank_accounts(
 }
 
 /// The signals as propensity-model features, one row per customer with signals, standardized
-/// through the crate's scaler: each signal's strength and, for signals with one, its change
-/// (0 where undefined), plus the usage slope and current level. Row `r` is customer
+/// through the crate's scaler: each signal's strength and, for churn-risk signals, its change
+/// (0 where undefined or the customer lacks the signal's records), plus the usage slope and
+/// current level; a column for every kind any customer has. Row `r` is customer
 /// [`FeatureMatrix::customer`]`(r)`, so predictions stay tied to their customers.
 ///
 /// # Errors
@@ -383,13 +384,17 @@ pub fn signal_features(signals: &PerCustomer<AccountSignals>) -> Result<FeatureM
         .iter()
         .filter_map(|(id, s)| s.map(|s| (id, s)))
         .unzip();
-    let Some(first) = rows.first() else {
+    if rows.is_empty() {
         return Err(Error::EmptyInput {
             what: "account signals",
             item: "customer with signals",
         });
-    };
-    let kinds: Vec<SignalKind> = first.evidence.iter().map(|e| e.kind).collect();
+    }
+    // Every kind any customer has (seats, for one, only where they are known), in order.
+    let kinds: std::collections::BTreeSet<SignalKind> = rows
+        .iter()
+        .flat_map(|s| s.evidence.iter().map(|e| e.kind))
+        .collect();
     let mut builder = FeatureMatrix::builder::<&AccountSignals>()
         .column("usage slope", |s: &&AccountSignals| s.usage.slope)
         .column("usage events/week", |s: &&AccountSignals| s.usage.current);
