@@ -1044,6 +1044,26 @@ fn every_deserialize_validates_what_it_loads() {
         &mut tallies,
     );
 
+    // One k-means iteration's partial sums, as an engine ships them between partitions.
+    {
+        use saas_segmentation::cluster::LloydStep;
+        let start = ndarray::array![[0.0, 0.0], [5.0, 5.0]];
+        let mut step = LloydStep::new(start.view()).expect("step");
+        step.add(ndarray::array![[0.5, 1e16], [4.0, 6.0], [0.1, -1e16]].view())
+            .expect("rows");
+        attack(
+            "LloydStep",
+            &step,
+            |s: &LloydStep| {
+                let _ = (s.centroids(), s.inertia(), s.rows());
+                let mut twice = s.clone();
+                let _ = twice.merge(s);
+                let _ = twice.centroids();
+            },
+            &mut tallies,
+        );
+    }
+
     // An engine's per-customer RFM state, loaded from its plain values.
     {
         use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmTable};

@@ -46,6 +46,13 @@ use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmPartialParts, RfmTable};
 use saas_segmentation::Date;
 
+mod summaries;
+
+pub use summaries::{
+    contingency, contingency_udaf, kmeans_lloyd, kmeans_step_udaf, lloyd_step, retention_counts,
+    retention_udaf, Keys, CONTINGENCY_STATE, KMEANS_STEP, RETENTION_STATE,
+};
+
 /// The name of the aggregate [`rfm_udaf`] registers.
 pub const RFM_STATE: &str = "rfm_state";
 
@@ -96,7 +103,7 @@ fn to_values(p: &RfmPartialParts) -> [Option<i64>; 14] {
     ]
 }
 
-fn bad(what: impl Into<String>) -> DataFusionError {
+pub(crate) fn bad(what: impl Into<String>) -> DataFusionError {
     DataFusionError::Execution(what.into())
 }
 

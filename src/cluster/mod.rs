@@ -20,6 +20,7 @@
 mod choose;
 mod hierarchical;
 mod kmeans;
+mod lloyd;
 mod minibatch;
 mod profile;
 
@@ -29,5 +30,6 @@ pub(crate) use crate::engine::rows::matrix_rows;
 pub use choose::{ChooseK, ChooseKParams, Gap, KScore, MAX_GAP_REFERENCES};
 pub use hierarchical::{AgglomerativeParams, Dendrogram, Linkage, Merge, DEFAULT_MAX_ROWS};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams, MAX_ITER, MAX_N_INIT};
+pub use lloyd::LloydStep;
 pub use minibatch::{MiniBatchKMeans, MiniBatchParams};
 pub use profile::{profile_clusters, profiled_segmentation, ClusterProfile, FeatureContrast};

@@ -24,6 +24,7 @@
 mod categorical;
 mod correction;
 pub(crate) mod distributions;
+mod exact;
 mod means;
 mod rank;
 
@@ -39,6 +40,7 @@ pub use categorical::{
     chi2_contingency, chisquare, cramers_v, proportions_ztest, ChiSquareTest, ProportionsTest,
 };
 pub use correction::{benjamini_hochberg, holm};
+pub use exact::ExactSum;
 pub use means::{cohens_d, f_oneway, pooled_standard_deviation, ttest_ind, AnovaTest, TTest};
 pub use rank::{
     kruskal, mannwhitneyu, KruskalTest, MannWhitneyMethod, MannWhitneyTest,
