@@ -169,3 +169,48 @@ fn partial_states_refuse_bad_rows_and_keep_nothing_of_dropped_ones() {
     assert!(RfmTable::<&str>::from_partials(drop, Vec::new()).is_err());
     assert!(RfmTable::from_partials(drop, vec![("z", only_late)]).is_err());
 }
+
+proptest! {
+    #[test]
+    fn a_batch_of_grouped_rows_equals_adding_them_one_by_one(
+        raw in prop::collection::vec((0usize..5, -800i32..900, -50i32..200), 0..120),
+        variant in 0u8..4,
+    ) {
+        let params = params(variant);
+        let start = Date::from_ymd(2023, 1, 1).unwrap().days();
+        let groups: Vec<usize> = raw.iter().map(|r| r.0).collect();
+        let days: Vec<i32> = raw.iter().map(|r| start + r.1).collect();
+        let amounts: Vec<f64> = raw.iter().map(|r| f64::from(r.2) / 4.0).collect();
+        let mut batch = vec![RfmPartial::new(&params); 5];
+        let batched = RfmPartial::add_batch(&mut batch, &groups, &days, &amounts, &params);
+        let mut single = vec![RfmPartial::new(&params); 5];
+        let mut one_by_one = Ok(());
+        for i in 0..raw.len() {
+            let t = Transaction::new(i, Date::from_days(i64::from(days[i])).unwrap(), amounts[i]);
+            if let Err(e) = single[groups[i]].add(&t, &params) {
+                one_by_one = Err(e);
+                break;
+            }
+        }
+        prop_assert_eq!(batched.is_ok(), one_by_one.is_ok());
+        for (a, b) in batch.iter().zip(&single) {
+            prop_assert_eq!(a.parts(), b.parts());
+        }
+    }
+}
+
+#[test]
+fn batches_refuse_bad_shapes_groups_and_days() {
+    let params = params(0);
+    let mut states = vec![RfmPartial::new(&params); 2];
+    let day = Date::from_ymd(2024, 1, 1).unwrap().days();
+    assert!(RfmPartial::add_batch(&mut states, &[0, 1], &[day], &[1.0, 2.0], &params).is_err());
+    let e = RfmPartial::add_batch(&mut states, &[0, 7], &[day, day], &[1.0, 2.0], &params)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("row 1") && e.contains("group 7"), "{e}");
+    assert!(RfmPartial::add_batch(&mut states, &[0], &[i32::MAX], &[1.0], &params).is_err());
+    assert!(RfmPartial::add_batch(&mut states, &[1], &[day], &[f64::INFINITY], &params).is_err());
+    // The first row was added before the bad group stopped the batch.
+    assert_eq!(states[0].rows(), 1);
+}

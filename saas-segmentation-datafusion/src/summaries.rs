@@ -38,6 +38,10 @@ trait Summary: Debug + Send + Sync + Serialize + DeserializeOwned + 'static {
     fn update(&mut self, columns: &[ArrayRef]) -> DfResult<()>;
     /// Adds a partial summary of another partition.
     fn absorb(&mut self, other: Self) -> DfResult<()>;
+    /// Adds rows held back for a larger chunk, before the summary is read.
+    fn flush(&mut self) -> DfResult<()> {
+        Ok(())
+    }
 }
 
 /// One partition's summary inside DataFusion.
@@ -47,7 +51,8 @@ struct SummaryAccumulator<S> {
 }
 
 impl<S: Summary> SummaryAccumulator<S> {
-    fn encoded(&self) -> DfResult<ScalarValue> {
+    fn encoded(&mut self) -> DfResult<ScalarValue> {
+        self.summary.flush()?;
         let bytes = serde_json::to_vec(&self.summary)
             .map_err(|e| bad(format!("{}: cannot serialize the state: {e}", S::NAME)))?;
         Ok(ScalarValue::Binary(Some(bytes)))
@@ -230,14 +235,21 @@ impl From<CustomerIndex<i64>> for Keys {
 }
 
 /// Retention counts with the keys that resolve a batch's customers (not serialized: every
-/// side of the plan builds the aggregate from the same index).
+/// side of the plan builds the aggregate from the same index), and the resolved rows not yet
+/// added: adding to counts that already hold rows costs a pass over the customers, so rows are
+/// added in chunks of [`RETENTION_CHUNK`] rather than one engine batch at a time.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 struct RetentionSummary {
     counts: RetentionCounts,
     #[serde(skip)]
     keys: Option<Keys>,
+    #[serde(skip)]
+    pending: Vec<(CustomerId, Date)>,
 }
+
+/// Rows of activity a retention aggregate resolves before adding them to its counts (16 MiB).
+const RETENTION_CHUNK: usize = 1 << 21;
 
 impl Summary for RetentionSummary {
     const NAME: &'static str = RETENTION_STATE;
@@ -252,10 +264,20 @@ impl Summary for RetentionSummary {
             .ok_or_else(|| bad("retention_state: a loaded state cannot take rows"))?;
         let ids = keys.resolve(customers, Self::NAME)?;
         let days = dates(days, Self::NAME)?;
-        let records: Vec<(CustomerId, Date)> = ids.into_iter().zip(days).collect();
-        self.counts
-            .add(&keys.dense(), &records)
-            .map_err(|e| crate_error(Self::NAME, e))
+        self.pending.extend(ids.into_iter().zip(days));
+        if self.pending.len() >= RETENTION_CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> DfResult<()> {
+        let Some(keys) = self.keys.as_ref() else {
+            return Ok(());
+        };
+        let added = self.counts.add(&keys.dense(), &self.pending);
+        self.pending.clear();
+        added.map_err(|e| crate_error(Self::NAME, e))
     }
 
     fn absorb(&mut self, other: Self) -> DfResult<()> {
@@ -287,6 +309,7 @@ pub fn retention_udaf(
                 counts: RetentionCounts::new(&cohorts, &params)
                     .map_err(|e| crate_error(RETENTION_STATE, e))?,
                 keys: Some(shared.clone()),
+                pending: Vec::new(),
             })
         },
     ))

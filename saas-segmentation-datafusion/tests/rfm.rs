@@ -2,13 +2,17 @@
 //! empty, one customer in every partition), refunds, zero rows, rows after the analysis date,
 //! integer keys; nulls are refused.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
 
 use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use saas_segmentation::records::{BadRows, Transaction};
 use saas_segmentation::rfm::{RfmParams, RfmTable};
 use saas_segmentation::Date;
@@ -158,4 +162,98 @@ async fn integer_keys_and_bad_input() {
     ctx.register_udaf(rfm_udaf(params));
     let e = rfm_table(&ctx, "f", params).await.unwrap_err().to_string();
     assert!(e.contains("analysis date"), "{e}");
+}
+
+/// Customer -> the fourteen state values of `sql`'s `rfm_state` column.
+async fn states(ctx: &SessionContext, sql: &str) -> BTreeMap<String, Vec<Option<i64>>> {
+    let mut out = BTreeMap::new();
+    for batch in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
+        let keys = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8).unwrap();
+        let keys = keys.as_string::<i32>();
+        let state = batch.column(1).as_struct();
+        for row in 0..batch.num_rows() {
+            let values = state
+                .columns()
+                .iter()
+                .map(|c| {
+                    let c = c.as_primitive::<Int64Type>();
+                    (!c.is_null(row)).then(|| c.value(row))
+                })
+                .collect();
+            out.insert(keys.value(row).to_owned(), values);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn filters_and_skipped_partial_aggregation_give_the_same_states() {
+    let log = rows();
+    let params = RfmParams::new(Date::from_ymd(2024, 12, 31).unwrap());
+    let ctx = context(&log, false, params).await;
+    let grouped = "SELECT customer_id, rfm_state(day, amount) FROM tx GROUP BY customer_id";
+    let expected = states(&ctx, grouped).await;
+    assert_eq!(expected.len(), 41);
+
+    // A FILTER clause runs the row-by-row path; it equals filtering the rows first.
+    let filtered = states(
+        &ctx,
+        "SELECT customer_id, rfm_state(day, amount) FILTER (WHERE amount > 0) \
+         FROM tx GROUP BY customer_id",
+    )
+    .await;
+    let prefiltered = states(
+        &ctx,
+        "SELECT customer_id, rfm_state(day, amount) FROM tx WHERE amount > 0 \
+         GROUP BY customer_id",
+    )
+    .await;
+    for (key, values) in &prefiltered {
+        assert_eq!(filtered.get(key), Some(values), "{key}");
+    }
+
+    // DataFusion skipping the partial aggregation sends every row on as its own state.
+    let mut config = SessionConfig::new().with_target_partitions(4);
+    let execution = &mut config.options_mut().execution;
+    execution.skip_partial_aggregation_probe_rows_threshold = 1;
+    execution.skip_partial_aggregation_probe_ratio_threshold = 0.0;
+    let skipping = SessionContext::new_with_config(config);
+    let third = log.len() / 3;
+    let table = MemTable::try_new(
+        batch(&log[..1], false).schema(),
+        // Small batches: the decision to skip is taken after the first ones.
+        vec![
+            log[..third].chunks(20).map(|c| batch(c, false)).collect(),
+            log[third..].chunks(20).map(|c| batch(c, false)).collect(),
+        ],
+    )
+    .unwrap();
+    skipping.register_table("tx", Arc::new(table)).unwrap();
+    skipping.register_udaf(rfm_udaf(params));
+    let explained = skipping
+        .sql(&format!("EXPLAIN ANALYZE {grouped}"))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&explained)
+        .unwrap()
+        .to_string();
+    assert!(
+        plan.contains("skipped_aggregation_rows=") && !plan.contains("skipped_aggregation_rows=0,"),
+        "{plan}"
+    );
+    let skipped = states(&skipping, grouped).await;
+    assert_eq!(skipped.len(), expected.len());
+    for (key, values) in &expected {
+        let got = &skipped[key];
+        // Distinct purchase days (field 4) may be unknown when rows met out of order.
+        for (j, (a, b)) in got.iter().zip(values).enumerate() {
+            assert!(
+                a == b || (j == 4 && (a.is_none() || b.is_none())),
+                "{key} field {j}"
+            );
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::hash::Hash;
 use crate::date::Date;
 use crate::engine::money::{from_micros, to_micros};
 use crate::engine::par;
+use crate::engine::prefetch::prefetch;
 use crate::engine::rfm_scan::{self, hash_key, Part, PARTS};
 use crate::error::{Error, Result};
 use crate::ids::{hash_of, CustomerId};
@@ -682,6 +683,78 @@ impl RfmPartial {
                 .apply(transaction.date.days(), micros, &mut self.counters);
         }
         self.rows += 1;
+        Ok(())
+    }
+
+    /// Adds a batch of rows to the states of their groups, as a query engine's hash aggregation
+    /// hands them over: row `i` (day `days[i]` in days since 1970-01-01, amount `amounts[i]`)
+    /// goes to `states[groups[i]]`. Equal to [`RfmPartial::add`] row by row, and faster over
+    /// many groups: the states of the rows a few places ahead are requested from memory early.
+    /// Stops at the first bad row; the rows before it stay added.
+    ///
+    /// ```
+    /// use saas_segmentation::rfm::{RfmParams, RfmPartial};
+    /// use saas_segmentation::Date;
+    ///
+    /// let params = RfmParams::new(Date::from_ymd(2024, 1, 31)?);
+    /// let mut states = vec![RfmPartial::new(&params); 2];
+    /// let day = Date::from_ymd(2024, 1, 5)?.days();
+    /// RfmPartial::add_batch(&mut states, &[1, 0, 1], &[day, day, day + 3], &[10.0, 4.0, 6.0], &params)?;
+    /// assert_eq!((states[0].rows(), states[1].rows()), (1, 2));
+    /// let bad = RfmPartial::add_batch(&mut states, &[0], &[day], &[f64::NAN], &params);
+    /// assert!(bad.unwrap_err().to_string().contains("row 0"));
+    /// # Ok::<(), saas_segmentation::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `groups`, `days` and `amounts` differ in length;
+    /// [`Error::InvalidParameter`] for a group past `states`; a date error for a day outside
+    /// the years 0 to 9999; otherwise as [`RfmPartial::add`], naming the row of the batch.
+    pub fn add_batch(
+        states: &mut [RfmPartial],
+        groups: &[usize],
+        days: &[i32],
+        amounts: &[f64],
+        params: &RfmParams,
+    ) -> Result<()> {
+        for (what, len) in [
+            ("days of the batch", days.len()),
+            ("amounts of the batch", amounts.len()),
+        ] {
+            if len != groups.len() {
+                return Err(Error::LengthMismatch {
+                    what,
+                    expected: groups.len(),
+                    found: len,
+                });
+            }
+        }
+        // How many rows ahead a state is requested.
+        const AHEAD: usize = 16;
+        for (i, ((&group, &day), &amount)) in groups.iter().zip(days).zip(amounts).enumerate() {
+            if let Some(ahead) = groups.get(i + AHEAD).and_then(|&g| states.get(g)) {
+                prefetch(&ahead.acc);
+                prefetch(&ahead.counters);
+            }
+            let date = Date::from_days(i64::from(day))?;
+            let transaction = Transaction::new((), date, amount);
+            let count = states.len();
+            let state = states
+                .get_mut(group)
+                .ok_or_else(|| Error::InvalidParameter {
+                    name: "groups",
+                    reason: format!(
+                        "row {i} of the batch is in group {group}, past the {count} states: pass \
+                     one state per group"
+                    ),
+                })?;
+            if let Some(micros) =
+                kept_micros(params, &transaction, i as u64, true, &mut state.counters)?
+            {
+                state.acc.apply(day, micros, &mut state.counters);
+            }
+            state.rows += 1;
+        }
         Ok(())
     }
 
