@@ -38,7 +38,11 @@ use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerLookup, KeyBuildHasher};
 use crate::model::{Behaviour, UsageTier, UsageTierThresholds};
+use crate::stats::ExactSum;
 use crate::universe::PerCustomer;
+
+mod partial;
+pub use partial::{behaviour_from_partials, BehaviourPartial};
 
 /// What happened in one activity record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -457,8 +461,6 @@ where
             (login, marked)
         }
     };
-    let window_days = config.days();
-    let weeks = window_days.div_ceil(7) as usize;
     let mut seen_by = vec![u32::MAX; codes.len()];
     // Active days per week, only for the weeks with any: time and memory follow the rows, not
     // the length of the window.
@@ -471,7 +473,7 @@ where
         rest = tail;
         weekly.clear();
         let (mut active_days, mut logins, mut features, mut core, mut key) = (0u32, 0u32, 0, 0, 0);
-        let (mut events, mut uses, mut minutes) = (0u64, 0u64, 0.0f64);
+        let (mut events, mut uses, mut minutes) = (0u64, 0u64, ExactSum::new());
         let mut last_day = u32::MAX;
         for &(_, day, code, count, spent) in mine {
             if day != last_day {
@@ -483,7 +485,7 @@ where
                 last_day = day;
             }
             events = events.saturating_add(u64::from(count));
-            minutes += spent;
+            minutes.push(spent);
             if code == LOGIN {
                 logins = logins.saturating_add(count);
                 if login_use {
@@ -506,32 +508,85 @@ where
                 core += u32::from(code < core_count);
             }
         }
-        if !minutes.is_finite() {
-            return Err(Error::Undefined {
-                reason: format!(
-                    "the minutes of customer {customer} add up past f64: record durations in \
-                     hours or cap them"
-                ),
-            });
-        }
-        let logins_per_week = f64::from(logins) * 7.0 / f64::from(window_days);
-        let uses_per_week = uses as f64 * 7.0 / f64::from(window_days);
-        summaries.push(BehaviourSummary {
-            active_days,
-            logins,
-            logins_per_week,
-            features_used: features,
-            core_feature_adoption: share(core, core_count),
-            key_workflow_completion: share(key, key_count),
-            activity_trend: weekly_trend(&weekly, weeks, window_days),
-            usage_tier: config.tiers.classify(uses_per_week)?,
-            events,
-            uses,
-            uses_per_week,
-            usage_minutes: has_minutes.then_some(minutes),
-        });
+        summaries.push(summarize(
+            Tally {
+                active_days,
+                weekly: &weekly,
+                logins,
+                features,
+                core,
+                key,
+                events,
+                uses,
+                minutes: &minutes,
+            },
+            Shape {
+                core_count,
+                key_count,
+                timed: has_minutes,
+            },
+            config,
+            || format!("customer {customer}"),
+        )?);
     }
     PerCustomer::complete(index, summaries)
+}
+
+/// What one customer did in the window, counted.
+pub(crate) struct Tally<'a> {
+    pub(crate) active_days: u32,
+    /// (week of the window, active days in it), for the weeks with any.
+    pub(crate) weekly: &'a [(u32, u32)],
+    pub(crate) logins: u32,
+    pub(crate) features: u32,
+    pub(crate) core: u32,
+    pub(crate) key: u32,
+    pub(crate) events: u64,
+    pub(crate) uses: u64,
+    pub(crate) minutes: &'a ExactSum,
+}
+
+/// What the whole log and the definitions fix: distinct core features and key workflows, and
+/// whether any record carried a duration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) core_count: usize,
+    pub(crate) key_count: usize,
+    pub(crate) timed: bool,
+}
+
+/// One customer's summary from its tally (the one definition both the in-memory pass and the
+/// mergeable partial states use).
+pub(crate) fn summarize<E>(
+    t: Tally<'_>,
+    shape: Shape,
+    config: &BehaviourConfig<E>,
+    who: impl Fn() -> String,
+) -> Result<BehaviourSummary> {
+    let minutes = t.minutes.value().map_err(|_| Error::Undefined {
+        reason: format!(
+            "the minutes of {} add up past f64: record durations in hours or cap them",
+            who()
+        ),
+    })?;
+    let window_days = config.days();
+    let weeks = window_days.div_ceil(7) as usize;
+    let logins_per_week = f64::from(t.logins) * 7.0 / f64::from(window_days);
+    let uses_per_week = t.uses as f64 * 7.0 / f64::from(window_days);
+    Ok(BehaviourSummary {
+        active_days: t.active_days,
+        logins: t.logins,
+        logins_per_week,
+        features_used: t.features,
+        core_feature_adoption: share(t.core, shape.core_count),
+        key_workflow_completion: share(t.key, shape.key_count),
+        activity_trend: weekly_trend(t.weekly, weeks, window_days),
+        usage_tier: config.tiers.classify(uses_per_week)?,
+        events: t.events,
+        uses: t.uses,
+        uses_per_week,
+        usage_minutes: shape.timed.then_some(minutes),
+    })
 }
 
 fn share(part: u32, whole: usize) -> f64 {

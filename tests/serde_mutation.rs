@@ -1064,6 +1064,44 @@ fn every_deserialize_validates_what_it_loads() {
         );
     }
 
+    // An engine's per-customer behaviour state.
+    {
+        use saas_segmentation::activity::{
+            behaviour_from_partials, Activity, ActivityEvent, BehaviourConfig, BehaviourPartial,
+        };
+        let config = BehaviourConfig::new(day("2024-03-01"), day("2024-03-31"))
+            .expect("window")
+            .core_features(vec!["reports".to_owned()]);
+        let mut state = BehaviourPartial::new();
+        for (d, e) in [
+            ("2024-03-02", ActivityEvent::Login),
+            ("2024-03-09", ActivityEvent::Feature("reports".to_owned())),
+            ("2024-03-20", ActivityEvent::Workflow("invite".to_owned())),
+        ] {
+            state
+                .add(
+                    &Activity::new("a", day(d), e).with_duration(2.5e15),
+                    &config,
+                )
+                .expect("row");
+        }
+        let index = CustomerIndex::from_keys(["a".to_owned(), "b".to_owned()]).expect("index");
+        attack(
+            "BehaviourPartial",
+            &state,
+            |s: &BehaviourPartial<String>| {
+                let mut twice = s.clone();
+                twice.merge(s);
+                let _ = behaviour_from_partials(
+                    &index,
+                    vec![("a".to_owned(), twice), ("b".to_owned(), s.clone())],
+                    &config,
+                );
+            },
+            &mut tallies,
+        );
+    }
+
     // An engine's per-customer RFM state, loaded from its plain values.
     {
         use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmTable};

@@ -6,7 +6,9 @@
 //! Per customer, [`rfm_udaf`] registers `rfm_state(day, amount)`, a group-by aggregate whose
 //! state is the crate's [`RfmPartial`] (as plain Int64 columns, run as a `GroupsAccumulator`),
 //! and [`rfm_table`] runs `SELECT customer_id, rfm_state(day, amount) ... GROUP BY customer_id`
-//! and builds the [`RfmTable`]. Over a whole table, [`retention_udaf`] (`retention_state`),
+//! and builds the [`RfmTable`]; [`behaviour_udaf`] registers `behaviour_state(day, kind, name,
+//! count, minutes)`, whose state is the crate's [`BehaviourPartial`], and [`behaviour`] builds
+//! every customer's [`BehaviourSummary`]. Over a whole table, [`retention_udaf`] (`retention_state`),
 //! [`contingency_udaf`] (`contingency_state`) and [`kmeans_step_udaf`] (`kmeans_step`, one
 //! Lloyd iteration) feed each partition's rows into the crate's [`RetentionCounts`],
 //! [`Contingency`] and [`LloydStep`], ship the partial summaries in their checked serialized
@@ -16,6 +18,8 @@
 //! [`RetentionCounts`]: saas_segmentation::cohort::RetentionCounts
 //! [`Contingency`]: saas_segmentation::validate::Contingency
 //! [`LloydStep`]: saas_segmentation::cluster::LloydStep
+//! [`BehaviourPartial`]: saas_segmentation::activity::BehaviourPartial
+//! [`BehaviourSummary`]: saas_segmentation::activity::BehaviourSummary
 //!
 //! ```
 //! use datafusion::prelude::*;
@@ -63,7 +67,10 @@ use saas_segmentation::records::Transaction;
 use saas_segmentation::rfm::{RfmParams, RfmPartial, RfmPartialParts, RfmTable};
 use saas_segmentation::Date;
 
+mod behaviour;
 mod summaries;
+
+pub use behaviour::{behaviour, behaviour_udaf, BEHAVIOUR_STATE};
 
 pub use summaries::{
     contingency, contingency_udaf, kmeans_lloyd, kmeans_step_udaf, lloyd_step, retention_counts,

@@ -327,3 +327,109 @@ async fn lloyd_steps_equal_the_in_memory_step_bit_for_bit() {
         .to_string();
     assert!(err.contains("null"), "{err}");
 }
+
+#[tokio::test]
+async fn behaviour_equals_derive_behaviour() {
+    use saas_segmentation::activity::{
+        derive_behaviour, Activity, ActivityEvent, BehaviourConfig, UsageBasis,
+    };
+    use saas_segmentation_datafusion::{behaviour, behaviour_udaf};
+    let start = Date::from_ymd(2024, 3, 1).unwrap();
+    let config = BehaviourConfig::new(start, Date::from_ymd(2024, 4, 30).unwrap())
+        .unwrap()
+        .core_features(vec!["reports".into(), "alerts".into()])
+        .key_workflows(vec!["invite".into()])
+        .usage(UsageBasis::AllEvents);
+    let mut state = 21;
+    let names = ["reports", "alerts", "export", "invite", "billing"];
+    let mut log = Vec::new();
+    for i in 0..800u64 {
+        let customer = if i % 9 == 0 {
+            "k7".to_owned()
+        } else {
+            format!("k{}", lcg(&mut state) % 30)
+        };
+        let day = Date::from_ymd(2024, 2, 20)
+            .unwrap()
+            .add_days((lcg(&mut state) % 80) as i64)
+            .unwrap();
+        let name = names[(lcg(&mut state) % 5) as usize].to_owned();
+        let event = match lcg(&mut state) % 3 {
+            0 => ActivityEvent::Login,
+            1 => ActivityEvent::Feature(name),
+            _ => ActivityEvent::Workflow(name),
+        };
+        let mut a = Activity::new(customer, day, event).with_count((lcg(&mut state) % 4) as u32);
+        if lcg(&mut state).is_multiple_of(2) {
+            a = a.with_duration((lcg(&mut state) % 1000) as f64 / 7.0);
+        }
+        log.push(a);
+    }
+    // Index order differs from key order; k40 has no activity.
+    let mut keys: Vec<String> = (0..30).rev().map(|c| format!("k{c}")).collect();
+    keys.push("k40".into());
+    let index = CustomerIndex::from_keys(keys).unwrap();
+    let expected = derive_behaviour(&index, &log, &config).unwrap();
+
+    let kind = |e: &ActivityEvent<String>| match e {
+        ActivityEvent::Login => ("login", None),
+        ActivityEvent::Feature(f) => ("feature", Some(f.clone())),
+        ActivityEvent::Workflow(w) => ("workflow", Some(w.clone())),
+    };
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "activity",
+        table(
+            vec![
+                (
+                    "customer_id",
+                    Arc::new(StringArray::from_iter_values(
+                        log.iter().map(|a| &a.customer),
+                    )) as ArrayRef,
+                ),
+                ("day", days(log.iter().map(|a| a.date))),
+                (
+                    "kind",
+                    Arc::new(StringArray::from_iter_values(
+                        log.iter().map(|a| kind(&a.event).0),
+                    )),
+                ),
+                (
+                    "name",
+                    Arc::new(StringArray::from(
+                        log.iter().map(|a| kind(&a.event).1).collect::<Vec<_>>(),
+                    )),
+                ),
+                (
+                    "count",
+                    Arc::new(Int64Array::from_iter_values(
+                        log.iter().map(|a| i64::from(a.count)),
+                    )),
+                ),
+                (
+                    "minutes",
+                    Arc::new(Float64Array::from(
+                        log.iter().map(|a| a.duration_minutes).collect::<Vec<_>>(),
+                    )),
+                ),
+            ],
+            4,
+        ),
+    )
+    .unwrap();
+    ctx.register_udaf(behaviour_udaf(&config));
+    let got = behaviour(&ctx, "activity", &index, &config).await.unwrap();
+    assert_eq!(got, expected);
+
+    // An unknown kind is refused with the row named.
+    let ctx = SessionContext::new();
+    ctx.sql("CREATE TABLE a (customer_id VARCHAR, day DATE, kind VARCHAR, name VARCHAR, count BIGINT, minutes DOUBLE) AS VALUES ('k1', DATE '2024-03-02', 'click', 'x', 1, NULL)")
+        .await
+        .unwrap();
+    ctx.register_udaf(behaviour_udaf(&config));
+    let e = behaviour(&ctx, "a", &index, &config)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"click\"") && e.contains("row 0"), "{e}");
+}
