@@ -480,6 +480,71 @@ pub async fn rfm_table(
     table: &str,
     params: RfmParams,
 ) -> DfResult<RfmTable<String>> {
+    let partials = rfm_partials(ctx, table, params).await?;
+    RfmTable::from_partials(params, partials).map_err(|e| bad(e.to_string()))
+}
+
+/// [`rfm_table`] with the distinct purchase days of every customer exact: rows of a customer
+/// rarely meet in date order across partitions (in a Parquet log they never do), where the
+/// per-customer state cannot count distinct days and leaves them `None`. This runs a second
+/// query, `SELECT customer_id, COUNT(*) FROM (SELECT DISTINCT customer_id, day FROM <table>
+/// WHERE <a purchase on or before the analysis date>) GROUP BY customer_id`, and fills them in
+/// (a purchase is what the crate counts as one: an amount that rounds to at least one
+/// millionth). The distinct (customer, day) pairs are DataFusion's hash aggregation, which
+/// spills to disk under a memory limit; everything else stays bounded by the customers.
+///
+/// # Errors
+/// As [`rfm_table`].
+pub async fn rfm_table_exact(
+    ctx: &SessionContext,
+    table: &str,
+    params: RfmParams,
+) -> DfResult<RfmTable<String>> {
+    let mut partials = rfm_partials(ctx, table, params).await?;
+    let sql = format!(
+        "SELECT CAST(customer_id AS VARCHAR), COUNT(*) FROM (SELECT DISTINCT customer_id, day \
+         FROM {table} WHERE amount * 1000000.0 > 0.5 AND day <= DATE '{}') GROUP BY customer_id",
+        params.analysis_date()
+    );
+    let mut days = std::collections::HashMap::new();
+    for batch in ctx.sql(&sql).await?.collect().await? {
+        let keys = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
+        let keys = keys.as_string::<i32>();
+        let counts = batch
+            .column(1)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| bad("rfm_table_exact: COUNT(*) must be a BIGINT"))?;
+        for row in 0..batch.num_rows() {
+            if keys.is_null(row) {
+                return Err(bad(
+                    "customer_id is null in a group: filter null keys first",
+                ));
+            }
+            days.insert(keys.value(row).to_owned(), counts.value(row));
+        }
+    }
+    for (key, state) in &mut partials {
+        let mut parts = state.parts();
+        if parts.purchase_days.is_none() {
+            let count = days.get(key.as_str()).copied().unwrap_or(0);
+            parts.purchase_days = Some(u32::try_from(count).map_err(|_| {
+                bad(format!(
+                    "rfm_table_exact: {count} purchase days for customer {key:?}"
+                ))
+            })?);
+            *state = RfmPartial::from_parts(&parts, &params)
+                .map_err(|e| bad(format!("rfm_table_exact: customer {key:?}: {e}")))?;
+        }
+    }
+    RfmTable::from_partials(params, partials).map_err(|e| bad(e.to_string()))
+}
+
+/// Every customer's merged RFM state from `rfm_state`.
+async fn rfm_partials(
+    ctx: &SessionContext,
+    table: &str,
+    params: RfmParams,
+) -> DfResult<Vec<(String, RfmPartial)>> {
     let sql = format!(
         "SELECT CAST(customer_id AS VARCHAR) AS customer_id, {RFM_STATE}(day, amount) AS s \
          FROM {table} GROUP BY customer_id"
@@ -517,7 +582,7 @@ pub async fn rfm_table(
             partials.push((keys.value(row).to_owned(), state));
         }
     }
-    RfmTable::from_partials(params, partials).map_err(|e| bad(e.to_string()))
+    Ok(partials)
 }
 
 /// Runs `sql` on a copy of `ctx`'s state that never skips the partial aggregation.

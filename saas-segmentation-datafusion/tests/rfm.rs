@@ -257,3 +257,34 @@ async fn filters_and_skipped_partial_aggregation_give_the_same_states() {
         }
     }
 }
+
+#[tokio::test]
+async fn exact_purchase_days_equal_the_in_memory_table_in_full() {
+    let mut log = rows();
+    // Rows in no date order at all, and amounts at the edge of a purchase (a millionth).
+    log.reverse();
+    let day = |d| Date::from_ymd(2024, 2, d).unwrap();
+    log.push(Transaction::new("tiny".into(), day(3), 0.000_000_4));
+    log.push(Transaction::new("tiny".into(), day(4), 0.000_000_6));
+    log.push(Transaction::new("tiny".into(), day(5), 0.000_000_5));
+    log.push(Transaction::new("tiny".into(), day(6), 0.000_000_6));
+    log.swap(0, 603);
+    let end = Date::from_ymd(2024, 6, 1).unwrap();
+    for params in [
+        RfmParams::new(end).future(BadRows::Drop),
+        RfmParams::new(end)
+            .future(BadRows::Drop)
+            .refunds(saas_segmentation::records::RefundPolicy::Drop),
+    ] {
+        let ctx = context(&log, false, params).await;
+        let table = saas_segmentation_datafusion::rfm_table_exact(&ctx, "tx", params)
+            .await
+            .unwrap();
+        let expected = RfmTable::from_transactions(&log, &params).unwrap();
+        assert_eq!(table, expected);
+        assert!(table.iter().all(|(_, s)| s.purchase_days.is_some()));
+        // The plain table could not count them all.
+        let plain = rfm_table(&ctx, "tx", params).await.unwrap();
+        assert!(plain.iter().any(|(_, s)| s.purchase_days.is_none()));
+    }
+}
