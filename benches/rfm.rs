@@ -110,5 +110,42 @@ fn scores(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rfm, scores);
+/// A query engine's batch path: 1M rows into the states of 100k groups (DataFusion's
+/// `rfm_state`), and one Lloyd step's partial sums over 100k rows of 4 features.
+fn engine_states(c: &mut Criterion) {
+    use saas_segmentation::cluster::LloydStep;
+    use saas_segmentation::rfm::RfmPartial;
+    let mut rng = SeededRng::new(7);
+    let end = Date::from_ymd(2024, 12, 31).expect("valid date");
+    let params = RfmParams::new(end);
+    let n = 1_000_000;
+    let groups: Vec<usize> = (0..n).map(|_| rng.below(100_000) as usize).collect();
+    let days: Vec<i32> = (0..n).map(|_| end.days() - rng.below(900) as i32).collect();
+    let amounts: Vec<f64> = (0..n)
+        .map(|_| (rng.range(1.0, 500.0) * 100.0).round() / 100.0)
+        .collect();
+    let mut group = c.benchmark_group("engine_states");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("rfm_add_batch_1m_rows_100k_groups", |b| {
+        b.iter(|| {
+            let mut states = vec![RfmPartial::new(&params); 100_000];
+            RfmPartial::add_batch(&mut states, &groups, &days, &amounts, &params).expect("rows");
+            black_box(states.len())
+        })
+    });
+    let x = ndarray::Array2::from_shape_fn((100_000, 4), |_| rng.normal());
+    let start = x.slice(ndarray::s![0..8, ..]).to_owned();
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function("lloyd_step_100k_rows_k8_d4", |b| {
+        b.iter(|| {
+            let mut step = LloydStep::new(start.view()).expect("centroids");
+            step.add(x.view()).expect("rows");
+            black_box(step.centroids().expect("sums"))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rfm, scores, engine_states);
 criterion_main!(benches);
