@@ -15,6 +15,7 @@ use saas_segmentation::activity::{
 use saas_segmentation::{CustomerIndex, Date, PerCustomer};
 
 use crate::bad;
+use crate::summaries::{encode, for_each_state};
 
 /// The name of the aggregate [`behaviour_udaf`] registers.
 pub const BEHAVIOUR_STATE: &str = "behaviour_state";
@@ -112,27 +113,20 @@ impl Accumulator for BehaviourAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        let states = states
-            .first()
-            .and_then(|a| a.as_binary_opt::<i32>())
-            .ok_or_else(|| bad("behaviour_state: the state must be one Binary column"))?;
-        for row in 0..states.len() {
-            if states.is_null(row) {
-                continue;
-            }
-            let other: BehaviourPartial<String> = serde_json::from_slice(states.value(row))
-                .map_err(|e| bad(format!("behaviour_state: state {row} does not load: {e}")))?;
-            self.state.merge(&other);
-        }
-        Ok(())
+        for_each_state(
+            states,
+            BEHAVIOUR_STATE,
+            |other: BehaviourPartial<String>| {
+                self.state.merge(&other);
+                Ok(())
+            },
+        )
     }
 }
 
 impl BehaviourAccumulator {
     fn encoded(&self) -> DfResult<ScalarValue> {
-        let bytes = serde_json::to_vec(&self.state)
-            .map_err(|e| bad(format!("behaviour_state: cannot serialize the state: {e}")))?;
-        Ok(ScalarValue::Binary(Some(bytes)))
+        encode(&self.state, BEHAVIOUR_STATE)
     }
 }
 

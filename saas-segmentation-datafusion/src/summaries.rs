@@ -53,9 +53,7 @@ struct SummaryAccumulator<S> {
 impl<S: Summary> SummaryAccumulator<S> {
     fn encoded(&mut self) -> DfResult<ScalarValue> {
         self.summary.flush()?;
-        let bytes = serde_json::to_vec(&self.summary)
-            .map_err(|e| bad(format!("{}: cannot serialize the state: {e}", S::NAME)))?;
-        Ok(ScalarValue::Binary(Some(bytes)))
+        encode(&self.summary, S::NAME)
     }
 }
 
@@ -77,21 +75,37 @@ impl<S: Summary> Accumulator for SummaryAccumulator<S> {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        let states = states
-            .first()
-            .and_then(|a| a.as_binary_opt::<i32>())
-            .ok_or_else(|| bad(format!("{}: the state must be one Binary column", S::NAME)))?;
-        for row in 0..states.len() {
-            if states.is_null(row) {
-                continue;
-            }
-            // Loading runs the crate's checks: a foreign or damaged state is an error.
-            let other: S = serde_json::from_slice(states.value(row))
-                .map_err(|e| bad(format!("{}: state {row} does not load: {e}", S::NAME)))?;
-            self.summary.absorb(other)?;
-        }
-        Ok(())
+        for_each_state(states, S::NAME, |other: S| self.summary.absorb(other))
     }
+}
+
+/// A state as the Binary value an engine carries: its serialized form.
+pub(crate) fn encode<S: Serialize>(state: &S, name: &str) -> DfResult<ScalarValue> {
+    let bytes = serde_json::to_vec(state)
+        .map_err(|e| bad(format!("{name}: cannot serialize the state: {e}")))?;
+    Ok(ScalarValue::Binary(Some(bytes)))
+}
+
+/// Loads every non-null state of a Binary state column and hands it to `absorb`. Loading runs
+/// the crate's checks: a foreign or damaged state is an error.
+pub(crate) fn for_each_state<S: DeserializeOwned>(
+    states: &[ArrayRef],
+    name: &str,
+    mut absorb: impl FnMut(S) -> DfResult<()>,
+) -> DfResult<()> {
+    let states = states
+        .first()
+        .and_then(|a| a.as_binary_opt::<i32>())
+        .ok_or_else(|| bad(format!("{name}: the state must be one Binary column")))?;
+    for row in 0..states.len() {
+        if states.is_null(row) {
+            continue;
+        }
+        let other: S = serde_json::from_slice(states.value(row))
+            .map_err(|e| bad(format!("{name}: state {row} does not load: {e}")))?;
+        absorb(other)?;
+    }
+    Ok(())
 }
 
 fn summary_udaf<S: Summary>(
