@@ -4,7 +4,7 @@ per-customer count / sum / max as a lazy group-by (`scan_parquet(...).group_by()
 timed from the scan to the collected frame, one run per thread count. Run by hand, never by
 CI, after the example has written the files:
 
-    cargo run --release -p saas-segmentation-datafusion --features parquet --example parquet_scale
+    cargo run --release -p saas-segmentation-datafusion --example parquet_scale
     python benches/peers/parquet_polars.py target/parquet-scale/100000000-1000000-7
 """
 import os

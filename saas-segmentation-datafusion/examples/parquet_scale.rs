@@ -3,8 +3,8 @@
 //! count / sum / max as the yardstick.
 //!
 //! ```text
-//! cargo run --release -p saas-segmentation-datafusion --features parquet --example parquet_scale
-//! cargo run --release -p saas-segmentation-datafusion --features parquet --example parquet_scale -- \
+//! cargo run --release -p saas-segmentation-datafusion --example parquet_scale
+//! cargo run --release -p saas-segmentation-datafusion --example parquet_scale -- \
 //!     --rows 100000000 --customers 1000000 --files 16 --seed 7 --scaling
 //! ```
 //!
