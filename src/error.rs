@@ -161,6 +161,15 @@ pub enum Error {
         /// Why the quantity cannot be computed.
         reason: String,
     },
+    /// A chart or report could not be drawn (feature `charts`): nothing to draw, or a value
+    /// that is not finite.
+    #[error("cannot draw {what:?}: {reason}")]
+    Render {
+        /// The chart's title.
+        what: String,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
 }
 
 /// The crate's result type, with [`Error`] as the default error.

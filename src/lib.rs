@@ -14,6 +14,8 @@ pub mod activity;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod audit;
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod cluster;
 pub mod clv;
 pub mod cohort;
@@ -34,6 +36,7 @@ pub mod profile;
 pub mod propensity;
 pub mod random;
 pub mod records;
+pub mod report;
 pub mod rfm;
 pub mod rules;
 pub mod segmentation;
