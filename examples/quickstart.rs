@@ -123,7 +123,7 @@ fn main() -> Result<()> {
     let (mid, start) = (end_month.add_months(-3)?, end_month.add_months(-6)?);
     // The MRR rows run to the month before the analysis date: MRR analyses end there.
     let mrr_params = MrrParams::new(today.add_days(-1)?);
-    let window = |from, to| KpiInputs::new().mrr(base.mrr(), mrr_params.clone(), from, to);
+    let window = |from, to| KpiInputs::new().mrr(base.mrr(), mrr_params, from, to);
     let tier_before = segment_kpis(&dense, &by_tier, &window(start, mid))?;
     let tier_now = segment_kpis(&dense, &by_tier, &window(mid, end_month))?;
     let mut goal_section = Section::new("goal", "1. The goal");
@@ -557,7 +557,11 @@ fn main() -> Result<()> {
         &mut clustering,
         "choose-k",
         &ChooseKChart::new(&choice, "Choosing k"),
-        "Each panel is one criterion over k = 2..8; the orange line is the k used.",
+        &format!(
+            "Each panel is one criterion over k = {}..{}; the orange line is the k used.",
+            choice.scores().first().map_or(0, |s| s.k),
+            choice.scores().last().map_or(0, |s| s.k)
+        ),
     )?;
     chart(
         &mut clustering,
@@ -871,7 +875,7 @@ fn main() -> Result<()> {
         .collect();
     let year_ago = end_month.add_months(-12)?;
     let inputs = KpiInputs::new()
-        .mrr(&by_key_mrr, mrr_params.clone(), year_ago, end_month)
+        .mrr(&by_key_mrr, mrr_params, year_ago, end_month)
         .gross_margin(0.8);
     let tier_kpis = segment_kpis(index, &by_tier, &inputs)?;
     let cluster_kpis = segment_kpis(index, &clusters, &inputs)?;
@@ -923,14 +927,24 @@ fn main() -> Result<()> {
         flags
             .iter()
             .map(|f| {
+                let unit = |v: f64| match f.quantity {
+                    "sales_cycle_days" => format!("{} days", group(v)),
+                    _ => money(v).render(),
+                };
+                let name = match f.quantity {
+                    "acv" => "ACV (annual contract value)",
+                    "cac" => "CAC",
+                    "ltv" => "LTV",
+                    "sales_cycle_days" => "sales cycle",
+                    other => other,
+                };
                 format!(
-                    "{} {}: measured {} against a typical {}",
+                    "{} {name}: measured {}, the typical range for the tier is {}.",
                     f.tier,
-                    f.quantity,
-                    group(f.measured),
+                    unit(f.measured),
                     match f.expected.max {
-                        Some(max) => format!("{} to {}", group(f.expected.min), group(max)),
-                        None => format!("{} or more", group(f.expected.min)),
+                        Some(max) => format!("{} to {}", unit(f.expected.min), unit(max)),
+                        None => format!("{} or more", unit(f.expected.min)),
                     }
                 )
             })
@@ -1137,11 +1151,7 @@ fn main() -> Result<()> {
                 vec![
                     Cell::text(segment.clone()),
                     Cell::text(p.goal.clone()),
-                    Cell::text(
-                        p.owner
-                            .as_ref()
-                            .map_or("-".to_owned(), |t| format!("{t:?}")),
-                    ),
+                    Cell::text(p.owner.as_ref().map_or("-", team_name)),
                     Cell::text(p.actions.join("; ")),
                     Cell::text(p.channels.join(", ")),
                     Cell::text(p.success_metric.clone()),
@@ -1206,16 +1216,22 @@ fn main() -> Result<()> {
             KeyFigure::new("control renewed", Cell::percent(readout.control, 1)),
             KeyFigure::new("with the offer", Cell::percent(readout.treatment, 1)),
             KeyFigure::new(
-                "relative lift",
-                Cell::text(format!(
-                    "{:+.1}% [{:+.1}%, {:+.1}%]",
-                    readout.relative_lift * 100.0,
+                &format!(
+                    "relative lift, 95% interval {:+.1}% to {:+.1}%",
                     readout.lift_lower * 100.0,
                     readout.lift_upper * 100.0
-                )),
+                ),
+                Cell::text(format!("{:+.1}%", readout.relative_lift * 100.0)),
             )
             .defined_by("lift-interval"),
-            KeyFigure::new("p-value", Cell::text(format!("{:.4}", readout.p_value))),
+            KeyFigure::new(
+                "p-value (two-proportion z test)",
+                Cell::text(if readout.p_value < 0.0001 {
+                    "< 0.0001".to_owned()
+                } else {
+                    format!("{:.4}", readout.p_value)
+                }),
+            ),
         ]));
         println!(
             "13. Experiment: renewals {:.1}% -> {:.1}% (n = {} / {}), p = {:.4}",
@@ -1316,6 +1332,7 @@ fn group(value: f64) -> String {
 /// A play for a cluster, from the words of its name ("low activity_trend, high mrr").
 fn play_for(name: &str) -> Play {
     let has = |w: &str| name.contains(w);
+    // First match wins: saving accounts comes before growing them.
     let (goal, owner, actions, channels, metric): (&str, Team, &[&str], &[&str], &str) =
         if has("low activity_trend") || has("high support_tickets") {
             (
@@ -1326,12 +1343,12 @@ fn play_for(name: &str) -> Play {
                     "answer open problem tickets first",
                     "save offer at renewal",
                 ],
-                &["csm call", "email"],
+                &["CSM call", "email"],
                 "logo churn and contraction over the next two quarters",
             )
-        } else if has("high mrr") || has("high employees") {
+        } else if has("high employees") {
             (
-                "protect and expand strategic accounts across departments",
+                "protect strategic accounts and expand across departments",
                 Team::Sales,
                 &[
                     "executive business review each quarter",
@@ -1341,21 +1358,29 @@ fn play_for(name: &str) -> Play {
                 &["account manager", "events"],
                 "net revenue retention over four quarters",
             )
-        } else if has("high logins") || has("high core_adoption") {
+        } else if has("high logins") || has("high core_adoption") || has("high activity_trend") {
             (
-                "turn heavy use into seats and the next plan",
+                "turn heavy and growing use into seats and the next plan",
                 Team::Sales,
                 &[
                     "upgrade prompts at seat and usage limits",
                     "inside-sales offer for the next plan",
                     "invite-your-team campaign",
                 ],
-                &["in-app", "email"],
+                &["in-app", "inside sales"],
                 "expansion MRR per account",
+            )
+        } else if has("high mrr") {
+            (
+                "keep high-value accounts healthy with a named CSM",
+                Team::CustomerSuccess,
+                &["quarterly business reviews", "health alerts to the CSM"],
+                &["CSM", "email"],
+                "gross revenue retention",
             )
         } else if has("low logins") || has("low mrr") || has("low core_adoption") {
             (
-                "reactivate at low cost to serve or let go",
+                "reactivate at low cost to serve, or let go",
                 Team::Marketing,
                 &[
                     "automated re-engagement sequence",
@@ -1384,6 +1409,17 @@ fn play_for(name: &str) -> Play {
         success_metric: metric.to_owned(),
         owner: Some(owner),
         ..Play::default()
+    }
+}
+
+fn team_name(team: &Team) -> &str {
+    match team {
+        Team::Product => "Product",
+        Team::Marketing => "Marketing",
+        Team::Sales => "Sales",
+        Team::CustomerSuccess => "Customer success",
+        Team::Support => "Support",
+        Team::Other(name) => name,
     }
 }
 

@@ -148,14 +148,21 @@ fn render_error(what: &str, reason: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The largest magnitude a chart draws: beyond it axis arithmetic loses every digit (and no
+/// amount of money or customers is that large).
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 fn ensure_drawable(what: &str, values: impl IntoIterator<Item = f64>) -> Result<()> {
     let mut any = false;
     for v in values {
         any = true;
-        if !v.is_finite() {
+        if !v.is_finite() || v.abs() > MAX_MAGNITUDE {
             return Err(render_error(
                 what,
-                format!("a value is {v}: only finite values can be drawn"),
+                format!(
+                    "a value is {v}: only finite values within ±1e15 can be drawn (rescale, or \
+                     drop the value)"
+                ),
             ));
         }
     }
@@ -163,6 +170,17 @@ fn ensure_drawable(what: &str, values: impl IntoIterator<Item = f64>) -> Result<
         Ok(())
     } else {
         Err(render_error(what, "nothing to draw: the chart has no data"))
+    }
+}
+
+/// Shares drawn on a fixed 0-1 axis must lie on it.
+fn ensure_shares(what: &str, values: impl IntoIterator<Item = f64>) -> Result<()> {
+    match values.into_iter().find(|v| !(0.0..=1.0).contains(v)) {
+        Some(v) => Err(render_error(
+            what,
+            format!("a share is {v}: shares (survival, Lorenz, Gini) lie in [0, 1]"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -320,19 +338,28 @@ impl Heatmap {
     #[must_use]
     pub fn retention(matrix: &RetentionMatrix, title: &str) -> Heatmap {
         let periods = matrix.periods();
+        let cells = matrix.rates();
+        // The color runs from the lowest observed rate (rounded down to 10%) to 100%, so
+        // cohorts that all keep 80-100% still show their differences.
+        let lowest = cells
+            .iter()
+            .flatten()
+            .flatten()
+            .fold(1.0f64, |a, &b| a.min(b));
+        let min = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
         Heatmap {
             title: title.to_owned(),
             row_title: "cohort".into(),
             column_title: "periods since signup".into(),
             rows: matrix.labels().to_vec(),
             columns: (0..periods).map(|p| p.to_string()).collect(),
-            cells: matrix.rates(),
+            cells,
             row_notes: matrix
                 .sizes()
                 .iter()
                 .map(|n| format!("n={}", group_thousands(*n as f64, 0)))
                 .collect(),
-            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+            scale: ColorScale::Sequential { min, max: 1.0 },
             format: ValueFormat::Percent { decimals: 0 },
         }
     }
@@ -477,52 +504,80 @@ impl Chart for Heatmap {
             .map(|r| r.chars().count())
             .max()
             .unwrap_or(0);
-        let left = (text_width(label_chars.min(34), 12.0) + 14).clamp(60, 260);
+        let left = (text_width(label_chars.min(44), 12.0) + 14).clamp(60, 300);
         let note_w = if self.row_notes.is_empty() { 10 } else { 64 };
-        let top = 78;
         let plot_w = WIDTH as i32 - left - note_w - 10;
         let cols = self.columns.len() as i32;
         let cell_w = (plot_w / cols).max(6);
-        let col_chars = (cell_w as f64 / (11.0 * 0.6)).floor() as usize;
+        let col_chars = self
+            .columns
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0);
+        // Column labels that do not fit across their cell are written upwards.
+        let vertical = text_width(col_chars, 11.0) > cell_w - 4 && cell_w >= 14;
+        let top = if vertical {
+            56 + text_width(col_chars.min(30), 11.0)
+        } else {
+            78
+        };
         let height = top + row_h * self.rows.len() as i32 + 56;
-        let show_values = cell_w >= 30;
+        // Narrow cells get the value without its unit, in a smaller font.
+        let (show_values, compact) = (cell_w >= 22, cell_w < 34);
         render(&self.title, (WIDTH, height as u32), |root| {
             root.draw(&Text::new(self.title.clone(), (12, 10), title_style()))
                 .map_err(e2s)?;
             root.draw(&Text::new(
-                self.column_title.clone(),
+                if compact && matches!(self.format, ValueFormat::Percent { .. }) {
+                    format!("{} (cells in %)", self.column_title)
+                } else {
+                    self.column_title.clone()
+                },
                 (left, 38),
                 font(12.0).color(&MUTED),
             ))
             .map_err(e2s)?;
             root.draw(&Text::new(
                 self.row_title.clone(),
-                (12, 60),
+                (12, top - 18),
                 font(12.0).color(&MUTED),
             ))
             .map_err(e2s)?;
-            // Column labels: every one when they fit, else every n-th.
-            let step = if col_chars >= 3 {
+            // Column labels: across when they fit, upwards when not, every n-th when even
+            // that is too tight.
+            let step = if cell_w >= 14 {
                 1
             } else {
-                (3 * 7 / cell_w.max(1)).max(1) as usize + 1
+                (14 / cell_w.max(1)) as usize + 1
             };
             for (c, label) in self.columns.iter().enumerate() {
                 if c % step != 0 {
                     continue;
                 }
                 let x = left + cell_w * c as i32 + cell_w / 2;
-                root.draw(&Text::new(
-                    clip(label, col_chars.max(4) * step),
-                    (x, top - 6),
-                    font(11.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ))
-                .map_err(e2s)?;
+                if vertical {
+                    root.draw(&Text::new(
+                        clip(label, 30),
+                        (x, top - 6),
+                        font(11.0)
+                            .transform(FontTransform::Rotate270)
+                            .pos(Pos::new(HPos::Left, VPos::Center)),
+                    ))
+                    .map_err(e2s)?;
+                } else {
+                    root.draw(&Text::new(
+                        label.clone(),
+                        (x, top - 6),
+                        font(11.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    ))
+                    .map_err(e2s)?;
+                }
             }
             for (r, label) in self.rows.iter().enumerate() {
                 let y = top + row_h * r as i32;
                 root.draw(&Text::new(
-                    clip(label, 34),
+                    clip(label, 44),
                     (left - 8, y + row_h / 2),
                     font(12.0).pos(Pos::new(HPos::Right, VPos::Center)),
                 ))
@@ -536,10 +591,17 @@ impl Chart for Heatmap {
                             root.draw(&Rectangle::new(corners, fill.filled()))
                                 .map_err(e2s)?;
                             if show_values {
+                                let text = match (compact, self.format) {
+                                    (true, ValueFormat::Percent { .. }) => {
+                                        format!("{:.0}", v * 100.0)
+                                    }
+                                    (true, ValueFormat::Number { decimals: 0 }) => short_number(*v),
+                                    _ => self.format.format(*v),
+                                };
                                 root.draw(&Text::new(
-                                    self.format.format(*v),
+                                    text,
                                     (x + cell_w / 2, y + row_h / 2),
-                                    font(10.5)
+                                    font(if compact { 9.5 } else { 10.5 })
                                         .color(&text_on(fill))
                                         .pos(Pos::new(HPos::Center, VPos::Center)),
                                 ))
@@ -722,8 +784,27 @@ impl Chart for SurvivalChart {
             &self.title,
             self.curves
                 .iter()
-                .flat_map(|c| c.steps.iter().flat_map(|s| [s.0, s.1, s.2, s.3])),
+                .flat_map(|c| c.steps.iter().flat_map(|s| [s.0, s.1, s.2, s.3]))
+                .chain(self.at_risk_times.iter().copied()),
         )?;
+        ensure_shares(
+            &self.title,
+            self.curves
+                .iter()
+                .flat_map(|c| c.steps.iter().flat_map(|s| [s.1, s.2, s.3])),
+        )?;
+        if let Some(t) = self
+            .curves
+            .iter()
+            .flat_map(|c| c.steps.iter().map(|s| s.0))
+            .chain(self.at_risk_times.iter().copied())
+            .find(|t| *t < 0.0)
+        {
+            return Err(render_error(
+                &self.title,
+                format!("a time is {t}: times start at 0"),
+            ));
+        }
         let x_max = self
             .curves
             .iter()
@@ -753,6 +834,7 @@ impl Chart for SurvivalChart {
                 .light_line_style(WHITE)
                 .bold_line_style(GRID)
                 .x_desc(self.x_label.clone())
+                .x_label_formatter(&|v| axis_number(*v, x_max))
                 .y_desc("share still customers")
                 .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
                 .label_style(font(11.0))
@@ -949,9 +1031,18 @@ impl Chart for ChooseKChart {
                 .iter()
                 .flat_map(|p| p.points.iter().flat_map(|q| [q.0, q.1])),
         )?;
+        if let Some(p) = self.panels.iter().find(|p| p.points.is_empty()) {
+            return Err(render_error(
+                &self.title,
+                format!(
+                    "panel {:?} has no points: drop it or add its values",
+                    p.name
+                ),
+            ));
+        }
         let cols = 2usize;
         let rows = self.panels.len().div_ceil(cols);
-        let height = 44 + 230 * rows as u32;
+        let height = 64 + 230 * rows as u32;
         render(&self.title, (WIDTH, height), |root| {
             root.draw(&Text::new(
                 format!("{} — recommended k = {}", self.title, self.recommended),
@@ -959,7 +1050,7 @@ impl Chart for ChooseKChart {
                 title_style(),
             ))
             .map_err(e2s)?;
-            let body = root.margin(40, 0, 0, 0);
+            let body = root.margin(40, 24, 0, 0);
             let areas = body.split_evenly((rows, cols));
             for (panel, area) in self.panels.iter().zip(&areas) {
                 let (k_lo, k_hi) = panel
@@ -1030,10 +1121,21 @@ impl Chart for ChooseKChart {
     }
 }
 
+/// An axis tick over a range `span` wide: whole numbers when the range is wide enough.
+fn axis_number(v: f64, span: f64) -> String {
+    if span.abs() >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// `12345.6` as `12.3k`, `0.4321` as `0.432`.
 fn short_number(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e9 {
+    if a == 0.0 {
+        "0".to_owned()
+    } else if a >= 1e9 {
         format!("{:.1}G", v / 1e9)
     } else if a >= 1e6 {
         format!("{:.1}M", v / 1e6)
@@ -1086,6 +1188,13 @@ impl Chart for LorenzChart {
 
     fn to_svg(&self) -> Result<String> {
         ensure_drawable(
+            &self.title,
+            self.points
+                .iter()
+                .flat_map(|p| [p.0, p.1])
+                .chain([self.gini, self.top_20_share]),
+        )?;
+        ensure_shares(
             &self.title,
             self.points
                 .iter()
@@ -1204,7 +1313,7 @@ impl Waterfall {
         let sum = |f: fn(&MonthMovements) -> f64| -> f64 { months.iter().map(f).sum() };
         Ok(Waterfall {
             title: title.to_owned(),
-            start_label: format!("MRR {}", first.month),
+            start_label: format!("start {}", month_label(first.month)),
             start: first.start_mrr,
             steps: vec![
                 Step {
@@ -1228,7 +1337,7 @@ impl Waterfall {
                     delta: -sum(|m| m.churn.abs()),
                 },
             ],
-            end_label: format!("MRR end {}", last.month),
+            end_label: format!("end {}", month_label(last.month)),
             format: ValueFormat::Money { currency },
         })
     }
@@ -1238,6 +1347,11 @@ impl Waterfall {
     pub fn end(&self) -> f64 {
         self.start + self.steps.iter().map(|s| s.delta).sum::<f64>()
     }
+}
+
+/// `2025-01-01` as `2025-01`.
+fn month_label(date: crate::Date) -> String {
+    date.to_string().chars().take(7).collect()
 }
 
 impl Chart for Waterfall {
@@ -1272,9 +1386,9 @@ impl Chart for Waterfall {
                 .margin(14)
                 .x_label_area_size(36)
                 .y_label_area_size(76)
-                .build_cartesian_2d((0..n).into_segmented(), lo..hi.max(1.0))
+                .build_cartesian_2d((0..n - 1).into_segmented(), lo..hi.max(1.0))
                 .map_err(e2s)?;
-            let labels: Vec<String> = bars.iter().map(|b| clip(&b.0, 14)).collect();
+            let labels: Vec<String> = bars.iter().map(|b| clip(&b.0, 16)).collect();
             let format = self.format;
             chart
                 .configure_mesh()
@@ -1431,6 +1545,9 @@ impl Chart for IntervalBars {
                 .chain(self.reference.iter().map(|r| r.1)),
         )?;
         let n = self.bars.len();
+        if n == 0 {
+            return Err(render_error(&self.title, "nothing to draw: no bars"));
+        }
         let hi = self
             .bars
             .iter()
@@ -1452,7 +1569,7 @@ impl Chart for IntervalBars {
             .map(|b| b.label.chars().count())
             .max()
             .unwrap_or(0);
-        let y_area = (text_width(name_chars.min(30), 11.0) + 16).max(60) as u32;
+        let y_area = (text_width(name_chars.min(40), 11.0) + 16).max(60) as u32;
         let height = 110 + 34 * n as u32;
         render(&self.title, (WIDTH, height), |root| {
             let mut chart = ChartBuilder::on(root)
@@ -1460,9 +1577,9 @@ impl Chart for IntervalBars {
                 .margin(14)
                 .x_label_area_size(40)
                 .y_label_area_size(y_area)
-                .build_cartesian_2d(lo..hi, (0..n).into_segmented())
+                .build_cartesian_2d(lo..hi, (0..n - 1).into_segmented())
                 .map_err(e2s)?;
-            let labels: Vec<String> = self.bars.iter().map(|b| clip(&b.label, 30)).collect();
+            let labels: Vec<String> = self.bars.iter().map(|b| clip(&b.label, 40)).collect();
             let format = self.format;
             chart
                 .configure_mesh()
@@ -1527,7 +1644,7 @@ impl Chart for IntervalBars {
                     };
                     Text::new(
                         text,
-                        (at + span * 0.01, SegmentValue::CenterOf(row(i))),
+                        (at + span * 0.02, SegmentValue::CenterOf(row(i))),
                         font(10.5).pos(Pos::new(HPos::Left, VPos::Center)),
                     )
                 }))
@@ -1576,7 +1693,7 @@ impl HistogramGroup {
     /// Members in the group.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0u64, |a, &c| a.saturating_add(c))
     }
 }
 
@@ -1600,7 +1717,7 @@ impl Histogram {
     /// # Errors
     /// [`Error::InvalidParameter`] for no bins, more than 1,000, or `lo >= hi` (or not finite).
     pub fn new(title: &str, x_label: &str, lo: f64, hi: f64, bins: usize) -> Result<Histogram> {
-        if bins == 0 || bins > 1_000 || !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        if bins == 0 || bins > 1_000 || !(lo < hi && (hi - lo).is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "bins",
                 reason: format!(
@@ -1651,6 +1768,23 @@ impl Chart for Histogram {
 
     fn to_svg(&self) -> Result<String> {
         ensure_drawable(&self.title, self.edges.iter().copied())?;
+        let bins = self.edges.len() - 1;
+        if bins == 0 || self.edges.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(render_error(
+                &self.title,
+                "bin edges must be at least two and strictly increasing",
+            ));
+        }
+        if let Some(g) = self.groups.iter().find(|g| g.counts.len() != bins) {
+            return Err(render_error(
+                &self.title,
+                format!(
+                    "group {:?} has {} counts for {bins} bins: one count per bin",
+                    g.name,
+                    g.counts.len()
+                ),
+            ));
+        }
         if self.groups.iter().all(|g| g.total() == 0) {
             return Err(render_error(
                 &self.title,
@@ -1680,6 +1814,7 @@ impl Chart for Histogram {
                 .light_line_style(WHITE)
                 .bold_line_style(GRID)
                 .x_desc(self.x_label.clone())
+                .x_label_formatter(&|v| axis_number(*v, hi - lo))
                 .y_desc("share of the group")
                 .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
                 .label_style(font(11.0))

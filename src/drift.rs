@@ -549,7 +549,7 @@ impl Trigger {
                 psi,
                 p_value,
             } => match p_value {
-                Some(p) => format!("{variable} drifted: PSI {psi:.3}, KS p = {p:.2e}"),
+                Some(p) => format!("{variable} drifted: PSI {psi:.3}, KS p {}", p_text(*p)),
                 None => format!("{variable} drifted: PSI {psi:.3}"),
             },
             Trigger::Migration { ari } => {
@@ -646,10 +646,10 @@ impl Resegment {
             });
         } else {
             self.checked.push(format!(
-                "{variable}: PSI {:.3} ({}), KS p = {:.2e}",
+                "{variable}: PSI {:.3} ({}), KS p {}",
                 psi.psi,
                 psi.level(),
-                ks.p_value
+                p_text(ks.p_value)
             ));
         }
         self
@@ -708,5 +708,16 @@ impl Resegment {
             triggers: self.triggers,
             stable: self.checked,
         }
+    }
+}
+
+/// A p-value as people read it: `= 0.699`, `= 0.0123`, or `< 0.0001`.
+fn p_text(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".to_owned()
+    } else if p < 0.01 {
+        format!("= {p:.4}")
+    } else {
+        format!("= {p:.3}")
     }
 }

@@ -80,6 +80,29 @@ impl Kpi {
             Kpi::Custom => None,
         }
     }
+
+    /// A value of the KPI as people read it: shares as percentages (`2.31%`), days as days,
+    /// LTV:CAC as a ratio, other values with two decimals.
+    ///
+    /// ```
+    /// use saas_segmentation::playbook::Kpi;
+    ///
+    /// assert_eq!(Kpi::MonthlyChurn.format(0.0231), "2.31%");
+    /// assert_eq!(Kpi::SalesCycleDays.format(41.6), "42 days");
+    /// assert_eq!(Kpi::LtvToCac.format(3.25), "3.2x");
+    /// ```
+    #[must_use]
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Kpi::Conversion | Kpi::WinRate | Kpi::Nrr | Kpi::Grr | Kpi::MonthlyChurn => {
+                format!("{:.2}%", value * 100.0)
+            }
+            Kpi::SalesCycleDays => format!("{value:.0} days"),
+            Kpi::LtvToCac => format!("{value:.1}x"),
+            Kpi::Cac | Kpi::Ltv => format!("{value:.0}"),
+            Kpi::SupportLoad | Kpi::Custom => format!("{value:.2}"),
+        }
+    }
 }
 
 /// Which way a goal moves its KPI.
@@ -258,23 +281,34 @@ impl Goal {
         // + 0.0 turns -0 (no change) into 0 for display.
         let achieved = (value - self.baseline) / (self.target - self.baseline) + 0.0;
         let on_track = gap >= 0.0;
+        let f = |v: f64| self.kpi.format(v);
+        // A gap in a share KPI reads in percentage points.
+        let points = |v: f64| match self.kpi {
+            Kpi::Conversion | Kpi::WinRate | Kpi::Nrr | Kpi::Grr | Kpi::MonthlyChurn => {
+                format!("{:.2} points", v * 100.0)
+            }
+            _ => f(v),
+        };
         let summary = if achieved >= 1.0 {
             format!(
-                "{segment}: target reached ({value:.4} against {:.4})",
-                self.target
+                "{segment}: target reached ({} against {})",
+                f(value),
+                f(self.target)
             )
         } else if on_track {
             format!(
-                "{segment}: on track at {value:.4}, {:.0}% of the way, {:.4} ahead of the path",
+                "{segment}: on track at {}, {:.0}% of the way, {} ahead of the path",
+                f(value),
                 achieved * 100.0,
-                gap
+                points(gap)
             )
         } else {
             format!(
-                "{segment}: off track at {value:.4}, {:.0}% of the way, {:.4} behind the path ({:.4} expected by {date})",
+                "{segment}: off track at {}, {:.0}% of the way, {} behind the path ({} expected by {date})",
+                f(value),
                 achieved * 100.0,
-                -gap,
-                expected
+                points(-gap),
+                f(expected)
             )
         };
         Ok(Progress {

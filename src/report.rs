@@ -404,25 +404,25 @@ body { margin:0; font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Ne
 header { background:#fff; border-bottom:1px solid var(--line); padding:24px 32px 12px; }
 header h1 { margin:0 0 4px; font-size:26px; }
 header p { margin:0 0 12px; color:var(--muted); }
-nav ol { margin:0; padding:0; list-style:none; display:flex; flex-wrap:wrap; gap:6px 14px; font-size:13px; counter-reset: s; }
-nav li { counter-increment: s; }
-nav li::before { content: counter(s) ". "; color:var(--muted); }
+nav ol { margin:0; padding:0; list-style:none; display:flex; flex-wrap:wrap; gap:6px 16px; font-size:13px; }
 nav a { color:var(--accent); text-decoration:none; }
 main { max-width: 1000px; margin: 0 auto; padding: 8px 24px 48px; }
 section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:8px 24px 20px; margin:20px 0; }
 h2 { font-size:20px; margin:16px 0 8px; }
 p, li { max-width: 78ch; }
-.figures { display:grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap:10px; margin:12px 0; }
+.figures { display:grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap:10px; margin:12px 0; }
 .figure { border:1px solid var(--line); border-radius:6px; padding:8px 12px; }
-.figure .value { font-size:21px; font-weight:600; font-variant-numeric: tabular-nums; }
+.figure .value { font-size:20px; font-weight:600; font-variant-numeric: tabular-nums; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
 .figure .label { font-size:12.5px; color:var(--muted); }
 .table-wrap { overflow-x:auto; margin:10px 0 16px; }
 table { border-collapse:collapse; font-size:13.5px; min-width: 50%; }
 caption { text-align:left; font-weight:600; padding:4px 0 6px; }
 th, td { border-bottom:1px solid var(--line); padding:5px 10px; vertical-align:top; }
-th { background:#f1f3f6; text-align:left; font-weight:600; white-space:nowrap; }
-td { overflow-wrap:anywhere; max-width: 38ch; }
-td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; white-space:nowrap; }
+th { background:#f1f3f6; text-align:left; font-weight:600; vertical-align:bottom; }
+td { overflow-wrap:break-word; max-width: 60ch; }
+td:first-child { min-width: 18ch; }
+td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
+td.num { white-space:nowrap; }
 tbody tr:nth-child(even) { background:#fafbfc; }
 abbr[title] { text-decoration: underline dotted; cursor: help; }
 sup a { text-decoration:none; color:var(--accent); font-size:11px; }
