@@ -182,7 +182,12 @@ fn main() -> Result<()> {
     let records = base.source_records();
     let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
     for r in &records {
-        *by_source.entry(format!("{:?}", r.source)).or_default() += 1;
+        let name = match format!("{:?}", r.source).as_str() {
+            "Crm" => "CRM".to_owned(),
+            "ProductAnalytics" => "product analytics".to_owned(),
+            other => other.to_lowercase(),
+        };
+        *by_source.entry(name).or_default() += 1;
     }
     let mut profiles = ProfileBuilder::new().records(records).build()?;
     let end = today.add_days(-1)?;
@@ -338,6 +343,56 @@ fn main() -> Result<()> {
         "Top row: bought most recently. Right column: bought most often. The top-right corner \
          is the best customers; the bottom-left, those slipping away.",
     )?;
+    // Where the planted segments of the synthetic base land in RFM.
+    let planted = base.planted();
+    let mut landing = vec![vec![0usize; rfm_segments.segments().len()]; planted.len()];
+    for id in index.ids() {
+        if let Some(s) = rfm_segments.segment_of(id) {
+            landing[base.truth()[id.index()]][s] += 1;
+        }
+    }
+    rfm.add(Block::Table(
+        Table::new(
+            vec![
+                Column::text("planted segment"),
+                Column::number("customers"),
+                Column::text("most common RFM segments"),
+            ],
+            planted
+                .iter()
+                .zip(&landing)
+                .map(|(p, counts)| {
+                    let total: usize = counts.iter().sum();
+                    let mut order: Vec<usize> = (0..counts.len()).collect();
+                    order.sort_by_key(|&s| std::cmp::Reverse(counts[s]));
+                    vec![
+                        Cell::text(p.name.clone()),
+                        Cell::number(total as f64, 0),
+                        Cell::text(
+                            order
+                                .iter()
+                                .take(3)
+                                .map(|&s| {
+                                    format!(
+                                        "{} {:.0}%",
+                                        rfm_segments.segments()[s].name(),
+                                        100.0 * counts[s] as f64 / total.max(1) as f64
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                    ]
+                })
+                .collect(),
+        )
+        .caption("The planted segments of the synthetic base, as RFM sees them"),
+    ));
+    rfm.text(
+        "RFM reads billing, not use: the planted at-risk decliners still pay every month, so \
+         RFM spreads them over its segments. The health score of section 11, built from \
+         activity, support and MRR signals, is what finds them.",
+    );
     let rfm_best = summary.iter().max_by_key(|r| r.customers);
     println!(
         "3. RFM: {} customers scored into {} segments; largest: {}",
@@ -571,7 +626,6 @@ fn main() -> Result<()> {
          vermillion below; |d| >= 0.5 names the cluster.",
     )?;
     // How the clusters line up with the planted truth.
-    let planted = base.planted();
     let mut crosstab = vec![vec![0usize; planted.len()]; k];
     for id in index.ids() {
         if let Some(c) = clusters.segment_of(id) {
@@ -613,7 +667,7 @@ fn main() -> Result<()> {
         println!(
             "   {:<40} {:>6} customers, {:>3.0}% planted {top}",
             s.name(),
-            crosstab[c].iter().sum::<usize>(),
+            group(crosstab[c].iter().sum::<usize>() as f64),
             100.0 * count as f64 / crosstab[c].iter().sum::<usize>().max(1) as f64
         );
     }
@@ -951,12 +1005,16 @@ fn main() -> Result<()> {
             .collect()
     }));
     println!(
-        "10. KPIs: {} tier-economics flags; logo churn over 12 months {}",
-        flags.len(),
+        "10. KPIs: logo churn over 12 months {}; {} outside its tier's typical economics",
         overall
             .first()
             .and_then(|k| k.logo_churn)
-            .map_or("-".into(), |p| format!("{:.1}%", p.estimate * 100.0))
+            .map_or("-".into(), |p| format!("{:.1}%", p.estimate * 100.0)),
+        match flags.len() {
+            0 => "no measure".to_owned(),
+            1 => "1 measure".to_owned(),
+            n => format!("{n} measures"),
+        }
     );
     report.push(kpis);
 
@@ -1109,11 +1167,11 @@ fn main() -> Result<()> {
     }
     let at_risk_band = band_rows.iter().find(|r| r.0 == "at risk");
     println!(
-        "11. Health: {} paying accounts at risk ({} MRR); {} of {} planted decliners among them",
-        at_risk_band.map_or(0, |r| r.1),
+        "11. Health: {} paying accounts at risk ({} MRR); {} of the {} planted decliners among them",
+        group(at_risk_band.map_or(0, |r| r.1) as f64),
         money(at_risk_band.map_or(0.0, |r| r.2)).render(),
-        at_risk_band.map_or(0, |r| r.3),
-        all_decliners
+        group(at_risk_band.map_or(0, |r| r.3) as f64),
+        group(all_decliners as f64)
     );
     for (title, ranked) in &lists {
         if let Some(a) = ranked.first() {
@@ -1234,12 +1292,12 @@ fn main() -> Result<()> {
             ),
         ]));
         println!(
-            "13. Experiment: renewals {:.1}% -> {:.1}% (n = {} / {}), p = {:.4}",
+            "13. Experiment: renewals {:.1}% -> {:.1}% (n = {} / {}), p {}",
             readout.control * 100.0,
             readout.treatment * 100.0,
-            control.customers,
-            treatment.customers,
-            readout.p_value
+            group(control.customers as f64),
+            group(treatment.customers as f64),
+            saas_segmentation::charts::format_p(readout.p_value)
         );
     } else {
         experiment.text("No paying account is in the at-risk band, so there is nobody to test on.");
