@@ -99,45 +99,18 @@ impl ValueFormat {
         match *self {
             ValueFormat::Percent { decimals } => format!("{:.*}%", decimals, value * 100.0),
             ValueFormat::Number { decimals } => group_thousands(value, decimals),
-            ValueFormat::Money { currency } => {
-                let sign = if value < 0.0 { "-" } else { "" };
-                let sep = if currency.chars().all(|c| c.is_ascii_alphabetic()) {
-                    " "
-                } else {
-                    ""
-                };
-                format!("{sign}{currency}{sep}{}", group_thousands(value.abs(), 0))
-            }
+            ValueFormat::Money { currency } => crate::report::Cell::money(value, currency).render(),
         }
     }
 }
 
-/// `1234567.891` with 2 decimals as `1,234,567.89`.
+/// `1234567.891` with 2 decimals as `1,234,567.89`; `n/a` when not finite.
 #[must_use]
 pub fn group_thousands(value: f64, decimals: usize) -> String {
-    if !value.is_finite() {
-        return "n/a".to_owned();
-    }
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text
-        .split_once('.')
-        .map_or((text.as_str(), ""), |(i, f)| (i, f));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3 + frac.len() + 2);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    if !frac.is_empty() {
-        grouped.push('.');
-        grouped.push_str(frac);
-    }
-    let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if negative {
-        format!("-{grouped}")
+    if value.is_finite() {
+        crate::report::Cell::number(value, decimals).render()
     } else {
-        grouped
+        "n/a".to_owned()
     }
 }
 
@@ -870,14 +843,7 @@ impl Chart for SurvivalChart {
                         PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(GRID)
-                .label_font(font(11.0))
-                .draw()
-                .map_err(e2s)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             if let Some(subtitle) = Some(&self.subtitle).filter(|s| !s.is_empty()) {
                 root.draw(&Text::new(
                     subtitle.clone(),
@@ -1130,6 +1096,21 @@ fn axis_number(v: f64, span: f64) -> String {
     }
 }
 
+/// The series legend every chart uses: white box, light border, 11 px labels.
+fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .label_font(font(11.0))
+        .draw()
+        .map_err(e2s)
+}
+
 /// `12345.6` as `12.3k`, `0.4321` as `0.432`.
 fn short_number(v: f64) -> String {
     let a = v.abs();
@@ -1249,14 +1230,7 @@ impl Chart for LorenzChart {
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[0].stroke_width(3))
                 });
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(GRID)
-                .label_font(font(11.0))
-                .draw()
-                .map_err(e2s)?;
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             Ok(())
         })
     }
@@ -1663,14 +1637,7 @@ impl Chart for IntervalBars {
                     .legend(|(x, y)| {
                         PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[1].stroke_width(2))
                     });
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::LowerRight)
-                    .background_style(WHITE.mix(0.9))
-                    .border_style(GRID)
-                    .label_font(font(11.0))
-                    .draw()
-                    .map_err(e2s)?;
+                legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }
             Ok(())
         })
@@ -1847,14 +1814,7 @@ impl Chart for Histogram {
                         PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(GRID)
-                .label_font(font(11.0))
-                .draw()
-                .map_err(e2s)?;
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             Ok(())
         })
     }
