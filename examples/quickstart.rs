@@ -315,7 +315,7 @@ fn main() -> Result<()> {
         vec![
             Column::text("RFM segment"),
             Column::number("customers"),
-            Column::number("revenue share"),
+            Column::number("revenue share").defined_by("revenue-share"),
             Column::number("average order").defined_by("aov"),
             Column::number("median recency (days)").defined_by("recency"),
             Column::number("median revenue"),
@@ -478,7 +478,7 @@ fn main() -> Result<()> {
             Column::text("size tier"),
             Column::number("customers"),
             Column::number("churned"),
-            Column::number("still paying after 12 months"),
+            Column::number("still paying after 12 months").defined_by("survival-12"),
             Column::number("median months").defined_by("median-survival"),
         ],
         survival
@@ -735,7 +735,7 @@ fn main() -> Result<()> {
         vec![
             Column::text("cluster"),
             Column::number("customers"),
-            Column::number("revenue share"),
+            Column::number("revenue share").defined_by("revenue-share"),
             Column::text("distinct"),
             Column::text("measurable"),
             Column::text("accessible"),
@@ -807,7 +807,7 @@ fn main() -> Result<()> {
         vec![
             Column::text("LTV quintile"),
             Column::number("customers"),
-            Column::number("LTV").defined_by("ltv"),
+            Column::number("total LTV").defined_by("ltv"),
             Column::number("share of LTV"),
             Column::number("lowest"),
             Column::number("highest"),
@@ -1138,7 +1138,7 @@ fn main() -> Result<()> {
             Table::new(
                 vec![
                     Column::text("account"),
-                    Column::number("points"),
+                    Column::number("points").defined_by("points"),
                     Column::number("MRR").defined_by("mrr"),
                     Column::text("why"),
                 ],
@@ -1326,7 +1326,7 @@ fn main() -> Result<()> {
     let mut drift = Section::new("drift", "14. Drift: time to re-segment?");
     drift.add(Block::Figures(vec![
         KeyFigure::new("PSI of MRR, 6 months", Cell::number(psi.psi, 3)).defined_by("psi"),
-        KeyFigure::new("KS statistic", Cell::number(ks.statistic, 3)),
+        KeyFigure::new("KS statistic", Cell::number(ks.statistic, 3)).defined_by("ks"),
         KeyFigure::new(
             "re-segment?",
             Cell::text(if decision.resegment { "yes" } else { "no" }),
@@ -1533,6 +1533,10 @@ fn define_terms(report: &mut Report) {
         ("lift", "Lift", "The share of the group with the trait divided by the share of the rest with it, with its 95% interval (statsmodels' risk ratio); a trait is kept when its lift and Holm-adjusted p-value pass."),
         ("health", "Health band", "Health = 100 minus the points of each churn-risk signal fired over the last 4 weeks against the 8 before: healthy >= 95, watch >= 80, at risk below 80."),
         ("lift-interval", "Relative lift", "(treatment - control) / control, with its 95% interval."),
+        ("revenue-share", "Revenue share", "The segment's share of all revenue: net invoiced revenue for RFM segments, current MRR for clusters."),
+        ("survival-12", "Still paying after 12 months", "Kaplan-Meier S(12): the share of the tier still paying 12 months after its first payment, customers who have not reached 12 months counted while they were observed."),
+        ("points", "Points", "Churn-risk points (CS list) or expansion points (sales list) of the account's fired signals; the reasons give each signal's evidence and points, largest first. Lists are ordered by points times MRR."),
+        ("ks", "KS statistic", "Two-sample Kolmogorov-Smirnov: the largest gap between the cumulative shares of the two MRR distributions (scipy's ks_2samp)."),
         ("psi", "PSI", "Population stability index between the MRR distributions six months apart: below 0.1 stable, 0.1-0.25 a shift worth watching, above 0.25 a real shift."),
     ] {
         report.define(Definition::new(term, name, text));

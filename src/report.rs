@@ -367,6 +367,51 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// A figure's SVG is inlined as is, so it must be one SVG document without script: from
+/// [`crate::charts`] or another plotting library, not text from users.
+fn check_svg(figure: &Figure) -> Result<()> {
+    let svg = figure.svg.trim();
+    let body = svg.find("<svg").map_or("", |i| &svg[i..]);
+    let lower = body.to_ascii_lowercase();
+    let reason = if body.is_empty() || !body.ends_with("</svg>") {
+        Some("is not one SVG document (<svg ...>...</svg>)")
+    } else if lower.contains("<script")
+        || lower.contains("javascript:")
+        || lower.contains("<foreignobject")
+        || lower.contains("</svg><")
+        || has_event_handler(&lower)
+    {
+        Some("holds script, foreign content or a second document")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidParameter {
+            name: "figure",
+            reason: format!(
+                "the SVG of figure {:?} {reason}: pass a chart's `to_svg()` output",
+                figure.id
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether a tag carries an `on...=` attribute (`onload`, `onclick`, ...).
+fn has_event_handler(svg: &str) -> bool {
+    svg.split('<').any(|tag| {
+        let tag = tag.split('>').next().unwrap_or("");
+        tag.split(|c: char| c.is_whitespace() || c == '/')
+            .skip(1)
+            .any(|attr| {
+                attr.strip_prefix("on").is_some_and(|rest| {
+                    let name: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+                    !name.is_empty() && rest[name.len()..].trim_start().starts_with('=')
+                })
+            })
+    })
+}
+
 fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -506,6 +551,7 @@ impl Report {
             for b in &s.blocks {
                 if let Block::Figure(f) = b {
                     check_id("figure", &f.id)?;
+                    check_svg(f)?;
                 }
             }
         }
@@ -716,7 +762,12 @@ impl Report {
             }
             out.push_str("</dl>\n</section>\n");
         }
-        out.push_str("</main>\n</body>\n</html>\n");
+        let _ = write!(
+            out,
+            "</main>\n<footer style=\"text-align:center;color:#5b6475;font-size:12px;padding:0 0 24px\">\
+             Written by saas-segmentation {}</footer>\n</body>\n</html>\n",
+            env!("CARGO_PKG_VERSION")
+        );
         Ok(out)
     }
 

@@ -134,6 +134,26 @@ fn broken_reports_are_typed_errors_naming_the_problem() {
         Err(Error::InvalidParameter { .. })
     ));
 
+    // A figure's SVG is inlined, so only one script-free SVG document passes.
+    for svg in [
+        "<svg><script>alert(1)</script></svg>",
+        "<svg><rect onload=\"alert(1)\"/></svg>",
+        "<svg><a href=\"javascript:alert(1)\"/></svg>",
+        "not an svg",
+        "<svg></svg><img src=x>",
+        "<svg><foreignObject><div/></foreignObject></svg>",
+    ] {
+        let mut bad_svg = sample();
+        if let Block::Figure(f) = &mut bad_svg.sections[0].blocks[3] {
+            f.svg = svg.into();
+        }
+        let err = bad_svg.to_html().unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidParameter { .. }) && err.to_string().contains("chart-1"),
+            "{svg}: {err}"
+        );
+    }
+
     // Redefining a term replaces it rather than duplicating it.
     let mut redefined = sample();
     redefined.define(Definition::new("nrr", "NRR", "new text"));
