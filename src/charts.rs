@@ -297,12 +297,13 @@ impl Heatmap {
     /// use saas_segmentation::cohort::{Cohorts, Grid, RetentionMatrix, RetentionParams};
     /// use saas_segmentation::{CustomerIndex, Date, Period};
     ///
-    /// let d = |s: &str| s.parse::<Date>().unwrap();
+    /// let d = |s: &str| s.parse::<Date>();
     /// let index = CustomerIndex::from_keys(["a", "b"])?;
-    /// let signups = [("a", d("2024-01-03")), ("b", d("2024-02-03"))];
+    /// let signups = [("a", d("2024-01-03")?), ("b", d("2024-02-03")?)];
     /// let cohorts = Cohorts::by_signup(&index, &signups, Grid::Calendar(Period::Month))?;
-    /// let activity = [("a", d("2024-02-10"))];
-    /// let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &RetentionParams::new(d("2024-02-29")))?;
+    /// let activity = [("a", d("2024-02-10")?)];
+    /// let params = RetentionParams::new(d("2024-02-29")?);
+    /// let matrix = RetentionMatrix::compute(&index, &cohorts, &activity, &params)?;
     /// let chart = Heatmap::retention(&matrix, "Logo retention by signup month");
     /// assert_eq!(chart.cells[0], [Some(1.0), Some(1.0)]);
     /// assert_eq!(chart.cells[1], [Some(1.0), None]); // February's month 1 has not happened
