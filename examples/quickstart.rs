@@ -1121,7 +1121,9 @@ fn main() -> Result<()> {
         &mut risk,
         "health-outcome",
         &histogram,
-        "A useful score puts the churned and contracted accounts to the left of the steady ones.",
+        "A useful score puts the churned and contracted accounts to the left of the steady ones. \
+         The score is read over the same weeks as the outcome, so this shows agreement, not \
+         prediction: a backtest scores accounts before the window in which they churn.",
     )?;
     let paying_only =
         PerCustomer::from_fn(index, |id| mrr_now.get(id).copied().filter(|m| *m > 0.0));
