@@ -791,7 +791,7 @@ impl Chart for SurvivalChart {
             .map(|c| c.name.chars().count())
             .max()
             .unwrap_or(0);
-        let table_h = 26 + 18 * self.curves.len() as u32;
+        let table_h = 48 + 18 * self.curves.len() as u32;
         let height = 420 + table_h;
         let y_area = (text_width(name_chars.min(24), 11.0) + 16).max(56) as u32;
         render(&self.title, (WIDTH, height), |root| {
@@ -840,23 +840,20 @@ impl Chart for SurvivalChart {
                     .draw_series(LineSeries::new(stepped(|s| s.1), color.stroke_width(2)))
                     .map_err(e2s)?
                     .label(curve.name.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-                    });
+                    .legend(swatch(color, 3));
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-            if let Some(subtitle) = Some(&self.subtitle).filter(|s| !s.is_empty()) {
+            legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+            // The subtitle (the test) under the plot, where it cannot cover a curve.
+            if !self.subtitle.is_empty() {
                 root.draw(&Text::new(
-                    subtitle.clone(),
-                    (WIDTH as i32 / 2, 34),
-                    font(11.0)
-                        .color(&MUTED)
-                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                    self.subtitle.clone(),
+                    (12, 424),
+                    font(11.5).color(&MUTED),
                 ))
                 .map_err(e2s)?;
             }
             // The at-risk table, its columns under the axis positions.
-            let top = 420 + 8;
+            let top = 420 + 30;
             root.draw(&Text::new(
                 "at risk",
                 (12, top),
@@ -866,6 +863,20 @@ impl Chart for SurvivalChart {
                     .color(&BLACK),
             ))
             .map_err(e2s)?;
+            // The header row: the time of each column, so the counts need no axis tick.
+            for t in &self.at_risk_times {
+                let (x, _) = chart.backend_coord(&(*t, 0.0));
+                root.draw(&Text::new(
+                    format!("t = {}", axis_number(*t, x_max)),
+                    (x, top),
+                    (FONT, 11.0)
+                        .into_font()
+                        .style(FontStyle::Bold)
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(e2s)?;
+            }
             for (i, curve) in self.curves.iter().enumerate() {
                 let y = top + 18 * (i as i32 + 1);
                 root.draw(&Text::new(
@@ -1097,6 +1108,11 @@ fn axis_number(v: f64, span: f64) -> String {
     }
 }
 
+/// A series' legend mark: a short line in its color.
+fn swatch(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(width))
+}
+
 /// The series legend every chart uses: white box, light border, 11 px labels.
 fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
@@ -1216,7 +1232,7 @@ impl Chart for LorenzChart {
                 ))
                 .map_err(e2s)?
                 .label("perfect equality")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MUTED));
+                .legend(swatch(MUTED, 1));
             chart
                 .draw_series(LineSeries::new(
                     self.points.iter().copied(),
@@ -1228,9 +1244,7 @@ impl Chart for LorenzChart {
                     self.gini,
                     self.top_20_share * 100.0
                 ))
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[0].stroke_width(3))
-                });
+                .legend(swatch(PALETTE[0], 3));
             legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             Ok(())
         })
@@ -1635,9 +1649,7 @@ impl Chart for IntervalBars {
                     ))
                     .map_err(e2s)?
                     .label(format!("{name}: {}", format.format(*value)))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[1].stroke_width(2))
-                    });
+                    .legend(swatch(PALETTE[1], 2));
                 legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }
             Ok(())
@@ -1811,9 +1823,7 @@ impl Chart for Histogram {
                         group.name,
                         group_thousands(group.total() as f64, 0)
                     ))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-                    });
+                    .legend(swatch(color, 3));
             }
             legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             Ok(())
