@@ -146,6 +146,23 @@ fn ensure_drawable(what: &str, values: impl IntoIterator<Item = f64>) -> Result<
     }
 }
 
+/// The most rows (bars, curves, cells down or across) one chart draws: its height grows with
+/// them, and past a few thousand nobody can read it anyway.
+pub const MAX_ROWS: usize = 5_000;
+
+fn ensure_rows(what: &str, items: &str, count: usize) -> Result<()> {
+    if count > MAX_ROWS {
+        return Err(render_error(
+            what,
+            format!(
+                "{count} {items} is more than one chart can show ({MAX_ROWS}): draw the top ones \
+                 or aggregate first"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Shares drawn on a fixed 0-1 axis must lie on it.
 fn ensure_shares(what: &str, values: impl IntoIterator<Item = f64>) -> Result<()> {
     match values.into_iter().find(|v| !(0.0..=1.0).contains(v)) {
@@ -429,6 +446,8 @@ impl Heatmap {
     }
 
     fn check(&self) -> Result<()> {
+        ensure_rows(&self.title, "rows", self.rows.len())?;
+        ensure_rows(&self.title, "columns", self.columns.len())?;
         if self.rows.is_empty() || self.columns.is_empty() {
             return Err(render_error(
                 &self.title,
@@ -791,6 +810,8 @@ impl Chart for SurvivalChart {
             .map(|c| c.name.chars().count())
             .max()
             .unwrap_or(0);
+        ensure_rows(&self.title, "curves", self.curves.len())?;
+        ensure_rows(&self.title, "at-risk times", self.at_risk_times.len())?;
         let table_h = 48 + 18 * self.curves.len() as u32;
         let height = 420 + table_h;
         let y_area = (text_width(name_chars.min(24), 11.0) + 16).max(56) as u32;
@@ -1018,6 +1039,7 @@ impl Chart for ChooseKChart {
                 ),
             ));
         }
+        ensure_rows(&self.title, "panels", self.panels.len())?;
         let cols = 2usize;
         let rows = self.panels.len().div_ceil(cols);
         let height = 64 + 230 * rows as u32;
@@ -1534,6 +1556,7 @@ impl Chart for IntervalBars {
                 .chain(self.reference.iter().map(|r| r.1)),
         )?;
         let n = self.bars.len();
+        ensure_rows(&self.title, "bars", n)?;
         if n == 0 {
             return Err(render_error(&self.title, "nothing to draw: no bars"));
         }

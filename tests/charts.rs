@@ -410,6 +410,13 @@ fn charts_without_data_or_with_bad_values_are_render_errors() {
         ],
     };
     assert!(matches!(panel.to_svg(), Err(Error::Render { .. })));
+    let tall = Heatmap {
+        rows: vec!["r".into(); 5_001],
+        columns: vec!["c".into()],
+        cells: vec![vec![Some(1.0)]; 5_001],
+        ..empty.clone()
+    };
+    assert!(tall.to_svg().unwrap_err().to_string().contains("5001 rows"));
     let histogram = Histogram {
         title: "h".into(),
         x_label: String::new(),
