@@ -1738,29 +1738,45 @@ impl Histogram {
         })
     }
 
-    /// Adds a group binned from its values; values outside the range go to the end bins.
+    /// Adds a group binned from its values: bins are closed on the left, the last one on both
+    /// sides; values outside the range go to the end bins.
     ///
     /// # Errors
-    /// [`Error::NonFinite`] naming the group and the position of a value that is not finite.
+    /// [`Error::NonFinite`] naming the group and the position of a value that is not finite;
+    /// [`Error::Render`] when the edges (public, so they may have been edited) are fewer than
+    /// two or not strictly increasing.
     pub fn group(mut self, name: &str, values: impl IntoIterator<Item = f64>) -> Result<Self> {
-        let bins = self.edges.len() - 1;
-        let (lo, hi) = (self.edges[0], self.edges[bins]);
+        let bins = self.bins()?;
         let mut counts = vec![0u64; bins];
         for (i, v) in values.into_iter().enumerate() {
             crate::error::ensure_finite(v, || format!("value {i} of group {name:?}"), "value")?;
-            let b = (((v - lo) / (hi - lo)) * bins as f64).floor();
-            let b = if b < 0.0 {
-                0
-            } else {
-                (b as usize).min(bins - 1)
-            };
-            counts[b] += 1;
+            // The first edge above v closes its bin.
+            let above = self.edges.partition_point(|e| *e <= v);
+            counts[above.saturating_sub(1).min(bins - 1)] += 1;
         }
         self.groups.push(HistogramGroup {
             name: name.to_owned(),
             counts,
         });
         Ok(self)
+    }
+}
+
+impl Histogram {
+    /// The number of bins, once the edges are checked.
+    fn bins(&self) -> Result<usize> {
+        if self.edges.len() < 2
+            || self
+                .edges
+                .windows(2)
+                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+        {
+            return Err(render_error(
+                &self.title,
+                "bin edges must be at least two and strictly increasing",
+            ));
+        }
+        Ok(self.edges.len() - 1)
     }
 }
 
@@ -1771,13 +1787,7 @@ impl Chart for Histogram {
 
     fn to_svg(&self) -> Result<String> {
         ensure_drawable(&self.title, self.edges.iter().copied())?;
-        let bins = self.edges.len() - 1;
-        if bins == 0 || self.edges.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(render_error(
-                &self.title,
-                "bin edges must be at least two and strictly increasing",
-            ));
-        }
+        let bins = self.bins()?;
         if let Some(g) = self.groups.iter().find(|g| g.counts.len() != bins) {
             return Err(render_error(
                 &self.title,

@@ -339,6 +339,19 @@ fn histogram_bins_every_value_once() {
     assert_eq!(chart.groups[0].counts[5], 1);
     assert_eq!(chart.groups[1].counts[1..4], [1, 1, 1]);
     assert!(svg_of(&chart).contains("churned (n=3)"));
+    // Edges edited by hand: binned by the edges themselves, or refused when they cannot be.
+    let mut uneven = Histogram::new("h", "x", 0.0, 1.0, 2).unwrap();
+    uneven.edges = vec![0.0, 0.1, 1.0];
+    let uneven = uneven.group("g", [0.05, 0.1, 0.5, 1.0]).unwrap();
+    assert_eq!(uneven.groups[0].counts, [1, 3]);
+    for edges in [vec![], vec![1.0], vec![0.0, 0.0], vec![0.0, f64::NAN]] {
+        let mut broken = Histogram::new("h", "x", 0.0, 1.0, 2).unwrap();
+        broken.edges = edges;
+        assert!(matches!(
+            broken.group("g", [0.5]),
+            Err(Error::Render { .. })
+        ));
+    }
     let bad = Histogram::new("h", "x", 0.0, 1.0, 4)
         .unwrap()
         .group("g", [0.5, f64::NAN]);
